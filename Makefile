@@ -1,0 +1,130 @@
+# ngx_tiktok: an nginx module and a scheduler daemon that publish to TikTok.
+#
+#   make run      install what is missing, build, start the stack on :8080
+#   make test     install what is missing, build, run every test
+#
+# Other targets: all, module, scheduler, unit, unit-asan, e2e, fuzz, bench,
+# check-style, clean.  BUILD=dir puts every artefact under dir.
+
+BUILD    ?= build
+PORT     ?= 8080
+CC       ?= cc
+
+WARN      = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+            -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -fPIC $(WARN) -D_GNU_SOURCE -Icore
+LIBS      = -llmdb -lyajl -lcrypto
+AV_LIBS   = -lavformat -lavcodec -lavutil
+SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+
+CORE_SRCS  = $(filter-out core/tt_media.c,$(wildcard core/*.c))
+CORE_HDRS  = $(wildcard core/*.h)
+CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o)
+ASAN_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/asan/core/%.o)
+SCHED_SRCS = $(filter-out scheduler/tt_admin.c,$(wildcard scheduler/*.c))
+TEST_SRCS  = $(wildcard tests/test_*.c)
+TESTS      = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+ASAN_TESTS = $(TEST_SRCS:tests/%.c=$(BUILD)/asan/tests/%)
+
+MODULE     = $(BUILD)/nginx/objs/ngx_http_tiktok_module.so
+SCHEDULER  = $(BUILD)/tiktok-scheduler
+ADMIN      = $(BUILD)/tiktok-admin
+
+.PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
+        check-style clean
+
+all: module scheduler
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/core/%.o: core/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/core/%.o: core/%.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(BUILD)/libttcore.a: $(CORE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/libttcore.a: $(ASAN_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/core/tt_media.o: core/tt_media.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/core/tt_media.o: core/tt_media.c $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+# unit tests: one binary per tests/test_*.c; tt_media.o is linked in
+# only where it exists
+MEDIA_OBJ      = $(if $(wildcard core/tt_media.c),$(BUILD)/core/tt_media.o)
+ASAN_MEDIA_OBJ = $(if $(wildcard core/tt_media.c),$(BUILD)/asan/core/tt_media.o)
+MEDIA_LIBS     = $(if $(wildcard core/tt_media.c),$(AV_LIBS))
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libttcore.a $(MEDIA_OBJ) tests/tt_test.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(MEDIA_OBJ) $(BUILD)/libttcore.a \
+	    -lcmocka $(LIBS) $(MEDIA_LIBS)
+
+$(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
+                       tests/tt_test.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $< $(ASAN_MEDIA_OBJ) \
+	    $(BUILD)/asan/libttcore.a -lcmocka $(LIBS) $(MEDIA_LIBS)
+
+# the daemon and the admin tool
+$(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a \
+              $(MEDIA_OBJ)
+	$(CC) $(CFLAGS) -Ischeduler -o $@ $(SCHED_SRCS) $(MEDIA_OBJ) \
+	    $(BUILD)/libttcore.a -lcurl $(LIBS) $(MEDIA_LIBS)
+
+$(ADMIN): scheduler/tt_admin.c $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
+
+scheduler: $(if $(SCHED_SRCS),$(SCHEDULER)) $(ADMIN)
+
+# the nginx dynamic module, against Debian's nginx source (nginx-dev)
+$(MODULE): config $(wildcard ngx_tiktok_module/*) $(CORE_SRCS) $(CORE_HDRS) \
+           scripts/build-module.sh
+	sh scripts/build-module.sh $(BUILD)/nginx
+
+module: $(MODULE)
+
+unit: $(TESTS)
+	@sh scripts/run-unit.sh $(TESTS)
+
+unit-asan: $(ASAN_TESTS)
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    sh scripts/run-unit.sh $(ASAN_TESTS)
+
+e2e: all
+	TT_BUILD=$(abspath $(BUILD)) prove -r t/
+
+test: deps
+	$(MAKE) all unit unit-asan check-style
+	$(MAKE) e2e
+
+run: deps
+	$(MAKE) all
+	PORT=$(PORT) TT_BUILD=$(abspath $(BUILD)) sh scripts/run.sh
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	sh scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+bench: deps
+	$(MAKE) all
+	TT_BUILD=$(abspath $(BUILD)) sh bench/run.sh
+
+check-style:
+	@sh scripts/check-style.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,95 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The HTTP API of api.md as plain functions over the store: routing,
+ * authentication, every endpoint, and the error shapes.  The nginx module
+ * only reads bodies, runs tt_api_exec() inline (reads) or on a thread
+ * (writes), and sends what it answers.
+ */
+
+#ifndef _TT_API_H_INCLUDED_
+#define _TT_API_H_INCLUDED_
+
+
+#include "tt_store.h"
+
+
+typedef enum {
+    TT_METHOD_GET = 1,
+    TT_METHOD_HEAD,
+    TT_METHOD_POST,
+    TT_METHOD_PATCH,
+    TT_METHOD_PUT,
+    TT_METHOD_DELETE,
+    TT_METHOD_OTHER
+} tt_method_e;
+
+typedef enum {
+    TT_ROUTE_NONE = 0,
+    TT_ROUTE_HEALTH,            /* GET    /api/health */
+    TT_ROUTE_POSTS_LIST,        /* GET    /api/posts */
+    TT_ROUTE_POSTS_CREATE,      /* POST   /api/posts */
+    TT_ROUTE_POSTS_BATCH,       /* POST   /api/posts/batch */
+    TT_ROUTE_POSTS_STATS,       /* GET    /api/posts/stats */
+    TT_ROUTE_POST_GET,          /* GET    /api/posts/:id */
+    TT_ROUTE_POST_PATCH,        /* PATCH  /api/posts/:id */
+    TT_ROUTE_POST_DELETE,       /* DELETE /api/posts/:id */
+    TT_ROUTE_POST_PUBLISH,      /* POST   /api/posts/:id/publish */
+    TT_ROUTE_GROUPS_LIST,       /* GET    /api/profile_groups */
+    TT_ROUTE_GROUP_GET,         /* GET    /api/profile_groups/:id */
+    TT_ROUTE_PROFILES_LIST,     /* GET    /api/profiles */
+    TT_ROUTE_PROFILE_GET,       /* GET    /api/profiles/:id */
+    TT_ROUTE_COUNT
+} tt_route_e;
+
+typedef struct {
+    tt_route_e      id;
+    unsigned        write:1;        /* needs a write transaction */
+    unsigned        body:1;         /* takes a JSON body */
+    unsigned        open:1;         /* no API key needed */
+    tt_str_t        param;          /* the :id in the path */
+} tt_route_t;
+
+/*
+ * TT_OK with r set; TT_NOTFOUND: no such path (404); TT_INVALID: the path
+ * exists but not with this method (405).
+ */
+int tt_api_route(tt_method_e method, const char *path, size_t len,
+    tt_route_t *r);
+
+
+typedef struct {
+    tt_route_t      route;
+    tt_str_t        args;           /* query string, without '?' */
+    tt_str_t        auth;           /* Authorization header value */
+    tt_str_t        idem_key;       /* Idempotency-Key, len 0 if none */
+    const tt_json_t *body;          /* parsed body or NULL */
+    uint8_t         body_hash[32];  /* SHA-256 of the raw body */
+    int64_t         now_ms;
+    tt_arena_t     *arena;          /* scratch for this request */
+} tt_api_req_t;
+
+typedef struct {
+    int             status;         /* HTTP status */
+    tt_buf_t        body;           /* JSON */
+    unsigned        retry_after;    /* seconds, 0 none */
+    unsigned        wake:1;         /* the agenda changed */
+    unsigned        replayed:1;     /* an idempotent replay */
+} tt_api_resp_t;
+
+void tt_api_resp_init(tt_api_resp_t *resp);
+void tt_api_resp_free(tt_api_resp_t *resp);
+
+/*
+ * Runs one request in t: a read transaction for !route.write, else a
+ * write transaction (nested, so a failed request leaves no trace).  Any
+ * HTTP answer, 4xx included, is TT_OK with resp set.  Store failures
+ * return TT_FULL, TT_RESIZED or TT_ERR: the caller retries the whole
+ * transaction (nothing was committed) or answers 500.
+ */
+int tt_api_exec(tt_txn_t *t, const tt_api_req_t *req, tt_api_resp_t *resp);
+
+/* the error shapes of api.md, for errors found before tt_api_exec() */
+void tt_api_error(tt_api_resp_t *resp, int status, const char *message);
+
+
+#endif /* _TT_API_H_INCLUDED_ */

@@ -1,0 +1,210 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The store: one LMDB environment, its named databases, their keys and
+ * records.  The only file that includes lmdb.h's codes; every LMDB
+ * result is mapped to TT_* by one function.
+ */
+
+#ifndef _TT_STORE_H_INCLUDED_
+#define _TT_STORE_H_INCLUDED_
+
+
+#include "tt_post.h"
+
+
+/*
+ * Named databases (keys are fixed width; integers are big-endian so that
+ * LMDB's order is numeric order; ids are NUL-padded to TT_ID_SIZE):
+ *
+ *   meta        name                          -> value ("schema", "config":
+ *               the effective nginx.conf settings, as JSON, written by the
+ *               module at start and reload; the scheduler reads them)
+ *   workspaces  ws id                         -> JSON
+ *   keys        SHA-256(api key) [32]         -> JSON (tt_apikey_t)
+ *   groups      pg id                         -> JSON
+ *   ws_groups   ws id, created BE64, pg id    -> ""
+ *   profiles    prof id                       -> JSON (tokens encrypted)
+ *   posts       post id                       -> post record (tt_post.h)
+ *   ws_posts    ws id, ~created BE64, post id -> ""   (newest first)
+ *   due         due BE64, post id             -> ""   (the agenda)
+ *   idem        ws id, key                    -> JSON (replay)
+ *   idem_exp    expires BE64, ws id, key      -> ""
+ */
+#define TT_SCHEMA_VERSION  1
+
+
+typedef struct tt_store_s  tt_store_t;
+
+typedef struct {
+    const char     *path;           /* directory holding data.mdb */
+    size_t          map_size;       /* initial, bytes */
+    size_t          map_max;        /* growth stops here */
+    unsigned        max_readers;
+    unsigned        nosync:1;       /* tests only: MDB_NOSYNC */
+    const uint8_t  *token_key;      /* 32 bytes to seal tokens, or NULL */
+} tt_store_conf_t;
+
+int tt_store_open(const tt_store_conf_t *conf, tt_store_t **out,
+    char *err, size_t err_len);
+void tt_store_close(tt_store_t *st);
+
+/* doubles the map (up to map_max); no transaction may be active in this
+ * process.  TT_FULL when already at map_max. */
+int tt_store_grow(tt_store_t *st);
+
+/* adopts a map grown by another process; no transaction may be active */
+int tt_store_adopt(tt_store_t *st);
+
+size_t tt_store_map_size(tt_store_t *st);
+
+/* sets the 32-byte key that seals profile tokens (the scheduler reads it
+ * from the file named in the stored configuration) */
+void tt_store_set_token_key(tt_store_t *st, const uint8_t key[32]);
+const char *tt_store_last_error(tt_store_t *st);   /* mdb_strerror text */
+
+
+/*
+ * A transaction with a sticky error: after the first failure every call
+ * returns it, and commit aborts instead.  Read transactions are always
+ * aborted (tt_txn_abort); nothing returned from one outlives it.
+ */
+typedef struct {
+    tt_store_t     *st;
+    void           *txn;            /* MDB_txn */
+    int             rc;
+    unsigned        write:1;
+} tt_txn_t;
+
+int tt_txn_begin(tt_store_t *st, tt_txn_t *t, int write);
+int tt_txn_begin_nested(tt_txn_t *parent, tt_txn_t *child);
+int tt_txn_commit(tt_txn_t *t);
+void tt_txn_abort(tt_txn_t *t);
+
+
+/* meta */
+int tt_meta_get(tt_txn_t *t, const char *name, tt_str_t *val);
+int tt_meta_put(tt_txn_t *t, const char *name, const void *val, size_t len);
+
+
+/* workspaces */
+typedef struct {
+    char            id[TT_ID_SIZE];
+    const char     *name;
+    int64_t         created_at;
+} tt_workspace_t;
+
+int tt_ws_put(tt_txn_t *t, const tt_workspace_t *ws);
+int tt_ws_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_workspace_t *ws);
+int tt_ws_list(tt_txn_t *t, tt_arena_t *a, tt_workspace_t **out, size_t *n);
+
+
+/* API keys: stored under SHA-256 of the key; the key itself never */
+typedef struct {
+    char            id[TT_ID_SIZE];             /* key_... */
+    char            workspace_id[TT_ID_SIZE];
+    char            profile_group_id[TT_ID_SIZE];   /* "" full access */
+    const char     *name;
+    char            hint[12];                   /* "tt_ab12…": first 7 */
+    int64_t         created_at;
+    int64_t         revoked_at;                 /* -1 live */
+} tt_apikey_t;
+
+int tt_apikey_put(tt_txn_t *t, const uint8_t hash[32], const tt_apikey_t *k);
+int tt_apikey_get(tt_txn_t *t, const uint8_t hash[32], tt_arena_t *a,
+    tt_apikey_t *k);
+int tt_apikey_list(tt_txn_t *t, const char *ws_id, tt_arena_t *a,
+    tt_apikey_t **out, size_t *n);              /* ws_id NULL: all */
+int tt_apikey_revoke(tt_txn_t *t, const char *key_id, int64_t now_ms);
+
+
+/* profile groups */
+typedef struct {
+    char            id[TT_ID_SIZE];             /* pg_... */
+    char            workspace_id[TT_ID_SIZE];
+    const char     *name;
+    int64_t         created_at;
+} tt_group_t;
+
+int tt_group_put(tt_txn_t *t, const tt_group_t *g);
+int tt_group_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_group_t *g);
+int tt_group_list(tt_txn_t *t, const char *ws_id, tt_arena_t *a,
+    tt_group_t **out, size_t *n);               /* oldest first */
+int tt_group_del(tt_txn_t *t, const char *id);
+
+
+/* connected TikTok accounts */
+typedef enum {
+    TT_PROFILE_ACTIVE = 0,
+    TT_PROFILE_EXPIRED,
+    TT_PROFILE_REVOKED
+} tt_profile_status_e;
+
+typedef struct {
+    char            id[TT_ID_SIZE];             /* prof_... */
+    char            workspace_id[TT_ID_SIZE];
+    char            profile_group_id[TT_ID_SIZE];
+    const char     *platform;                   /* "tiktok" */
+    const char     *name;                       /* TikTok nickname */
+    const char     *username;
+    const char     *avatar_url;
+    const char     *open_id;
+    tt_profile_status_e status;
+    int64_t         created_at;
+    int64_t         expires_at;                 /* access token, ms */
+    int64_t         refresh_expires_at;
+    const char     *scope;
+
+    /* sealed with the store's token_key in the record; NULL when the
+     * store has no key (the module never needs them) */
+    const char     *access_token;
+    const char     *refresh_token;
+} tt_profile_t;
+
+int tt_profile_put(tt_txn_t *t, const tt_profile_t *p);
+int tt_profile_get(tt_txn_t *t, const char *id, tt_arena_t *a,
+    tt_profile_t *p);
+int tt_profile_list(tt_txn_t *t, const char *ws_id, const char *group_id,
+    tt_arena_t *a, tt_profile_t **out, size_t *n);  /* group_id NULL: all */
+int tt_profile_del(tt_txn_t *t, const char *id);
+const char *tt_profile_status_name(tt_profile_status_e s);
+
+
+/* posts: the record is tt_post_encode()'s; the store keeps ws_posts and
+ * due in step with it (from the old record's header when replacing) */
+int tt_post_put(tt_txn_t *t, const tt_post_t *p);
+int tt_post_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_post_t *p);
+int tt_post_get_raw(tt_txn_t *t, const char *id, tt_str_t *rec);
+int tt_post_del(tt_txn_t *t, const char *id);
+
+/* a workspace's posts, newest first; cb returns non-zero to stop */
+typedef int (*tt_post_iter_pt)(void *ctx, const char *id, const tt_str_t *rec);
+int tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb,
+    void *ctx);
+
+/* the agenda: the earliest due post, TT_NOTFOUND if none */
+int tt_due_first(tt_txn_t *t, int64_t *at, char id[TT_ID_SIZE]);
+/* every post due at or before until, in due order */
+typedef int (*tt_due_iter_pt)(void *ctx, int64_t at, const char *id);
+int tt_due_iter(tt_txn_t *t, int64_t until, tt_due_iter_pt cb, void *ctx);
+
+
+/* idempotency records, 24 h */
+#define TT_IDEM_KEY_MAX  255
+#define TT_IDEM_TTL_MS   (24 * 3600 * 1000LL)
+
+typedef struct {
+    uint8_t         hash[32];                   /* SHA-256 of the body */
+    int             route;                      /* tt_route_e */
+    int             status;
+    tt_str_t        body;
+    int64_t         expires_at;
+} tt_idem_t;
+
+int tt_idem_get(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
+    tt_arena_t *a, tt_idem_t *rec);
+int tt_idem_put(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
+    const tt_idem_t *rec);
+int tt_idem_purge(tt_txn_t *t, int64_t now_ms, unsigned max);
+
+
+#endif /* _TT_STORE_H_INCLUDED_ */

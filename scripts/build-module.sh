@@ -1,0 +1,41 @@
+#!/bin/sh
+# Builds ngx_http_tiktok_module.so against Debian's nginx source tree
+# (package nginx-dev), configured with the flags Debian's nginx was built
+# with, so that the stock nginx binary loads it.
+#
+#   sh scripts/build-module.sh OUTDIR
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$1
+src=/usr/share/nginx/src
+
+if [ ! -f "$src/conf_flags" ]; then
+    echo "$0: error: $src/conf_flags not found: apt-get install nginx-dev" >&2
+    exit 1
+fi
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+# configure once per output tree; a changed config file reconfigures
+stamp="$out/.configured"
+if [ ! -f "$stamp" ] || [ "$top/config" -nt "$stamp" ]; then
+    rm -rf "$out"
+    mkdir -p "$out"
+    cp -r "$src/auto" "$src/src" "$src/configure" "$out/"
+    # conf_flags is a bash array assignment: NGX_CONF_FLAGS=( ... )
+    flags=$(sed -n 's/^NGX_CONF_FLAGS=(\(.*\))$/\1/p' "$src/conf_flags")
+    (
+        cd "$out"
+        # shellcheck disable=SC2086
+        ./configure $flags --with-cc-opt="-g -O2 -Wno-unused-parameter" \
+            --add-dynamic-module="$top" > configure.log 2>&1 \
+        || { tail -n 30 configure.log; exit 1; }
+    )
+    touch "$stamp"
+fi
+
+make -C "$out" -f objs/Makefile modules > "$out/make.log" 2>&1 \
+    || { grep -E 'error|Error' "$out/make.log" | head -n 40; exit 1; }
+echo "built $out/objs/ngx_http_tiktok_module.so"

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian packages the project needs, only those missing.
+set -eu
+
+pkgs="nginx nginx-dev liblmdb-dev lmdb-utils libyajl-dev libcurl4-openssl-dev
+libssl-dev libcmocka-dev libavformat-dev libavcodec-dev libavutil-dev ffmpeg
+wrk pkg-config libpcre2-dev zlib1g-dev python3 clang libclang-rt-14-dev
+perl make gcc"
+
+missing=""
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+         | grep -q 'install ok installed'
+    then
+        missing="$missing $p"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+if [ "$(id -u)" != 0 ]; then
+    sudo=sudo
+else
+    sudo=
+fi
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q \
+    --no-install-recommends $missing

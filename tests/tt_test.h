@@ -1,0 +1,53 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * What every unit test includes: cmocka and a scratch directory.
+ */
+
+#ifndef _TT_TEST_H_INCLUDED_
+#define _TT_TEST_H_INCLUDED_
+
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+
+/* a fresh directory under $TMPDIR (or /tmp), removed by tt_test_rmdir */
+static inline char *
+tt_test_mkdtemp(void)
+{
+    const char  *tmp;
+    char        *dir;
+
+    tmp = getenv("TMPDIR");
+    if (tmp == NULL) {
+        tmp = "/tmp";
+    }
+
+    dir = malloc(strlen(tmp) + sizeof("/tt-test-XXXXXX"));
+    assert_non_null(dir);
+    strcpy(dir, tmp);
+    strcat(dir, "/tt-test-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    return dir;
+}
+
+
+static inline void
+tt_test_rmdir(char *dir)
+{
+    char  cmd[512];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(dir);
+}
+
+
+#endif /* _TT_TEST_H_INCLUDED_ */
