@@ -1,0 +1,39 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The effective configuration, as nginx.conf set it.  The module records
+ * it in the store (meta "config") at start and reload; the scheduler reads
+ * it from there, so nginx.conf is the only configuration file.
+ */
+
+#ifndef _TT_CONF_H_INCLUDED_
+#define _TT_CONF_H_INCLUDED_
+
+
+#include "tt_json.h"
+
+
+typedef struct {
+    const char     *store_path;         /* tiktok_store */
+    const char     *wake_socket;        /* tiktok_wake_socket */
+    const char     *spool_dir;          /* tiktok_spool */
+    const char     *api_base;           /* tiktok_api_base, no trailing / */
+    const char     *auth_url;           /* tiktok_authorize_url */
+    const char     *client_key;         /* tiktok_client_key */
+    const char     *client_secret_file; /* tiktok_client_secret_file */
+    const char     *token_key_file;     /* tiktok_token_key_file */
+    int64_t         max_lateness_ms;    /* tiktok_max_lateness */
+    int64_t         max_uploads;        /* tiktok_max_uploads */
+    int64_t         chunk_size;         /* tiktok_chunk_size */
+    int64_t         refresh_margin_ms;  /* tiktok_refresh_margin */
+    unsigned        allow_private_media:1;  /* tiktok_media_allow_private */
+} tt_conf_t;
+
+/* JSON object with the keys named as the fields; strings may be null */
+int tt_conf_encode(const tt_conf_t *c, tt_buf_t *out);
+int tt_conf_decode(const void *data, size_t len, tt_arena_t *a, tt_conf_t *c);
+
+/* reads a file of one secret (trailing newline dropped); TT_ERR + errno */
+int tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out);
+
+
+#endif /* _TT_CONF_H_INCLUDED_ */
