@@ -23,7 +23,8 @@ CORE_SRCS  = $(filter-out core/tt_media.c,$(wildcard core/*.c))
 CORE_HDRS  = $(wildcard core/*.h)
 CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o)
 ASAN_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/asan/core/%.o)
-SCHED_SRCS = $(filter-out scheduler/tt_admin.c,$(wildcard scheduler/*.c))
+SCHED_SRCS = $(filter-out scheduler/tt_admin.c scheduler/tt_probe.c,\
+               $(wildcard scheduler/*.c))
 TEST_SRCS  = $(wildcard tests/test_*.c)
 TESTS      = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 ASAN_TESTS = $(TEST_SRCS:tests/%.c=$(BUILD)/asan/tests/%)
@@ -88,7 +89,16 @@ $(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a \
 $(ADMIN): scheduler/tt_admin.c $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
 
-scheduler: $(if $(SCHED_SRCS),$(SCHEDULER)) $(ADMIN)
+# the media probe runs as a child process of the daemon: a slow or hostile
+# file never stalls the daemon's loop, and a crash in a demuxer stays there
+PROBE      = $(BUILD)/tiktok-probe
+
+$(PROBE): scheduler/tt_probe.c $(BUILD)/core/tt_media.o $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/core/tt_media.o $(BUILD)/libttcore.a \
+	    $(LIBS) $(AV_LIBS)
+
+scheduler: $(if $(SCHED_SRCS),$(SCHEDULER)) $(ADMIN) \
+           $(if $(wildcard scheduler/tt_probe.c),$(PROBE))
 
 # the nginx dynamic module, against Debian's nginx source (nginx-dev)
 $(MODULE): config $(wildcard ngx_tiktok_module/*) $(CORE_SRCS) $(CORE_HDRS) \

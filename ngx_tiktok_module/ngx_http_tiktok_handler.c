@@ -1,0 +1,589 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The content handler: routing, the request body, and the answer.  Reads
+ * run inline (LMDB reads never wait); writes go to the worker's batch
+ * (ngx_http_tiktok_write.c) and are answered once durable.
+ *
+ * Who owns the request:
+ *
+ *   handler ── no body ── read route ──▶ exec inline, send, return rc
+ *      │                  write route ─▶ count++, queue, NGX_DONE ┐
+ *      └─ body ─▶ read_client_request_body, NGX_DONE              │
+ *                  └▶ body handler ── error ──▶ finalize(rc)       │
+ *                                └── write ──▶ queue ──────────────┤
+ *   batch done (event loop) ──▶ send, finalize(rc) exactly once ◀──┘
+ */
+
+
+#include "ngx_http_tiktok_module.h"
+
+
+static void ngx_http_tiktok_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_error(ngx_http_tiktok_op_t *op,
+    ngx_uint_t status, const char *message);
+static ngx_int_t ngx_http_tiktok_header(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
+static ngx_table_elt_t *ngx_http_tiktok_find_header(ngx_http_request_t *r,
+    const char *name, size_t len);
+static ngx_int_t ngx_http_tiktok_is_json(ngx_http_request_t *r);
+static tt_method_e ngx_http_tiktok_method(ngx_uint_t method);
+static void ngx_http_tiktok_cleanup(void *data);
+
+
+ngx_int_t
+ngx_http_tiktok_handler(ngx_http_request_t *r)
+{
+    u_char                      *p;
+    uint8_t                      rnd[16];
+    ngx_int_t                    rc;
+    ngx_table_elt_t             *h;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_tiktok_op_t        *op;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "tiktok api handler");
+
+    if (r != r->main) {
+        return NGX_DECLINED;
+    }
+
+    op = ngx_pcalloc(r->pool, sizeof(ngx_http_tiktok_op_t));
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    op->request = r;
+    tt_api_resp_init(&op->resp);
+
+    /* the cleanup is added before the arena exists: nothing can leak */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    op->req.arena = tt_arena_create(4096);
+    if (op->req.arena == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_tiktok_cleanup;
+    cln->data = op;
+
+    p = ngx_pnalloc(r->pool, 32);
+    if (p == NULL || tt_random(rnd, sizeof(rnd)) != TT_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_hex_dump(p, rnd, sizeof(rnd));
+    op->request_id.data = p;
+    op->request_id.len = 32;
+
+    if (ngx_http_tiktok_worker.store == NULL) {
+        return ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "the store is not open");
+    }
+
+    rc = tt_api_route(ngx_http_tiktok_method(r->method),
+                      (const char *) r->uri.data, r->uri.len,
+                      &op->req.route);
+
+    if (rc == TT_NOTFOUND) {
+        return ngx_http_tiktok_error(op, NGX_HTTP_NOT_FOUND, "Not found");
+    }
+
+    if (rc != TT_OK) {
+        return ngx_http_tiktok_error(op, NGX_HTTP_NOT_ALLOWED,
+                                     "method not allowed on this path");
+    }
+
+    op->req.args.data = (const char *) r->args.data;
+    op->req.args.len = r->args.len;
+    op->req.now_ms = tt_now_ms();
+
+    if (r->headers_in.authorization) {
+        op->req.auth.data =
+            (const char *) r->headers_in.authorization->value.data;
+        op->req.auth.len = r->headers_in.authorization->value.len;
+    }
+
+    h = ngx_http_tiktok_find_header(r, "idempotency-key",
+                                    sizeof("idempotency-key") - 1);
+    if (h) {
+        op->req.idem_key.data = (const char *) h->value.data;
+        op->req.idem_key.len = h->value.len;
+    }
+
+    if (!op->req.route.body) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_tiktok_dispatch(op);
+    }
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+
+    if (r->headers_in.content_length_n > (off_t) tlcf->body_limit) {
+        r->keepalive = 0;
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_tiktok_error(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                     "request body is larger than the "
+                                     "limit");
+    }
+
+    if (ngx_http_tiktok_is_json(r) != NGX_OK) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_tiktok_error(op, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                     "Content-Type must be application/json");
+    }
+
+    ngx_http_set_ctx(r, op, ngx_http_tiktok_module);
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_tiktok_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_tiktok_body_handler(ngx_http_request_t *r)
+{
+    ngx_int_t              rc;
+    ngx_http_tiktok_op_t  *op;
+
+    op = ngx_http_get_module_ctx(r, ngx_http_tiktok_module);
+
+    rc = ngx_http_tiktok_parse_body(op);
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_tiktok_dispatch(op);
+        if (rc == NGX_DONE) {
+            /* the batch finalizes; ours is the body reader's count */
+            return;
+        }
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * NGX_OK when the body is parsed; else an answer was sent and rc is what
+ * finalizes the request.
+ */
+static ngx_int_t
+ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op)
+{
+    char                        err[256];
+    size_t                      len;
+    u_char                      *p, *data;
+    ngx_buf_t                   *b;
+    ngx_chain_t                 *cl;
+    tt_json_t                   *root;
+    ngx_http_request_t          *r;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    r = op->request;
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return ngx_http_tiktok_error(op, NGX_HTTP_BAD_REQUEST,
+                                     "request body is empty: a JSON object "
+                                     "is expected");
+    }
+
+    if (r->request_body->temp_file) {
+        /* only a body larger than the limit spills to a file */
+        return ngx_http_tiktok_error(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                     "request body is larger than the "
+                                     "limit");
+    }
+
+    len = 0;
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        if (b->in_file) {
+            return ngx_http_tiktok_error(op,
+                                         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                         "request body is larger than the "
+                                         "limit");
+        }
+        len += b->last - b->pos;
+    }
+
+    if (len > tlcf->body_limit) {
+        return ngx_http_tiktok_error(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                     "request body is larger than the "
+                                     "limit");
+    }
+
+    if (len == 0) {
+        return ngx_http_tiktok_error(op, NGX_HTTP_BAD_REQUEST,
+                                     "request body is empty: a JSON object "
+                                     "is expected");
+    }
+
+    if (r->request_body->bufs->next == NULL) {
+        data = r->request_body->bufs->buf->pos;
+
+    } else {
+        data = tt_arena_alloc(op->req.arena, len);
+        if (data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = data;
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
+    }
+
+    tt_sha256(data, len, op->req.body_hash);
+
+    root = tt_json_parse(op->req.arena, data, len, err, sizeof(err));
+    if (root == NULL) {
+        return ngx_http_tiktok_error(op, NGX_HTTP_BAD_REQUEST, err);
+    }
+
+    op->req.body = root;
+
+    return NGX_OK;
+}
+
+
+/*
+ * NGX_DONE when a write was queued (the batch finalizes the request);
+ * else the request's rc.
+ */
+static ngx_int_t
+ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
+{
+    ngx_http_request_t  *r;
+
+    if (!op->req.route.write) {
+        return ngx_http_tiktok_read(op);
+    }
+
+    r = op->request;
+
+    if (op->req.idem_key.len
+        && ngx_http_tiktok_in_flight(r, &op->req.auth, &op->req.idem_key))
+    {
+        return ngx_http_tiktok_error(op, NGX_HTTP_CONFLICT,
+                                     "a request with this Idempotency-Key "
+                                     "is still being processed");
+    }
+
+    if (ngx_http_tiktok_write(op) != NGX_OK) {
+        return ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "the store's write queue is full");
+    }
+
+    if (!op->req.route.body) {
+        /* the body reader holds no count: the batch's is taken here */
+        r->main->count++;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
+{
+    int        rc;
+    tt_txn_t   txn;
+    tt_store_t *st;
+
+    st = ngx_http_tiktok_worker.store;
+
+    rc = tt_txn_begin(st, &txn, 0);
+
+    if (rc == TT_RESIZED && !ngx_http_tiktok_worker.busy) {
+        /* another process grew the map; nothing of ours is open */
+        if (tt_store_adopt(st) == TT_OK) {
+            rc = tt_txn_begin(st, &txn, 0);
+        }
+    }
+
+    if (rc == TT_RESIZED) {
+        op->resp.retry_after = 1;
+        return ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "the store is being resized");
+    }
+
+    if (rc != TT_OK) {
+        ngx_log_error(NGX_LOG_ALERT, op->request->connection->log, 0,
+                      "tiktok store read failed: %s",
+                      tt_store_last_error(st));
+        return ngx_http_tiktok_error(op, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "the store could not be read");
+    }
+
+    rc = tt_api_exec(&txn, &op->req, &op->resp);
+
+    tt_txn_abort(&txn);
+
+    if (rc != TT_OK) {
+        ngx_log_error(NGX_LOG_ALERT, op->request->connection->log, 0,
+                      "tiktok store read failed: %s",
+                      tt_store_last_error(st));
+        return ngx_http_tiktok_error(op, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "the store could not be read");
+    }
+
+    return ngx_http_tiktok_answer(op);
+}
+
+
+/* called by the batch on the event loop once the write is durable */
+void
+ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op)
+{
+    ngx_int_t  rc;
+
+    if (op->rc != TT_OK) {
+        tt_buf_reset(&op->resp.body);
+        op->resp.retry_after = 0;
+        rc = ngx_http_tiktok_error(op, op->rc == TT_FULL
+                                       ? 507
+                                       : NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                   op->rc == TT_FULL
+                                       ? "the store is full: raise "
+                                         "tiktok_store_map_size"
+                                       : "the store could not be written");
+    } else {
+        rc = ngx_http_tiktok_answer(op);
+    }
+
+    ngx_http_finalize_request(op->request, rc);
+}
+
+
+static ngx_int_t
+ngx_http_tiktok_error(ngx_http_tiktok_op_t *op, ngx_uint_t status,
+    const char *message)
+{
+    tt_buf_reset(&op->resp.body);
+    tt_api_error(&op->resp, (int) status, message);
+
+    return ngx_http_tiktok_answer(op);
+}
+
+
+/* sends resp; returns what the handler returns or finalizes with */
+static ngx_int_t
+ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
+{
+    u_char              *p;
+    ngx_buf_t           *b;
+    ngx_int_t            rc;
+    ngx_str_t            v;
+    ngx_chain_t          out;
+    ngx_http_request_t  *r;
+
+    r = op->request;
+
+    if (!tt_buf_ok(&op->resp.body)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = op->resp.status;
+    r->headers_out.content_length_n = op->resp.body.len;
+    ngx_str_set(&r->headers_out.content_type,
+                "application/json; charset=utf-8");
+    r->headers_out.content_type_len = sizeof("application/json") - 1;
+
+    if (ngx_http_tiktok_header(r, "X-Request-Id", &op->request_id)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (op->resp.retry_after) {
+        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        v.data = p;
+        v.len = ngx_sprintf(p, "%ui", (ngx_uint_t) op->resp.retry_after) - p;
+
+        if (ngx_http_tiktok_header(r, "Retry-After", &v) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (op->resp.replayed) {
+        ngx_str_set(&v, "true");
+        if (ngx_http_tiktok_header(r, "Idempotent-Replayed", &v) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (op->resp.body.len == 0 || r->method == NGX_HTTP_HEAD) {
+        r->header_only = 1;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    /* the body's memory is freed by the pool cleanup, after sending */
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = (u_char *) op->resp.body.data;
+    b->last = b->pos + op->resp.body.len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_http_tiktok_header(ngx_http_request_t *r, const char *name,
+    ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = ngx_strlen(name);
+    h->value = *value;
+
+    return NGX_OK;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_tiktok_find_header(ngx_http_request_t *r, const char *name,
+    size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_tiktok_is_json(ngx_http_request_t *r)
+{
+    u_char     *p, *last;
+    ngx_str_t  *ct;
+
+    static const char  json[] = "application/json";
+
+    if (r->headers_in.content_type == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ct = &r->headers_in.content_type->value;
+    p = ct->data;
+    last = p + ct->len;
+
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    if ((size_t) (last - p) < sizeof(json) - 1
+        || ngx_strncasecmp(p, (u_char *) json, sizeof(json) - 1) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p += sizeof(json) - 1;
+
+    /* only parameters ("; charset=utf-8") may follow */
+    while (p < last && *p == ' ') {
+        p++;
+    }
+
+    return (p == last || *p == ';') ? NGX_OK : NGX_DECLINED;
+}
+
+
+static tt_method_e
+ngx_http_tiktok_method(ngx_uint_t method)
+{
+    switch (method) {
+    case NGX_HTTP_GET:
+        return TT_METHOD_GET;
+    case NGX_HTTP_HEAD:
+        return TT_METHOD_HEAD;
+    case NGX_HTTP_POST:
+        return TT_METHOD_POST;
+    case NGX_HTTP_PATCH:
+        return TT_METHOD_PATCH;
+    case NGX_HTTP_PUT:
+        return TT_METHOD_PUT;
+    case NGX_HTTP_DELETE:
+        return TT_METHOD_DELETE;
+    default:
+        return TT_METHOD_OTHER;
+    }
+}
+
+
+static void
+ngx_http_tiktok_cleanup(void *data)
+{
+    ngx_http_tiktok_op_t  *op = data;
+
+    tt_api_resp_free(&op->resp);
+    tt_arena_destroy(op->req.arena);
+}

@@ -1,0 +1,646 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The module's table of contents: directives, configuration, and the
+ * store's life in the master (schema and configuration record) and in
+ * each worker.
+ */
+
+
+#include "ngx_http_tiktok_module.h"
+
+
+static void *ngx_http_tiktok_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_tiktok_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_tiktok_map_size(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_tiktok_url(ngx_conf_t *cf, void *post, void *data);
+static ngx_int_t ngx_http_tiktok_init_module(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_tiktok_init_process(ngx_cycle_t *cycle);
+static void ngx_http_tiktok_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
+    ngx_http_tiktok_main_conf_t *tmcf, tt_store_t **st);
+static char *ngx_http_tiktok_cstr(ngx_pool_t *pool, ngx_str_t *s);
+
+
+static ngx_conf_post_handler_pt  ngx_http_tiktok_url_post =
+    ngx_http_tiktok_url;
+
+static ngx_conf_num_bounds_t  ngx_http_tiktok_uploads_bounds = {
+    ngx_conf_check_num_bounds, 1, 10000
+};
+
+
+static ngx_command_t  ngx_http_tiktok_commands[] = {
+
+    { ngx_string("tiktok_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_tiktok_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tiktok_body_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_loc_conf_t, body_limit),
+      NULL },
+
+    { ngx_string("tiktok_store"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, store),
+      NULL },
+
+    { ngx_string("tiktok_store_map_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_tiktok_map_size,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tiktok_store_nosync"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, nosync),
+      NULL },
+
+    { ngx_string("tiktok_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("tiktok_wake_socket"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, wake_socket),
+      NULL },
+
+    { ngx_string("tiktok_spool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, spool),
+      NULL },
+
+    { ngx_string("tiktok_api_base"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, api_base),
+      &ngx_http_tiktok_url_post },
+
+    { ngx_string("tiktok_authorize_url"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, authorize_url),
+      &ngx_http_tiktok_url_post },
+
+    { ngx_string("tiktok_client_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, client_key),
+      NULL },
+
+    { ngx_string("tiktok_client_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, client_secret_file),
+      NULL },
+
+    { ngx_string("tiktok_token_key_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, token_key_file),
+      NULL },
+
+    { ngx_string("tiktok_max_lateness"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, max_lateness),
+      NULL },
+
+    { ngx_string("tiktok_max_uploads"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, max_uploads),
+      &ngx_http_tiktok_uploads_bounds },
+
+    { ngx_string("tiktok_chunk_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, chunk_size),
+      NULL },
+
+    { ngx_string("tiktok_refresh_margin"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, refresh_margin),
+      NULL },
+
+    { ngx_string("tiktok_media_allow_private"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, media_allow_private),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_tiktok_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_tiktok_create_main_conf,      /* create main configuration */
+    ngx_http_tiktok_init_main_conf,        /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_tiktok_create_loc_conf,       /* create location configuration */
+    ngx_http_tiktok_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_tiktok_module = {
+    NGX_MODULE_V1,
+    &ngx_http_tiktok_module_ctx,           /* module context */
+    ngx_http_tiktok_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    ngx_http_tiktok_init_module,           /* init module */
+    ngx_http_tiktok_init_process,          /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_tiktok_exit_process,          /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+ngx_http_tiktok_worker_t  ngx_http_tiktok_worker;
+
+
+static void *
+ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_tiktok_main_conf_t  *tmcf;
+
+    tmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_tiktok_main_conf_t));
+    if (tmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     tmcf->store = { 0, NULL };
+     *     tmcf->thread_pool_name = { 0, NULL };
+     *     tmcf->thread_pool = NULL;
+     *     tmcf->wake_socket = { 0, NULL };
+     *     tmcf->spool = { 0, NULL };
+     *     tmcf->api_base = { 0, NULL };
+     *     tmcf->authorize_url = { 0, NULL };
+     *     tmcf->client_key = { 0, NULL };
+     *     tmcf->client_secret_file = { 0, NULL };
+     *     tmcf->token_key_file = { 0, NULL };
+     */
+
+    tmcf->map_size = NGX_CONF_UNSET_SIZE;
+    tmcf->map_max = NGX_CONF_UNSET_SIZE;
+    tmcf->max_lateness = NGX_CONF_UNSET_MSEC;
+    tmcf->max_uploads = NGX_CONF_UNSET_UINT;
+    tmcf->chunk_size = NGX_CONF_UNSET_SIZE;
+    tmcf->refresh_margin = NGX_CONF_UNSET_MSEC;
+    tmcf->media_allow_private = NGX_CONF_UNSET;
+    tmcf->nosync = NGX_CONF_UNSET;
+
+    return tmcf;
+}
+
+
+static char *
+ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_tiktok_main_conf_t *tmcf = conf;
+
+    static ngx_str_t  default_pool = ngx_string("default");
+    static ngx_str_t  default_api = ngx_string("https://open.tiktokapis.com");
+    static ngx_str_t  default_authorize =
+        ngx_string("https://www.tiktok.com/v2/auth/authorize/");
+
+    if (tmcf->store.len == 0) {
+        /* the module is loaded but unused: nothing to check or open */
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_conf_full_name(cf->cycle, &tmcf->store, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_size_value(tmcf->map_size, 64 * 1024 * 1024);
+    ngx_conf_init_size_value(tmcf->map_max, (size_t) 64 * 1024 * 1024 * 1024);
+
+    if (tmcf->map_max < tmcf->map_size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tiktok_store_map_size maximum is smaller than "
+                           "its initial size");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_msec_value(tmcf->max_lateness, 3600 * 1000);
+    ngx_conf_init_uint_value(tmcf->max_uploads, 64);
+    ngx_conf_init_size_value(tmcf->chunk_size, 10000000);
+    ngx_conf_init_msec_value(tmcf->refresh_margin, 300 * 1000);
+    ngx_conf_init_value(tmcf->media_allow_private, 0);
+    ngx_conf_init_value(tmcf->nosync, 0);
+
+    if (tmcf->chunk_size < 5242880 || tmcf->chunk_size > 64000000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tiktok_chunk_size must be from 5242880 to "
+                           "64000000 bytes (TikTok's chunk rules)");
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->api_base.len == 0) {
+        tmcf->api_base = default_api;
+    }
+
+    if (tmcf->authorize_url.len == 0) {
+        tmcf->authorize_url = default_authorize;
+    }
+
+    if (tmcf->wake_socket.len == 0) {
+        tmcf->wake_socket.len = tmcf->store.len + sizeof("/wake.sock") - 1;
+        tmcf->wake_socket.data = ngx_pnalloc(cf->pool, tmcf->wake_socket.len);
+        if (tmcf->wake_socket.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        ngx_sprintf(tmcf->wake_socket.data, "%V/wake.sock", &tmcf->store);
+
+    } else if (ngx_conf_full_name(cf->cycle, &tmcf->wake_socket, 0)
+               != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->spool.len == 0) {
+        tmcf->spool.len = tmcf->store.len + sizeof("/spool") - 1;
+        tmcf->spool.data = ngx_pnalloc(cf->pool, tmcf->spool.len);
+        if (tmcf->spool.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+        ngx_sprintf(tmcf->spool.data, "%V/spool", &tmcf->store);
+
+    } else if (ngx_conf_full_name(cf->cycle, &tmcf->spool, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->client_secret_file.len
+        && ngx_conf_full_name(cf->cycle, &tmcf->client_secret_file, 1)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->token_key_file.len
+        && ngx_conf_full_name(cf->cycle, &tmcf->token_key_file, 1) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->thread_pool_name.len == 0) {
+        tmcf->thread_pool_name = default_pool;
+    }
+
+    tmcf->thread_pool = ngx_thread_pool_add(cf, &tmcf->thread_pool_name);
+    if (tmcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    tlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_tiktok_loc_conf_t));
+    if (tlcf == NULL) {
+        return NULL;
+    }
+
+    tlcf->enable = NGX_CONF_UNSET;
+    tlcf->body_limit = NGX_CONF_UNSET_SIZE;
+
+    return tlcf;
+}
+
+
+static char *
+ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_tiktok_loc_conf_t *prev = parent;
+    ngx_http_tiktok_loc_conf_t *conf = child;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
+                              1024 * 1024);
+
+    if (!conf->enable) {
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * The API answers an oversized body with its own JSON 413, so nginx's
+     * HTML one must not come first; and a body within the limit is kept
+     * in memory, never in a temporary file, so parsing it never touches
+     * the disk.  The core module's merge has already run.
+     */
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    clcf->client_max_body_size = 0;
+
+    if (clcf->client_body_buffer_size < conf->body_limit) {
+        clcf->client_body_buffer_size = conf->body_limit;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_tiktok_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tiktok_loc_conf_t *tlcf = conf;
+
+    ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_tiktok_main_conf_t  *tmcf;
+
+    if (tlcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    tmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_tiktok_module);
+
+    if (tmcf->store.len == 0) {
+        return "needs \"tiktok_store\" in the http block before it";
+    }
+
+    tlcf->enable = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_tiktok_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_tiktok_map_size(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tiktok_main_conf_t *tmcf = conf;
+
+    ssize_t     size;
+    ngx_str_t  *value;
+    ngx_uint_t  i;
+
+    if (tmcf->map_size != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        size = ngx_parse_offset(&value[i]);
+
+        if (size == NGX_ERROR || size < 1024 * 1024) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid map size \"%V\": at least 1m",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (i == 1) {
+            tmcf->map_size = size;
+        } else {
+            tmcf->map_max = size;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_tiktok_url(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *url = data;
+
+    if (!(url->len > 7 && ngx_strncmp(url->data, "http://", 7) == 0)
+        && !(url->len > 8 && ngx_strncmp(url->data, "https://", 8) == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid URL \"%V\": http:// or https:// "
+                           "expected", url);
+        return NGX_CONF_ERROR;
+    }
+
+    while (url->len > 8 && url->data[url->len - 1] == '/'
+           && ngx_strstr(url->data, "/auth/") == NULL)
+    {
+        url->len--;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_tiktok_cstr(ngx_pool_t *pool, ngx_str_t *s)
+{
+    u_char  *p;
+
+    if (s->len == 0) {
+        return NULL;
+    }
+
+    p = ngx_pnalloc(pool, s->len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    *ngx_cpymem(p, s->data, s->len) = '\0';
+
+    return (char *) p;
+}
+
+
+static ngx_int_t
+ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
+    ngx_http_tiktok_main_conf_t *tmcf, tt_store_t **st)
+{
+    char             err[512];
+    tt_store_conf_t  sc;
+
+    ngx_memzero(&sc, sizeof(tt_store_conf_t));
+
+    sc.path = ngx_http_tiktok_cstr(cycle->pool, &tmcf->store);
+    if (sc.path == NULL) {
+        return NGX_ERROR;
+    }
+
+    sc.map_size = tmcf->map_size;
+    sc.map_max = tmcf->map_max;
+    sc.max_readers = 512;
+    sc.nosync = tmcf->nosync ? 1 : 0;
+
+    if (tt_store_open(&sc, st, err, sizeof(err)) != TT_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "tiktok store \"%V\": %s", &tmcf->store, err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Runs in the master at start and at each reload, before any worker
+ * exists: opens the store (creating or migrating it), records the
+ * effective configuration for the scheduler, and closes it again, so no
+ * LMDB environment ever crosses fork().
+ */
+static ngx_int_t
+ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
+{
+    int                           rc;
+    tt_buf_t                      buf;
+    tt_txn_t                      txn;
+    tt_conf_t                     c;
+    tt_store_t                   *st;
+    ngx_pool_t                   *pool;
+    ngx_http_tiktok_main_conf_t  *tmcf;
+
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_tiktok_module);
+
+    if (tmcf == NULL || tmcf->store.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    pool = cycle->pool;
+
+    ngx_memzero(&c, sizeof(tt_conf_t));
+    c.store_path = ngx_http_tiktok_cstr(pool, &tmcf->store);
+    c.wake_socket = ngx_http_tiktok_cstr(pool, &tmcf->wake_socket);
+    c.spool_dir = ngx_http_tiktok_cstr(pool, &tmcf->spool);
+    c.api_base = ngx_http_tiktok_cstr(pool, &tmcf->api_base);
+    c.auth_url = ngx_http_tiktok_cstr(pool, &tmcf->authorize_url);
+    c.client_key = ngx_http_tiktok_cstr(pool, &tmcf->client_key);
+    c.client_secret_file = ngx_http_tiktok_cstr(pool,
+                                                &tmcf->client_secret_file);
+    c.token_key_file = ngx_http_tiktok_cstr(pool, &tmcf->token_key_file);
+    c.max_lateness_ms = tmcf->max_lateness;
+    c.max_uploads = tmcf->max_uploads;
+    c.chunk_size = tmcf->chunk_size;
+    c.refresh_margin_ms = tmcf->refresh_margin;
+    c.allow_private_media = tmcf->media_allow_private ? 1 : 0;
+
+    tt_buf_init(&buf);
+
+    rc = tt_conf_encode(&c, &buf);
+
+    if (rc == TT_OK) {
+        rc = tt_txn_begin(st, &txn, 1);
+        if (rc == TT_OK) {
+            tt_meta_put(&txn, "config", buf.data, buf.len);
+            rc = tt_txn_commit(&txn);
+        }
+    }
+
+    tt_buf_free(&buf);
+
+    if (rc != TT_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "tiktok store \"%V\": recording the configuration "
+                      "failed: %s", &tmcf->store, tt_store_last_error(st));
+    }
+
+    tt_store_close(st);
+
+    return rc == TT_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_tiktok_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_tiktok_main_conf_t  *tmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_tiktok_module);
+
+    if (tmcf == NULL || tmcf->store.len == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_tiktok_store_open(cycle, tmcf, &ngx_http_tiktok_worker.store)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_tiktok_write_init(cycle);
+}
+
+
+static void
+ngx_http_tiktok_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_tiktok_worker.store == NULL) {
+        return;
+    }
+
+    if (ngx_http_tiktok_worker.wake_fd != (ngx_socket_t) -1) {
+        (void) ngx_close_socket(ngx_http_tiktok_worker.wake_fd);
+        ngx_http_tiktok_worker.wake_fd = (ngx_socket_t) -1;
+    }
+
+    /* the thread pools, exited before us, have no batch running */
+    tt_store_close(ngx_http_tiktok_worker.store);
+    ngx_http_tiktok_worker.store = NULL;
+}

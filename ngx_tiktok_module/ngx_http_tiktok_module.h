@@ -1,0 +1,90 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * Shared declarations of the nginx adapter: configuration, the per-worker
+ * state and the functions the module's files call each other with.
+ */
+
+#ifndef _NGX_HTTP_TIKTOK_MODULE_H_INCLUDED_
+#define _NGX_HTTP_TIKTOK_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "tt_api.h"
+#include "tt_conf.h"
+#include "tt_time.h"
+
+
+typedef struct {
+    ngx_str_t               store;
+    size_t                  map_size;
+    size_t                  map_max;
+    ngx_str_t               thread_pool_name;
+    ngx_thread_pool_t      *thread_pool;
+    ngx_str_t               wake_socket;
+    ngx_str_t               spool;
+    ngx_str_t               api_base;
+    ngx_str_t               authorize_url;
+    ngx_str_t               client_key;
+    ngx_str_t               client_secret_file;
+    ngx_str_t               token_key_file;
+    ngx_msec_t              max_lateness;
+    ngx_uint_t              max_uploads;
+    size_t                  chunk_size;
+    ngx_msec_t              refresh_margin;
+    ngx_flag_t              media_allow_private;
+    ngx_flag_t              nosync;
+} ngx_http_tiktok_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t              enable;
+    size_t                  body_limit;
+} ngx_http_tiktok_loc_conf_t;
+
+
+/* one request's life: the handler, the body reader and the write batch */
+typedef struct ngx_http_tiktok_op_s  ngx_http_tiktok_op_t;
+
+struct ngx_http_tiktok_op_s {
+    ngx_http_request_t     *request;
+    ngx_queue_t             queue;          /* pending or running batch */
+    tt_api_req_t            req;
+    tt_api_resp_t           resp;
+    ngx_str_t               request_id;
+    int                     rc;             /* tt_api_exec() result */
+};
+
+
+/* a worker's store and its writer */
+typedef struct {
+    tt_store_t             *store;
+    ngx_thread_pool_t      *thread_pool;
+    ngx_thread_task_t      *task;
+    ngx_queue_t             pending;        /* ops waiting for a batch */
+    ngx_queue_t             running;        /* ops in the thread now */
+    ngx_uint_t              running_count;
+    unsigned                busy:1;
+    ngx_socket_t            wake_fd;
+    ngx_log_t              *log;
+} ngx_http_tiktok_worker_t;
+
+
+extern ngx_module_t               ngx_http_tiktok_module;
+extern ngx_http_tiktok_worker_t   ngx_http_tiktok_worker;
+
+
+ngx_int_t ngx_http_tiktok_handler(ngx_http_request_t *r);
+void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
+void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
+
+ngx_int_t ngx_http_tiktok_write(ngx_http_tiktok_op_t *op);
+ngx_int_t ngx_http_tiktok_in_flight(ngx_http_request_t *r,
+    tt_str_t *auth, tt_str_t *key);
+ngx_int_t ngx_http_tiktok_write_init(ngx_cycle_t *cycle);
+void ngx_http_tiktok_wake(void);
+
+
+#endif /* _NGX_HTTP_TIKTOK_MODULE_H_INCLUDED_ */

@@ -1,0 +1,376 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * Writes: group commit on an nginx thread pool.
+ *
+ * Each worker has one batch in flight at a time.  Writes that arrive
+ * while it runs wait in `pending'; when it completes, all of them leave
+ * together in the next batch: one LMDB transaction, one fsync, however
+ * many requests.  Inside the batch each request runs in a nested
+ * transaction, so one request's 4xx leaves no trace while the others
+ * commit.  The event loop never touches the disk for a write; it only
+ * moves queues and answers.
+ *
+ *   pending ──post──▶ running (thread: begin, nested exec×N, commit)
+ *                       │
+ *                       ├─ TT_FULL:    grow the map, run the batch again
+ *                       ├─ TT_RESIZED: adopt the map, run it again
+ *                       └─ done:       answer each request, wake the
+ *                                      scheduler, post the next batch
+ *
+ * Growing or adopting the map needs no transaction open in this process:
+ * that holds in the completion handler, because reads are synchronous on
+ * the event loop and the batch is the worker's only writer.
+ */
+
+
+#include "ngx_http_tiktok_module.h"
+
+#include <sys/un.h>
+
+
+#define NGX_HTTP_TIKTOK_BATCH_MAX    1024
+#define NGX_HTTP_TIKTOK_PENDING_MAX  65536
+#define NGX_HTTP_TIKTOK_RETRIES      8
+
+
+typedef struct {
+    tt_store_t             *store;
+    ngx_http_tiktok_op_t   *ops[NGX_HTTP_TIKTOK_BATCH_MAX];
+    ngx_uint_t              nops;
+    ngx_uint_t              retries;
+    int                     rc;
+    ngx_uint_t              pending_count;
+} ngx_http_tiktok_batch_t;
+
+
+static void ngx_http_tiktok_post_batch(void);
+static void ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log);
+static void ngx_http_tiktok_batch_done(ngx_event_t *ev);
+static void ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch,
+    int rc);
+
+
+static struct sockaddr_un  ngx_http_tiktok_wake_addr;
+static socklen_t           ngx_http_tiktok_wake_addrlen;
+
+
+ngx_int_t
+ngx_http_tiktok_write_init(ngx_cycle_t *cycle)
+{
+    ngx_http_tiktok_batch_t      *batch;
+    ngx_http_tiktok_worker_t     *w;
+    ngx_http_tiktok_main_conf_t  *tmcf;
+
+    w = &ngx_http_tiktok_worker;
+    tmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_tiktok_module);
+
+    w->log = cycle->log;
+    w->thread_pool = tmcf->thread_pool;
+    ngx_queue_init(&w->pending);
+    ngx_queue_init(&w->running);
+
+    w->task = ngx_thread_task_alloc(cycle->pool,
+                                    sizeof(ngx_http_tiktok_batch_t));
+    if (w->task == NULL) {
+        return NGX_ERROR;
+    }
+
+    batch = w->task->ctx;
+    batch->store = w->store;
+
+    w->task->handler = ngx_http_tiktok_batch_thread;
+    w->task->event.handler = ngx_http_tiktok_batch_done;
+    w->task->event.data = batch;
+    w->task->event.log = cycle->log;
+
+    /*
+     * The wake-up is a datagram to the scheduler's socket: sent without
+     * waiting, and lost harmlessly when the scheduler is down or busy
+     * (its periodic rescan finds the work anyway).
+     */
+
+    w->wake_fd = (ngx_socket_t) -1;
+
+    if (tmcf->wake_socket.len >= sizeof(ngx_http_tiktok_wake_addr.sun_path))
+    {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "tiktok_wake_socket \"%V\" is too long: the scheduler "
+                      "will find new work by its periodic rescan only",
+                      &tmcf->wake_socket);
+        return NGX_OK;
+    }
+
+    ngx_http_tiktok_wake_addr.sun_family = AF_UNIX;
+    ngx_memcpy(ngx_http_tiktok_wake_addr.sun_path, tmcf->wake_socket.data,
+               tmcf->wake_socket.len);
+    ngx_http_tiktok_wake_addrlen = offsetof(struct sockaddr_un, sun_path)
+                                   + tmcf->wake_socket.len + 1;
+
+    w->wake_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        0);
+    if (w->wake_fd == (ngx_socket_t) -1) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, ngx_socket_errno,
+                      ngx_socket_n " for the scheduler's wake-up failed");
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_tiktok_wake(void)
+{
+    ngx_socket_t  fd;
+
+    fd = ngx_http_tiktok_worker.wake_fd;
+
+    if (fd == (ngx_socket_t) -1) {
+        return;
+    }
+
+    /* ENOENT, ECONNREFUSED (scheduler down), EAGAIN (it is busy): fine */
+    (void) sendto(fd, "w", 1, MSG_DONTWAIT,
+                  (struct sockaddr *) &ngx_http_tiktok_wake_addr,
+                  ngx_http_tiktok_wake_addrlen);
+}
+
+
+ngx_int_t
+ngx_http_tiktok_write(ngx_http_tiktok_op_t *op)
+{
+    ngx_http_tiktok_batch_t   *batch;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+    batch = w->task->ctx;
+
+    if (batch->pending_count >= NGX_HTTP_TIKTOK_PENDING_MAX) {
+        return NGX_ERROR;
+    }
+
+    ngx_queue_insert_tail(&w->pending, &op->queue);
+    batch->pending_count++;
+
+    if (!w->busy) {
+        ngx_http_tiktok_post_batch();
+    }
+
+    return NGX_OK;
+}
+
+
+/* is a request with this key and this Authorization queued or running? */
+ngx_int_t
+ngx_http_tiktok_in_flight(ngx_http_request_t *r, tt_str_t *auth,
+    tt_str_t *key)
+{
+    ngx_uint_t                 i;
+    ngx_queue_t               *q, *queues[2];
+    ngx_http_tiktok_op_t      *op;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+    queues[0] = &w->pending;
+    queues[1] = &w->running;
+
+    for (i = 0; i < 2; i++) {
+        for (q = ngx_queue_head(queues[i]);
+             q != ngx_queue_sentinel(queues[i]);
+             q = ngx_queue_next(q))
+        {
+            op = ngx_queue_data(q, ngx_http_tiktok_op_t, queue);
+
+            if (op->req.idem_key.len == key->len
+                && op->req.auth.len == auth->len
+                && ngx_memcmp(op->req.idem_key.data, key->data, key->len)
+                   == 0
+                && ngx_memcmp(op->req.auth.data, auth->data, auth->len) == 0)
+            {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_tiktok_post_batch(void)
+{
+    ngx_queue_t               *q;
+    ngx_http_tiktok_op_t      *op;
+    ngx_http_tiktok_batch_t   *batch;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+    batch = w->task->ctx;
+
+    if (w->busy || ngx_queue_empty(&w->pending)) {
+        return;
+    }
+
+    batch->nops = 0;
+    batch->retries = 0;
+
+    while (!ngx_queue_empty(&w->pending)
+           && batch->nops < NGX_HTTP_TIKTOK_BATCH_MAX)
+    {
+        q = ngx_queue_head(&w->pending);
+        ngx_queue_remove(q);
+        ngx_queue_insert_tail(&w->running, q);
+        batch->pending_count--;
+
+        op = ngx_queue_data(q, ngx_http_tiktok_op_t, queue);
+        batch->ops[batch->nops++] = op;
+    }
+
+    w->busy = 1;
+
+    if (ngx_thread_task_post(w->thread_pool, w->task) != NGX_OK) {
+        w->busy = 0;
+        ngx_http_tiktok_batch_fail(batch, TT_ERR);
+    }
+}
+
+
+/* on a pool thread: plain data only, no nginx calls but logging */
+static void
+ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_tiktok_batch_t *batch = data;
+
+    int                    rc;
+    tt_txn_t               txn, child;
+    ngx_uint_t             i;
+    ngx_http_tiktok_op_t  *op;
+
+    ngx_memzero(&txn, sizeof(tt_txn_t));
+
+    rc = tt_txn_begin(batch->store, &txn, 1);
+
+    for (i = 0; rc == TT_OK && i < batch->nops; i++) {
+        op = batch->ops[i];
+
+        rc = tt_txn_begin_nested(&txn, &child);
+        if (rc != TT_OK) {
+            break;
+        }
+
+        op->rc = tt_api_exec(&child, &op->req, &op->resp);
+
+        if (op->rc != TT_OK) {
+            tt_txn_abort(&child);
+            rc = op->rc;
+            break;
+        }
+
+        if (op->resp.status >= 200 && op->resp.status < 300) {
+            rc = tt_txn_commit(&child);
+
+        } else {
+            tt_txn_abort(&child);
+        }
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_txn_commit(&txn);
+
+    } else if (txn.txn) {
+        tt_txn_abort(&txn);
+    }
+
+    batch->rc = rc;
+}
+
+
+static void
+ngx_http_tiktok_batch_done(ngx_event_t *ev)
+{
+    ngx_http_tiktok_batch_t *batch = ev->data;
+
+    int                        rc, wake;
+    ngx_uint_t                 i;
+    ngx_http_tiktok_op_t      *op;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+    w->busy = 0;
+    rc = batch->rc;
+
+    if ((rc == TT_FULL || rc == TT_RESIZED)
+        && batch->retries++ < NGX_HTTP_TIKTOK_RETRIES)
+    {
+        rc = (rc == TT_FULL) ? tt_store_grow(batch->store)
+                             : tt_store_adopt(batch->store);
+
+        if (rc == TT_OK) {
+            ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                          "tiktok store map is now %uz bytes",
+                          tt_store_map_size(batch->store));
+
+            /* nothing was committed: run the same requests again */
+            for (i = 0; i < batch->nops; i++) {
+                op = batch->ops[i];
+                tt_buf_reset(&op->resp.body);
+                op->resp.status = 0;
+                op->resp.retry_after = 0;
+                op->resp.wake = 0;
+                op->resp.replayed = 0;
+                op->rc = TT_OK;
+            }
+
+            w->busy = 1;
+
+            if (ngx_thread_task_post(w->thread_pool, w->task) == NGX_OK) {
+                return;
+            }
+
+            w->busy = 0;
+            rc = TT_ERR;
+        }
+    }
+
+    if (rc != TT_OK) {
+        ngx_log_error(NGX_LOG_ALERT, w->log, 0,
+                      "tiktok store write of %ui requests failed: %s",
+                      batch->nops, tt_store_last_error(batch->store));
+        ngx_http_tiktok_batch_fail(batch, rc);
+        ngx_http_tiktok_post_batch();
+        return;
+    }
+
+    wake = 0;
+
+    for (i = 0; i < batch->nops; i++) {
+        op = batch->ops[i];
+        ngx_queue_remove(&op->queue);
+        wake |= op->resp.wake;
+        ngx_http_tiktok_finalize(op);
+    }
+
+    batch->nops = 0;
+
+    if (wake) {
+        ngx_http_tiktok_wake();
+    }
+
+    ngx_http_tiktok_post_batch();
+}
+
+
+static void
+ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch, int rc)
+{
+    ngx_uint_t             i;
+    ngx_http_tiktok_op_t  *op;
+
+    for (i = 0; i < batch->nops; i++) {
+        op = batch->ops[i];
+        ngx_queue_remove(&op->queue);
+        op->rc = (rc == TT_OK) ? TT_ERR : rc;
+        ngx_http_tiktok_finalize(op);
+    }
+
+    batch->nops = 0;
+}
