@@ -6,12 +6,12 @@
  *
  * Who owns the request:
  *
- *   handler ── no body ── read route ──▶ exec inline, send, return rc
- *      │                  write route ─▶ count++, queue, NGX_DONE ┐
- *      └─ body ─▶ read_client_request_body, NGX_DONE              │
- *                  └▶ body handler ── error ──▶ finalize(rc)       │
- *                                └── write ──▶ queue ──────────────┤
- *   batch done (event loop) ──▶ send, finalize(rc) exactly once ◀──┘
+ *   handler -- no body -- read route --> exec inline, send, return rc
+ *      |                  write route -> count++, queue, NGX_DONE +
+ *      `- body -> read_client_request_body, NGX_DONE              |
+ *                  `> body handler -- error --> finalize(rc)       |
+ *                                `-- write --> queue --------------+
+ *   batch done (event loop) --> send, finalize(rc) exactly once <--+
  */
 
 

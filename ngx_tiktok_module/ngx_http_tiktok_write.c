@@ -10,11 +10,11 @@
  * commit.  The event loop never touches the disk for a write; it only
  * moves queues and answers.
  *
- *   pending ──post──▶ running (thread: begin, nested exec×N, commit)
- *                       │
- *                       ├─ TT_FULL:    grow the map, run the batch again
- *                       ├─ TT_RESIZED: adopt the map, run it again
- *                       └─ done:       answer each request, wake the
+ *   pending --post--> running (thread: begin, nested execxN, commit)
+ *                       |
+ *                       |- TT_FULL:    grow the map, run the batch again
+ *                       |- TT_RESIZED: adopt the map, run it again
+ *                       `- done:       answer each request, wake the
  *                                      scheduler, post the next batch
  *
  * Growing or adopting the map needs no transaction open in this process:

@@ -22,18 +22,19 @@
 static inline char *
 tt_test_mkdtemp(void)
 {
-    const char  *tmp;
     char        *dir;
+    size_t       len;
+    const char  *tmp;
 
     tmp = getenv("TMPDIR");
     if (tmp == NULL) {
         tmp = "/tmp";
     }
 
-    dir = malloc(strlen(tmp) + sizeof("/tt-test-XXXXXX"));
+    len = strlen(tmp) + sizeof("/tt-test-XXXXXX");
+    dir = malloc(len);
     assert_non_null(dir);
-    strcpy(dir, tmp);
-    strcat(dir, "/tt-test-XXXXXX");
+    snprintf(dir, len, "%s/tt-test-XXXXXX", tmp);
     assert_non_null(mkdtemp(dir));
     return dir;
 }

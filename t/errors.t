@@ -1,0 +1,152 @@
+#!/usr/bin/perl
+
+# Tests for bad input: every error is a clear JSON answer, and nothing is
+# stored half-way.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use TT;
+
+my $t = TT->new(extra_http => 'tiktok_body_limit 64k;');
+$t->add_profile();
+
+my %ok = (
+    post => { body => 'hello', scheduled_at => '2030-01-01T00:00:00Z' },
+    profiles => ['tiktok'], media => ['https://cdn.example/v.mp4'],
+    platforms => { tiktok => { privacy_status => 'SELF_ONLY' } },
+);
+
+sub total { return $t->api(GET => '/api/posts')->{json}{total}; }
+
+# authentication
+my $r = $t->api(GET => '/api/posts', key => undef);
+is($r->{status}, 401, 'no key');
+is_deeply($r->{json}, { error => 'Invalid API key' }, '401 shape');
+is($t->api(GET => '/api/posts', key => 'tt_nope')->{status}, 401, 'bad key');
+is($t->api(GET => '/api/posts', headers => { Authorization => 'Basic x' },
+           key => undef)->{status}, 401, 'wrong scheme');
+
+# routing
+$r = $t->api(GET => '/api/nothing');
+is($r->{status}, 404, 'unknown path');
+is_deeply($r->{json}, { error => 'Not found' }, '404 shape');
+is($t->api(GET => '/api/posts/p_doesnotexist00000000')->{status}, 404,
+   'unknown id');
+is($t->api(PUT => '/api/posts', {})->{status}, 405, 'wrong method');
+ok($t->api(GET => '/api/health', key => undef)->{status} == 200,
+   'health needs no key');
+
+# malformed JSON: 400 saying where
+$r = $t->api(POST => '/api/posts', raw => '{"post": {"body": "x",}}');
+is($r->{status}, 400, 'malformed JSON');
+is($r->{json}{error}, 'Bad Request', '400 shape');
+like($r->{json}{message}, qr/byte \d+/, 'says where it broke');
+
+$r = $t->api(POST => '/api/posts', raw => '{"post": ');
+is($r->{status}, 400, 'truncated JSON');
+
+$r = $t->api(POST => '/api/posts', raw => '[' x 64 . ']' x 64);
+is($r->{status}, 400, 'nesting too deep');
+like($r->{json}{message}, qr/deep/i, 'says nesting');
+
+$r = $t->api(POST => '/api/posts', raw => "{\"post\": {\"body\": \"\xff\xfe\"}}");
+is($r->{status}, 400, 'invalid UTF-8');
+like($r->{json}{message}, qr/UTF-8/i, 'says UTF-8');
+
+$r = $t->api(POST => '/api/posts', raw => '');
+is($r->{status}, 400, 'empty body');
+
+# not JSON, too large
+is($t->api(POST => '/api/posts', \%ok, content_type => 'text/plain')
+     ->{status}, 415, 'text/plain is 415');
+is($t->api(POST => '/api/posts', \%ok, content_type => undef)->{status},
+   415, 'no Content-Type is 415');
+is($t->api(POST => '/api/posts', \%ok,
+           content_type => 'application/json; charset=utf-8')->{status},
+   201, 'charset parameter is fine');
+
+$r = $t->api(POST => '/api/posts', { %ok, post => { body => 'x' x 70000 } });
+is($r->{status}, 413, 'body over tiktok_body_limit');
+is($r->{json}{status}, 413, '413 shape');
+
+# validation: every failing rule at once
+$r = $t->api(POST => '/api/posts', {
+    post => { body => 'x' x 2201, scheduled_at => 'tomorrow', draft => 'no' },
+    profiles => ['tiktok'], media => ['ftp://x/y.mp4'],
+    platforms => { tiktok => { privacy_status => 'EVERYONE' } } });
+is($r->{status}, 422, 'validation 422');
+my @e = @{ $r->{json}{errors} || [] };
+ok(scalar(grep { /post\.body/ } @e), 'caption too long named');
+ok(scalar(grep { /post\.scheduled_at/ } @e), 'bad time named');
+ok(scalar(grep { /post\.draft/ } @e), 'bad boolean named');
+ok(scalar(grep { /media\[0\]/ } @e), 'bad URL named');
+ok(scalar(grep { /privacy_status/ } @e), 'bad enum named');
+cmp_ok(scalar @e, '>=', 5, 'all rules at once');
+
+$r = $t->api(POST => '/api/posts', { %ok, platforms => { tiktok => {} } });
+is($r->{status}, 422, 'privacy_status missing');
+like("@{$r->{json}{errors}}", qr/privacy_status is required/, 'required');
+
+# 2,200 UTF-16 units: an emoji counts two
+my $emoji = "\x{1F600}";
+$r = $t->api(POST => '/api/posts',
+             { %ok, post => { body => $emoji x 1100 } });
+is($r->{status}, 201, '1,100 emoji are 2,200 units');
+$r = $t->api(POST => '/api/posts',
+             { %ok, post => { body => $emoji x 1100 . 'x' } });
+is($r->{status}, 422, '2,201 units refused');
+
+$r = $t->api(POST => '/api/posts', { %ok,
+    platforms => { tiktok => { privacy_status => 'SELF_ONLY',
+                               format => 'image', photo_cover_index => 1 } } });
+is($r->{status}, 422, 'cover index out of range');
+
+$r = $t->api(POST => '/api/posts', { %ok,
+    media => [map { "https://c.example/$_.jpg" } 1 .. 36],
+    platforms => { tiktok => { privacy_status => 'SELF_ONLY',
+                               format => 'image' } } });
+is($r->{status}, 422, '36 images refused');
+
+$r = $t->api(POST => '/api/posts', { %ok,
+    media => ['https://c.example/a.mp4', 'https://c.example/b.mp4'] });
+is($r->{status}, 422, 'two videos refused');
+
+$r = $t->api(POST => '/api/posts', { %ok, queue_id => 'q_x' });
+is($r->{status}, 422, 'scheduled_at with queue_id');
+
+$r = $t->api(POST => '/api/posts', { %ok, profiles => ['prof_notmine'] });
+is($r->{status}, 422, 'unknown profile');
+
+my $before = total();
+is($before, 2, 'only the valid posts were stored');
+
+# idempotency
+my %h = (headers => { 'Idempotency-Key' => 'abc-1' });
+$r = $t->api(POST => '/api/posts', \%ok, %h);
+is($r->{status}, 201, 'first with a key');
+my $again = $t->api(POST => '/api/posts', \%ok, %h);
+is($again->{status}, 201, 'replay status');
+is($again->{json}{id}, $r->{json}{id}, 'replay body');
+is($again->{headers}{'idempotent-replayed'}, 'true', 'marked as a replay');
+is(total(), $before + 1, 'stored once');
+
+$r = $t->api(POST => '/api/posts', { %ok, post => { body => 'other' } }, %h);
+is($r->{status}, 422, 'same key, other body');
+
+$r = $t->api(POST => '/api/posts', { %ok, platforms => {} },
+             headers => { 'Idempotency-Key' => 'abc-2' });
+is($r->{status}, 422, 'an error');
+$r = $t->api(POST => '/api/posts', \%ok,
+             headers => { 'Idempotency-Key' => 'abc-2' });
+is($r->{status}, 201, 'errors are not stored: the retry runs');
+
+is($t->api(POST => '/api/posts', \%ok,
+           headers => { 'Idempotency-Key' => 'k' x 256 })->{status},
+   400, 'key over 255 characters');
+
+$t->stop();
+done_testing();

@@ -1,0 +1,241 @@
+package TT;
+
+# The end-to-end harness: a real nginx with the module on a free loopback
+# port, a fresh store, a workspace and an API key made with tiktok-admin,
+# and optionally the TikTok simulator and the scheduler.
+#
+#   my $t = TT->new(extra_http => 'tiktok_body_limit 4k;');
+#   my $r = $t->api(POST => '/api/posts', { post => {...} });
+#   is($r->{status}, 201); is($r->{json}{status}, 'pending');
+#
+# $t->stop stops what it started and fails the test if nginx logged an
+# alert, an emergency or a sanitizer report.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(make_path remove_tree);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::PP;
+use POSIX qw(:sys_wait_h);
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+our $TOP = abs_path(dirname(__FILE__) . '/../..');
+our $BUILD = $ENV{TT_BUILD} || "$TOP/build";
+our $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+                                  LocalPort => 0, Proto => 'tcp')
+        or die "no free port: $!";
+    my $port = $s->sockport;
+    close $s;
+    return $port;
+}
+
+sub new {
+    my ($class, %o) = @_;
+    my $self = bless { %o }, $class;
+
+    $self->{dir} = tempdir('tt-e2e-XXXXXX', TMPDIR => 1,
+                           CLEANUP => !$ENV{TT_KEEP});
+    $self->{port} = free_port();
+    $self->{store} = "$self->{dir}/store";
+    make_path("$self->{dir}/tmp");
+
+    write_file("$self->{dir}/client-secret", "sim-secret\n");
+    write_file("$self->{dir}/token-key", unpack('H*', random_bytes(32)) . "\n");
+
+    $self->{tiktok_api} = $o{tiktok_api} || 'http://127.0.0.1:9';
+    $self->write_conf();
+    $self->start_nginx();
+
+    $self->{ws} = $self->admin(qw(workspace create), 'e2e');
+    $self->{group} = $self->first_group();
+    $self->{key} = $self->admin('key', 'create', $self->{ws});
+
+    return $self;
+}
+
+sub random_bytes {
+    my ($n) = @_;
+    open my $fh, '<:raw', '/dev/urandom' or die $!;
+    read($fh, my $buf, $n) == $n or die "urandom: $!";
+    close $fh;
+    return $buf;
+}
+
+sub write_file {
+    my ($path, $data) = @_;
+    open my $fh, '>:raw', $path or die "$path: $!";
+    print $fh $data;
+    close $fh or die "$path: $!";
+}
+
+sub read_file {
+    my ($path) = @_;
+    open my $fh, '<:raw', $path or return '';
+    local $/;
+    my $data = <$fh>;
+    close $fh;
+    return $data;
+}
+
+sub write_conf {
+    my ($self) = @_;
+    my $conf = read_file("$TOP/conf/nginx.conf.in");
+    my %v = (
+        MODULE => "$BUILD/nginx/objs/ngx_http_tiktok_module.so",
+        WORKERS => $self->{workers} || 2,
+        USER => $> == 0 ? 'user root;' : '',
+        DIR => $self->{dir},
+        LOG_LEVEL => 'info',
+        ACCESS_LOG => "$self->{dir}/access.log",
+        TIKTOK_API => $self->{tiktok_api},
+        CLIENT_KEY => 'sim-client',
+        PORT => $self->{port},
+        EXTRA_HTTP => $self->{extra_http} || '',
+        EXTRA_SERVER => $self->{extra_server} || '',
+    );
+    $conf =~ s/\@(\w+)\@/exists $v{$1} ? $v{$1} : die "no value for $1"/ge;
+    write_file("$self->{dir}/nginx.conf", $conf);
+}
+
+sub start_nginx {
+    my ($self) = @_;
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        open STDOUT, '>>', "$self->{dir}/nginx.out";
+        open STDERR, '>>', "$self->{dir}/nginx.out";
+        exec('nginx', '-p', $self->{dir}, '-c', "$self->{dir}/nginx.conf",
+             '-e', "$self->{dir}/error.log")
+            or die "exec nginx: $!";
+    }
+    $self->{nginx_pid} = $pid;
+    $self->wait_port($self->{port}, 'nginx');
+}
+
+sub wait_port {
+    my ($self, $port, $what) = @_;
+    my $until = time() + 15;
+    while (time() < $until) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                      Proto => 'tcp');
+        if ($s) { close $s; return; }
+        if ($self->{nginx_pid}
+            && waitpid($self->{nginx_pid}, WNOHANG) == $self->{nginx_pid})
+        {
+            delete $self->{nginx_pid};
+            die "$what exited at start:\n"
+                . read_file("$self->{dir}/error.log")
+                . read_file("$self->{dir}/nginx.out");
+        }
+        sleep 0.05;
+    }
+    die "$what did not listen on $port:\n" . read_file("$self->{dir}/error.log");
+}
+
+sub stop_nginx {
+    my ($self) = @_;
+    my $pid = delete $self->{nginx_pid} or return;
+    kill 'QUIT', $pid;
+    my $until = time() + 10;
+    while (time() < $until) {
+        return if waitpid($pid, WNOHANG) == $pid;
+        sleep 0.05;
+    }
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+}
+
+# runs tiktok-admin against this store; returns the first line of stdout
+sub admin {
+    my ($self, @args) = @_;
+    my @cmd = ("$BUILD/tiktok-admin", '-s', $self->{store},
+               '-k', "$self->{dir}/token-key", @args);
+    open my $fh, '-|', @cmd or die "@cmd: $!";
+    my @out = <$fh>;
+    close $fh;
+    die "@cmd failed: $?" if $?;
+    chomp @out;
+    return wantarray ? @out : $out[0];
+}
+
+sub first_group {
+    my ($self) = @_;
+    my @lines = $self->admin('group', 'list', $self->{ws});
+    my ($id) = ($lines[0] // '') =~ /(pg_\w+)/ or die "no group: @lines";
+    return $id;
+}
+
+# adds a TikTok profile to a group (tokens are opaque strings here)
+sub add_profile {
+    my ($self, %p) = @_;
+    my @out = $self->admin('profile', 'add', $p{group} || $self->{group},
+        '--open-id', $p{open_id} || 'open-' . int(rand(1e9)),
+        '--username', $p{username} || 'creator',
+        '--name', $p{name} || 'Creator',
+        '--access-token', $p{access_token} || 'act.test',
+        '--refresh-token', $p{refresh_token} || 'rft.test',
+        '--expires-in', $p{expires_in} || 86400,
+        '--refresh-expires-in', $p{refresh_expires_in} || 31536000);
+    my ($id) = join(' ', @out) =~ /(prof_\w+)/ or die "no profile id: @out";
+    return $id;
+}
+
+sub url { my ($self, $path) = @_; return "http://127.0.0.1:$self->{port}$path"; }
+
+# $t->api(METHOD, PATH, [BODY], %opts): BODY is a Perl structure (sent as
+# JSON) or, with raw => STRING, bytes as they are.  Options: key (default
+# the workspace key; undef sends none), headers, content_type.
+sub api {
+    my ($self, $method, $path, @rest) = @_;
+    my $body = @rest % 2 ? shift @rest : undef;
+    my %o = @rest;
+
+    my %h = %{ $o{headers} || {} };
+    my $key = exists $o{key} ? $o{key} : $self->{key};
+    $h{Authorization} = "Bearer $key" if defined $key;
+
+    my $content = $o{raw};
+    $content = $JSON->encode($body) if defined $body;
+    if (defined $content) {
+        $h{'Content-Type'} = exists $o{content_type}
+            ? $o{content_type} : 'application/json';
+        delete $h{'Content-Type'} unless defined $h{'Content-Type'};
+    }
+
+    my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 0);
+    my $res = $http->request($method, $self->url($path), {
+        headers => \%h, defined $content ? (content => $content) : () });
+
+    my $json = eval { $JSON->decode($res->{content}) };
+    return { status => $res->{status}, headers => $res->{headers},
+             raw => $res->{content}, json => $json };
+}
+
+# the error log so far, for assertions
+sub error_log { my ($self) = @_; return read_file("$self->{dir}/error.log"); }
+
+# stops everything and checks error.log: call before done_testing()
+sub stop {
+    my ($self) = @_;
+    return if $self->{stopped}++;
+    $self->stop_nginx();
+    my @bad = grep { /\[(alert|emerg|crit)\]|AddressSanitizer|runtime error:/ }
+              split /\n/, $self->error_log();
+    Test::More::ok(!@bad, 'no alerts or sanitizer reports in error.log')
+        or Test::More::diag(join("\n", @bad));
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    $self->stop_nginx();
+}
+
+1;
