@@ -20,7 +20,8 @@
 
 static void ngx_http_tiktok_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
-static ngx_int_t ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op);
+static ngx_uint_t ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op,
+    const char **message);
 static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_error(ngx_http_tiktok_op_t *op,
@@ -167,13 +168,18 @@ static void
 ngx_http_tiktok_body_handler(ngx_http_request_t *r)
 {
     ngx_int_t              rc;
+    ngx_uint_t             status;
+    const char            *message;
     ngx_http_tiktok_op_t  *op;
 
     op = ngx_http_get_module_ctx(r, ngx_http_tiktok_module);
 
-    rc = ngx_http_tiktok_parse_body(op);
+    status = ngx_http_tiktok_parse_body(op, &message);
 
-    if (rc == NGX_OK) {
+    if (status != 0) {
+        rc = ngx_http_tiktok_error(op, status, message);
+
+    } else {
         rc = ngx_http_tiktok_dispatch(op);
         if (rc == NGX_DONE) {
             /* the batch finalizes; ours is the body reader's count */
@@ -186,60 +192,53 @@ ngx_http_tiktok_body_handler(ngx_http_request_t *r)
 
 
 /*
- * NGX_OK when the body is parsed; else an answer was sent and rc is what
- * finalizes the request.
+ * 0 when the body is parsed into op->req.body; else the HTTP status of the
+ * answer, with its message.
  */
-static ngx_int_t
-ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op)
+static ngx_uint_t
+ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
 {
-    char                        err[256];
-    size_t                      len;
+    size_t                       len;
     u_char                      *p, *data;
-    ngx_buf_t                   *b;
     ngx_chain_t                 *cl;
     tt_json_t                   *root;
     ngx_http_request_t          *r;
     ngx_http_tiktok_loc_conf_t  *tlcf;
 
+    static char  err[256];
+
     r = op->request;
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
 
-    if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        return ngx_http_tiktok_error(op, NGX_HTTP_BAD_REQUEST,
-                                     "request body is empty: a JSON object "
-                                     "is expected");
-    }
+    *message = "request body is larger than the limit";
 
-    if (r->request_body->temp_file) {
-        /* only a body larger than the limit spills to a file */
-        return ngx_http_tiktok_error(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                     "request body is larger than the "
-                                     "limit");
+    /* only a body larger than the limit spills to a file */
+    if (r->request_body && r->request_body->temp_file) {
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
 
     len = 0;
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-        if (b->in_file) {
-            return ngx_http_tiktok_error(op,
-                                         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                         "request body is larger than the "
-                                         "limit");
+    for (cl = r->request_body ? r->request_body->bufs : NULL;
+         cl;
+         cl = cl->next)
+    {
+        if (cl->buf->in_file) {
+            return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
         }
-        len += b->last - b->pos;
+
+        len += cl->buf->last - cl->buf->pos;
     }
 
     if (len > tlcf->body_limit) {
-        return ngx_http_tiktok_error(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                     "request body is larger than the "
-                                     "limit");
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
 
     if (len == 0) {
-        return ngx_http_tiktok_error(op, NGX_HTTP_BAD_REQUEST,
-                                     "request body is empty: a JSON object "
-                                     "is expected");
+        *message = "request body is empty: a JSON object is expected";
+        return NGX_HTTP_BAD_REQUEST;
     }
+
+    *message = "out of memory";
 
     if (r->request_body->bufs->next == NULL) {
         data = r->request_body->bufs->buf->pos;
@@ -258,14 +257,16 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op)
 
     tt_sha256(data, len, op->req.body_hash);
 
+    /* the event loop is single-threaded: one static buffer serves */
     root = tt_json_parse(op->req.arena, data, len, err, sizeof(err));
     if (root == NULL) {
-        return ngx_http_tiktok_error(op, NGX_HTTP_BAD_REQUEST, err);
+        *message = err;
+        return NGX_HTTP_BAD_REQUEST;
     }
 
     op->req.body = root;
 
-    return NGX_OK;
+    return 0;
 }
 
 
