@@ -158,7 +158,8 @@ sub admin {
     my ($self, @args) = @_;
     my @cmd = ("$BUILD/tiktok-admin", '-s', $self->{store},
                '-k', "$self->{dir}/token-key", @args);
-    open my $fh, '-|', @cmd or die "@cmd: $!";
+    my $cmd = join(' ', map { quotemeta } @cmd) . " 2>>$self->{dir}/admin.log";
+    open my $fh, '-|', $cmd or die "@cmd: $!";
     my @out = <$fh>;
     close $fh;
     die "@cmd failed: $?" if $?;
