@@ -67,6 +67,9 @@ const char *tt_store_last_error(tt_store_t *st);   /* mdb_strerror text */
  * A transaction with a sticky error: after the first failure every call
  * returns it, and commit aborts instead.  Read transactions are always
  * aborted (tt_txn_abort); nothing returned from one outlives it.
+ * Answers are not failures: TT_NOTFOUND, TT_EXISTS and TT_INVALID (bad
+ * input, nothing written) leave the transaction usable.  tt_txn_abort is
+ * a no-op on an ended transaction, so cleanup paths may always call it.
  */
 typedef struct {
     tt_store_t     *st;
@@ -164,7 +167,7 @@ int tt_profile_put(tt_txn_t *t, const tt_profile_t *p);
 int tt_profile_get(tt_txn_t *t, const char *id, tt_arena_t *a,
     tt_profile_t *p);
 int tt_profile_list(tt_txn_t *t, const char *ws_id, const char *group_id,
-    tt_arena_t *a, tt_profile_t **out, size_t *n);  /* group_id NULL: all */
+    tt_arena_t *a, tt_profile_t **out, size_t *n);  /* NULL ids: all */
 int tt_profile_del(tt_txn_t *t, const char *id);
 const char *tt_profile_status_name(tt_profile_status_e s);
 
@@ -176,14 +179,16 @@ int tt_post_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_post_t *p);
 int tt_post_get_raw(tt_txn_t *t, const char *id, tt_str_t *rec);
 int tt_post_del(tt_txn_t *t, const char *id);
 
-/* a workspace's posts, newest first; cb returns non-zero to stop */
+/* a workspace's posts, newest first; cb returns non-zero to stop; in a
+ * write transaction cb may change posts (the walk re-seeks each step) */
 typedef int (*tt_post_iter_pt)(void *ctx, const char *id, const tt_str_t *rec);
 int tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb,
     void *ctx);
 
 /* the agenda: the earliest due post, TT_NOTFOUND if none */
 int tt_due_first(tt_txn_t *t, int64_t *at, char id[TT_ID_SIZE]);
-/* every post due at or before until, in due order */
+/* every post due at or before until, in due order; cb may put or delete
+ * the post it is handed (claiming it) */
 typedef int (*tt_due_iter_pt)(void *ctx, int64_t at, const char *id);
 int tt_due_iter(tt_txn_t *t, int64_t until, tt_due_iter_pt cb, void *ctx);
 
@@ -205,6 +210,7 @@ int tt_idem_get(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
 int tt_idem_put(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
     const tt_idem_t *rec);
 int tt_idem_purge(tt_txn_t *t, int64_t now_ms, unsigned max);
+/* tt_idem_get answers TT_NOTFOUND for a record expired by tt_now_ms() */
 
 
 #endif /* _TT_STORE_H_INCLUDED_ */
