@@ -33,7 +33,7 @@ conf() {
         -e "s|@LOG_LEVEL@|warn|" -e "s|@ACCESS_LOG@|off|" \
         -e "s|@TIKTOK_API@|http://127.0.0.1:9|g" \
         -e "s|@CLIENT_KEY@|bench|" -e "s|@PORT@|$port|" \
-        -e "s|@EXTRA_HTTP@||" \
+        -e "s|@EXTRA_HTTP@|${EXTRA_HTTP:-}|" \
         -e "s|@EXTRA_SERVER@|location = /static { default_type application/json; return 200 '$1'; }|" \
         "$top/conf/nginx.conf.in" > "$dir/nginx.conf"
 }
