@@ -167,6 +167,7 @@ typedef struct {
     size_t          n;
     size_t          cap;
     tt_arena_t     *arena;
+    unsigned        failed:1;   /* an allocation failed: messages lost */
 } tt_errors_t;
 
 void tt_errors_init(tt_errors_t *e, tt_arena_t *a);
@@ -221,6 +222,13 @@ int tt_post_input_parse(const tt_json_t *root, int patch, const char *prefix,
  * privacy_status present; scheduled_at with queue_id).  New media get ids
  * and status pending.  Sets status and due_at from the result.
  * Returns TT_OK or TT_INVALID.
+ *
+ * A post with no platform entry is a create: it gets one (profile_id from
+ * in->profile_id) and, if p->id is "", a new "p_" id.  A PATCH keeps the
+ * old media objects when the same list is given (unless one failed: then
+ * the list is fetched again).  Joining a queue clears scheduled_at for the
+ * queue to assign; an exact time on a queued post needs queue_id: null.
+ * On any error p is left as it was.  Strings are copied into a.
  */
 void tt_post_init(tt_post_t *p, int64_t now_ms);
 int tt_post_apply(tt_post_t *p, const tt_post_input_t *in, int64_t now_ms,
@@ -234,8 +242,9 @@ const char *tt_post_status_name(tt_post_status_e s);
 const char *tt_plat_status_name(tt_plat_status_e s);
 const char *tt_media_status_name(tt_media_status_e s);
 const char *tt_privacy_name(tt_privacy_e p);
+const char *tt_format_name(tt_format_e f);
 const char *tt_post_mode_name(tt_post_mode_e m);
-const char *tt_priority_name(tt_priority_e p);
+const char *tt_priority_name(tt_priority_e p);     /* NONE: NULL */
 
 
 /* the post object of api.md */
@@ -259,6 +268,7 @@ typedef struct {
     tt_str_t        api;                        /* the rendered object */
 } tt_post_peek_t;
 
+/* encode appends to out; peek and decode check every length (TT_INVALID) */
 int tt_post_encode(const tt_post_t *p, tt_buf_t *out);
 int tt_post_decode(const void *rec, size_t len, tt_arena_t *a, tt_post_t *p);
 int tt_post_peek(const void *rec, size_t len, tt_post_peek_t *peek);

@@ -1,0 +1,133 @@
+#!/bin/sh
+# Builds every fuzz/fuzz_*.c as a libFuzzer binary (clang, ASan, UBSan)
+# and runs each for its share of SECONDS; exits non-zero on a crash.
+#
+#   sh scripts/fuzz.sh OUTDIR SECONDS [TARGET...]
+#
+# OUTDIR/bin/TARGET       the fuzzer
+# OUTDIR/corpus/TARGET/   its corpus, seeded from fuzz/corpus/TARGET/
+# OUTDIR/crash/TARGET/    what made it crash, if anything did
+# OUTDIR/TARGET.log       its output
+#
+# Core sources are every core/*.c but tt_media.c; fuzz_media also gets
+# tt_media.c and libav.  Environment: CC (clang), FUZZ_FLAGS (more libFuzzer
+# flags, e.g. "-max_len=4096 -jobs=2").
+set -eu
+
+if [ $# -lt 2 ]; then
+    echo "usage: $0 OUTDIR SECONDS [TARGET...]" >&2
+    exit 2
+fi
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$1
+seconds=$2
+shift 2
+
+case $seconds in
+    ''|*[!0-9]*) echo "$0: error: SECONDS must be a number" >&2; exit 2 ;;
+esac
+
+cc=${CC:-clang}
+case $cc in
+    *clang*) ;;
+    *) cc=clang ;;
+esac
+
+if ! command -v "$cc" >/dev/null 2>&1; then
+    echo "$0: error: clang not found: apt-get install clang" \
+         "libclang-rt-14-dev" >&2
+    exit 1
+fi
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -I$top/core -fno-omit-frame-pointer
+        -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter"
+san="address,undefined"
+libs="-llmdb -lyajl -lcrypto -lm"
+av_libs="-lavformat -lavcodec -lavutil"
+
+if [ $# -gt 0 ]; then
+    targets=$*
+else
+    targets=""
+    for f in "$top"/fuzz/fuzz_*.c; do
+        [ -f "$f" ] || continue
+        t=$(basename "$f" .c)
+        targets="$targets $t"
+    done
+fi
+
+n=0
+for t in $targets; do
+    if [ ! -f "$top/fuzz/$t.c" ]; then
+        echo "$0: error: fuzz/$t.c not found" >&2
+        exit 2
+    fi
+    n=$((n + 1))
+done
+
+if [ "$n" -eq 0 ]; then
+    echo "$0: no fuzz targets"
+    exit 0
+fi
+
+# the core, instrumented once for every target
+mkdir -p "$out/obj" "$out/bin"
+objs=""
+for src in "$top"/core/*.c; do
+    [ -f "$src" ] || continue
+    o="$out/obj/$(basename "$src" .c).o"
+    # shellcheck disable=SC2086
+    $cc $cflags -fsanitize=fuzzer-no-link,$san -c -o "$o" "$src"
+    case $src in
+        */tt_media.c) ;;
+        *) objs="$objs $o" ;;
+    esac
+done
+
+for t in $targets; do
+    extra=""
+    extra_libs=""
+    if [ "$t" = fuzz_media ]; then
+        extra="$out/obj/tt_media.o"
+        extra_libs=$av_libs
+    fi
+    echo "building $t"
+    # shellcheck disable=SC2086
+    $cc $cflags -fsanitize=fuzzer,$san -o "$out/bin/$t" \
+        "$top/fuzz/$t.c" $objs $extra $libs $extra_libs
+done
+
+each=$((seconds / n))
+[ "$each" -ge 1 ] || each=1
+
+failed=0
+for t in $targets; do
+    corpus="$out/corpus/$t"
+    crash="$out/crash/$t"
+    mkdir -p "$corpus" "$crash"
+    if [ -d "$top/fuzz/corpus/$t" ]; then
+        cp -R "$top/fuzz/corpus/$t/." "$corpus/"
+    fi
+
+    echo "fuzzing $t for ${each}s"
+    # shellcheck disable=SC2086
+    if ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+       UBSAN_OPTIONS=print_stacktrace=1 \
+       "$out/bin/$t" -max_total_time="$each" -timeout=30 \
+           -rss_limit_mb=2048 -artifact_prefix="$crash/" \
+           ${FUZZ_FLAGS:-} "$corpus" >"$out/$t.log" 2>&1
+    then
+        tail -n 3 "$out/$t.log"
+    else
+        echo "FAILED: $t (see $out/$t.log and $crash/)"
+        tail -n 40 "$out/$t.log"
+        failed=$((failed + 1))
+    fi
+done
+
+echo "fuzz targets: $((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
