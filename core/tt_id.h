@@ -27,7 +27,11 @@ int tt_id_valid(const char *prefix, const char *s, size_t len);
 #define TT_KEY_LEN   43
 int tt_key_new(char out[TT_KEY_LEN + 1]);
 
-void tt_sha256(const void *data, size_t len, uint8_t out[32]);
+/*
+ * TT_OK, or TT_ERR (out zeroed) when libcrypto fails, which only happens
+ * when it cannot allocate; callers that store or compare digests check it.
+ */
+int tt_sha256(const void *data, size_t len, uint8_t out[32]);
 void tt_hex(const uint8_t *in, size_t len, char *out);  /* 2*len + NUL */
 
 

@@ -58,6 +58,15 @@ struct tt_json_s {
  * nesting deeper than max_depth, duplicate object keys and strings longer
  * than max_string fail.  On failure the error text says what and at which
  * byte ("invalid UTF-8 in string at byte 17"); err_kind tells which.
+ *
+ * Details: "byte N" is a 0-based offset into the whole input (all chunks).
+ * max_depth 0 means TT_JSON_MAX_DEPTH; max_string (decoded bytes of a
+ * string or key) 0 means no limit.  UTF-8 is checked strictly (RFC 3629:
+ * no overlong forms, no encoded surrogates, nothing above U+10FFFF) and
+ * \u escapes must pair surrogates; "\u0000" is valid JSON and kept, so
+ * use len, not strlen.  feed and finish return TT_OK, TT_INVALID (bad
+ * input) or TT_NOMEM; errors are sticky; error() is NULL until one.  The
+ * tree lives in the arena and outlives the parser.
  */
 typedef struct tt_json_parser_s  tt_json_parser_t;
 
@@ -84,7 +93,8 @@ tt_json_t *tt_json_parse(tt_arena_t *a, const void *data, size_t len,
 /* object member by key, or NULL; NULL obj or non-object gives NULL */
 tt_json_t *tt_json_get(const tt_json_t *obj, const char *key);
 
-const char *tt_json_type_name(tt_json_type_e type);  /* "string", ... */
+/* "null", "boolean" (true and false), "number", "string", "array", "object" */
+const char *tt_json_type_name(tt_json_type_e type);
 
 
 /*
@@ -95,8 +105,17 @@ typedef struct {
     void           *gen;        /* yajl_gen */
     tt_buf_t       *out;
     int             failed;
+    unsigned        depth;      /* open containers */
+    size_t          start;      /* out->len at init */
+    uint64_t        objects[2]; /* bit n: level n is an object, not an
+                                   array (yajl_gen does not check closes) */
 } tt_jw_t;
 
+/*
+ * The output is appended to out.  tt_jw_finish() also fails when a
+ * container is left open or nothing was written, and then cuts out back
+ * to its length at init.  Strings must be strictly valid UTF-8.
+ */
 int tt_jw_init(tt_jw_t *w, tt_buf_t *out);
 int tt_jw_finish(tt_jw_t *w);           /* frees the generator */
 void tt_jw_obj_open(tt_jw_t *w);

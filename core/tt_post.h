@@ -254,13 +254,14 @@ void tt_post_render(tt_jw_t *w, const tt_post_t *p);
 /*
  * The store record: a fixed header, the API JSON (what GET answers, as
  * bytes) and the internal JSON (everything, to decode).  The header lets
- * the store keep its indexes and a GET check the workspace without
- * decoding.
+ * the store keep its indexes, and a GET or a list check the workspace and
+ * the profile group of a scoped key, without decoding.
  */
 #define TT_POST_RECORD_V1  1
 
 typedef struct {
     char            workspace_id[TT_ID_SIZE];
+    char            profile_group_id[TT_ID_SIZE];   /* "" none */
     tt_post_status_e status;
     int64_t         created_at;
     int64_t         scheduled_at;

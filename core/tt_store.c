@@ -16,7 +16,6 @@
 #include <openssl/evp.h>
 
 #include "tt_store.h"
-#include "tt_time.h"
 
 
 enum {
@@ -2256,7 +2255,7 @@ tt_idem_key(tt_skey_t *k, const char *ws_id, const tt_str_t *key)
 
 int
 tt_idem_get(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
-    tt_arena_t *a, tt_idem_t *rec)
+    int64_t now_ms, tt_arena_t *a, tt_idem_t *rec)
 {
     int        rc;
     tt_skey_t  k;
@@ -2271,8 +2270,11 @@ tt_idem_get(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
 
     rc = tt_store_get_json(t, TT_DB_IDEM, &k, a, tt_idem_dec, rec);
 
-    /* purge runs now and then: until it does, expired is absent */
-    if (rc == TT_OK && rec->expires_at <= tt_now_ms()) {
+    /*
+     * purge runs now and then: until it does, expired is absent, by the
+     * caller's clock so that one request sees one time throughout
+     */
+    if (rc == TT_OK && rec->expires_at <= now_ms) {
         return TT_NOTFOUND;
     }
 

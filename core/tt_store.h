@@ -206,11 +206,11 @@ typedef struct {
 } tt_idem_t;
 
 int tt_idem_get(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
-    tt_arena_t *a, tt_idem_t *rec);
+    int64_t now_ms, tt_arena_t *a, tt_idem_t *rec);
 int tt_idem_put(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
     const tt_idem_t *rec);
 int tt_idem_purge(tt_txn_t *t, int64_t now_ms, unsigned max);
-/* tt_idem_get answers TT_NOTFOUND for a record expired by tt_now_ms() */
+/* tt_idem_get answers TT_NOTFOUND for a record expired by now_ms */
 
 
 #endif /* _TT_STORE_H_INCLUDED_ */

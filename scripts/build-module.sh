@@ -18,9 +18,12 @@ fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# configure once per output tree; a changed config file reconfigures
+# configure once per output tree; a changed config file or a source file
+# added or removed reconfigures (the generated Makefile lists the sources)
 stamp="$out/.configured"
-if [ ! -f "$stamp" ] || [ "$top/config" -nt "$stamp" ]; then
+srcs=$(cd "$top" && ls config core/*.c core/*.h ngx_tiktok_module/*)
+if [ ! -f "$stamp" ] || [ "$top/config" -nt "$stamp" ] \
+   || [ "$srcs" != "$(cat "$stamp")" ]; then
     rm -rf "$out"
     mkdir -p "$out"
     cp -r "$src/auto" "$src/src" "$src/configure" "$out/"
@@ -33,7 +36,7 @@ if [ ! -f "$stamp" ] || [ "$top/config" -nt "$stamp" ]; then
             --add-dynamic-module="$top" > configure.log 2>&1 \
         || { tail -n 30 configure.log; exit 1; }
     )
-    touch "$stamp"
+    printf '%s\n' "$srcs" > "$stamp"
 fi
 
 make -C "$out" -f objs/Makefile modules > "$out/make.log" 2>&1 \

@@ -15,6 +15,12 @@
 #define T_NOW       1767225600000LL     /* 2026-01-01T00:00:00Z */
 #define T_SEED_AT   1778576400000LL     /* 2026-05-12T09:00:00Z */
 
+/* the record header: [version][workspace 32][group 32][status][3 x 8][4] */
+#define T_HDR_GROUP    33
+#define T_HDR_STATUS   65
+#define T_HDR_API_LEN  90
+#define T_HDR_LEN      94
+
 
 typedef struct {
     tt_arena_t       *a;
@@ -1463,10 +1469,12 @@ test_record(void **state)
     /* the header */
     assert_int_equal((uint8_t) rec.data[0], TT_POST_RECORD_V1);
     assert_string_equal(rec.data + 1, "ws_12345678901234567890");
-    assert_int_equal((uint8_t) rec.data[33], TT_POST_PROCESSING);
+    assert_string_equal(rec.data + T_HDR_GROUP, "pg_x");
+    assert_int_equal((uint8_t) rec.data[T_HDR_STATUS], TT_POST_PROCESSING);
 
     assert_int_equal(tt_post_peek(rec.data, rec.len, &peek), TT_OK);
     assert_string_equal(peek.workspace_id, "ws_12345678901234567890");
+    assert_string_equal(peek.profile_group_id, "pg_x");
     assert_int_equal(peek.status, TT_POST_PROCESSING);
     assert_int_equal(peek.created_at, T_NOW - 1);
     assert_int_equal(peek.scheduled_at, T_SEED_AT);
@@ -1497,6 +1505,8 @@ test_record(void **state)
     assert_int_equal(tt_post_decode(rec.data, rec.len, t->a, &d), TT_OK);
     t_expect_same(&p, &d);
     assert_string_equal(d.workspace_id, "");
+    assert_int_equal(tt_post_peek(rec.data, rec.len, &peek), TT_OK);
+    assert_string_equal(peek.profile_group_id, "");
 
     /* encode appends */
     tt_buf_reset(&again);
@@ -1508,6 +1518,41 @@ test_record(void **state)
     tt_buf_free(&rec);
     tt_buf_free(&api);
     tt_buf_free(&again);
+}
+
+
+/*
+ * Headers of another size with the same version: the header before the
+ * profile group (62 bytes), and one with 4 bytes too many whose api_len
+ * still fits.
+ */
+static void
+t_corrupt_header(t_ctx_t *t, const tt_buf_t *rec)
+{
+    char            *bad;
+    tt_post_t        d;
+    tt_post_peek_t   peek;
+
+    bad = malloc(rec->len + 4);
+    assert_non_null(bad);
+
+    memcpy(bad, rec->data, T_HDR_GROUP);
+    memcpy(bad + T_HDR_GROUP, rec->data + T_HDR_STATUS,
+           rec->len - T_HDR_STATUS);
+    assert_int_equal(tt_post_peek(bad, rec->len - TT_ID_SIZE, &peek),
+                     TT_INVALID);
+    assert_int_equal(tt_post_decode(bad, rec->len - TT_ID_SIZE, t->a, &d),
+                     TT_INVALID);
+
+    memcpy(bad, rec->data, T_HDR_LEN);
+    memset(bad + T_HDR_LEN, 0, 4);
+    memcpy(bad + T_HDR_LEN + 4, rec->data + T_HDR_LEN,
+           rec->len - T_HDR_LEN);
+    assert_int_equal(tt_post_peek(bad, rec->len + 4, &peek), TT_INVALID);
+    assert_int_equal(tt_post_decode(bad, rec->len + 4, t->a, &d),
+                     TT_INVALID);
+
+    free(bad);
 }
 
 
@@ -1537,7 +1582,7 @@ test_corrupt(void **state)
         assert_non_null(bad);
         memcpy(bad, rec.data, i);
 
-        if (i < 62 + api_len) {
+        if (i < T_HDR_LEN + api_len) {
             assert_int_equal(tt_post_peek(bad, i, &peek), TT_INVALID);
         }
 
@@ -1563,12 +1608,12 @@ test_corrupt(void **state)
 
     /* an unknown status */
     memcpy(bad, rec.data, rec.len);
-    bad[33] = 6;
+    bad[T_HDR_STATUS] = 6;
     assert_int_equal(tt_post_peek(bad, rec.len, &peek), TT_INVALID);
 
     /* a header that disagrees with the body */
     memcpy(bad, rec.data, rec.len);
-    bad[33] = TT_POST_SCHEDULED;
+    bad[T_HDR_STATUS] = TT_POST_SCHEDULED;
     assert_int_equal(tt_post_peek(bad, rec.len, &peek), TT_OK);
     assert_int_equal(tt_post_decode(bad, rec.len, t->a, &d), TT_INVALID);
 
@@ -1576,28 +1621,43 @@ test_corrupt(void **state)
     bad[2] = 'x';
     assert_int_equal(tt_post_decode(bad, rec.len, t->a, &d), TT_INVALID);
 
-    /* api_len past the end, and zero */
+    /* the profile group: NUL-terminated, and the body's */
     memcpy(bad, rec.data, rec.len);
-    bad[58] = (char) 0xff;
+    memset(bad + T_HDR_GROUP, 'g', TT_ID_SIZE);
     assert_int_equal(tt_post_peek(bad, rec.len, &peek), TT_INVALID);
 
     memcpy(bad, rec.data, rec.len);
-    memset(bad + 58, 0, 4);
+    bad[T_HDR_GROUP + 1] = 'x';
+    assert_int_equal(tt_post_peek(bad, rec.len, &peek), TT_OK);
+    assert_string_equal(peek.profile_group_id, "px_x");
+    assert_int_equal(tt_post_decode(bad, rec.len, t->a, &d), TT_INVALID);
+
+    /* api_len past the end, and zero */
+    memcpy(bad, rec.data, rec.len);
+    bad[T_HDR_API_LEN] = (char) 0xff;
+    assert_int_equal(tt_post_peek(bad, rec.len, &peek), TT_INVALID);
+
+    memcpy(bad, rec.data, rec.len);
+    memset(bad + T_HDR_API_LEN, 0, 4);
     assert_int_equal(tt_post_peek(bad, rec.len, &peek), TT_INVALID);
 
     /* api_len one short: the internal JSON starts with garbage */
     memcpy(bad, rec.data, rec.len);
-    bad[61]--;
+    bad[T_HDR_API_LEN + 3]--;
+    assert_int_equal(tt_post_peek(bad, rec.len, &peek), TT_INVALID);
     assert_int_equal(tt_post_decode(bad, rec.len, t->a, &d), TT_INVALID);
 
     /* every single byte flip of the internal JSON: never a crash */
-    for (i = 62 + api_len; i < rec.len; i++) {
+    for (i = T_HDR_LEN + api_len; i < rec.len; i++) {
         memcpy(bad, rec.data, rec.len);
         bad[i] ^= 0x5a;
         (void) tt_post_decode(bad, rec.len, t->a, &d);
     }
 
     free(bad);
+
+    t_corrupt_header(t, &rec);
+
     tt_buf_free(&rec);
 }
 
@@ -1615,7 +1675,7 @@ t_decode_json(t_ctx_t *t, const char *internal, int want)
     assert_int_equal(tt_post_encode(&p, &rec), TT_OK);
     assert_int_equal(tt_post_peek(rec.data, rec.len, &peek), TT_OK);
 
-    rec.len = 62 + peek.api.len;
+    rec.len = T_HDR_LEN + peek.api.len;
     tt_buf_append_str(&rec, internal);
     assert_true(tt_buf_ok(&rec));
 

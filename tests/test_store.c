@@ -11,7 +11,6 @@
 #include <lmdb.h>
 
 #include "tt_store.h"
-#include "tt_time.h"
 
 
 #define T_KIB  1024
@@ -900,7 +899,8 @@ test_idem(void **state)
     char        big[TT_IDEM_KEY_MAX + 1];
     tt_str_t    kbig;
 
-    now = tt_now_ms();
+    /* not the real clock: expiry is decided by the caller's now_ms */
+    now = 1700000000000LL;
     memset(big, 'k', sizeof(big));
     kbig.data = big;
     kbig.len = sizeof(big);
@@ -918,15 +918,30 @@ test_idem(void **state)
     t_commit(&t);
 
     t_begin(e, &t, 0);
-    assert_int_equal(tt_idem_get(&t, "ws_a", &k1, e->a, &got), TT_OK);
+    assert_int_equal(tt_idem_get(&t, "ws_a", &k1, now, e->a, &got), TT_OK);
     assert_int_equal(got.route, 3);
     assert_int_equal(got.status, 201);
     assert_int_equal(got.expires_at, now + TT_IDEM_TTL_MS);
     assert_int_equal(got.body.len, 12);
     assert_memory_equal(got.body.data, "{\"id\":\"p_1\"}", 12);
     assert_memory_equal(got.hash, rec.hash, 32);
-    assert_int_equal(tt_idem_get(&t, "ws_b", &k1, e->a, &got), TT_NOTFOUND);
-    assert_int_equal(tt_idem_get(&t, "ws_a", &k2, e->a, &got), TT_NOTFOUND);
+    assert_int_equal(tt_idem_get(&t, "ws_b", &k1, now, e->a, &got),
+                     TT_NOTFOUND);
+    assert_int_equal(tt_idem_get(&t, "ws_a", &k2, now, e->a, &got),
+                     TT_NOTFOUND);
+
+    /* expired is by the caller's clock: at expires_at and later */
+    assert_int_equal(tt_idem_get(&t, "ws_b", &k1, now - 2, e->a, &got),
+                     TT_OK);
+    assert_int_equal(got.expires_at, now - 1);
+    assert_int_equal(tt_idem_get(&t, "ws_b", &k1, now - 1, e->a, &got),
+                     TT_NOTFOUND);
+    assert_int_equal(tt_idem_get(&t, "ws_a", &k1,
+                                 now + TT_IDEM_TTL_MS - 1, e->a, &got),
+                     TT_OK);
+    assert_int_equal(tt_idem_get(&t, "ws_a", &k1, now + TT_IDEM_TTL_MS,
+                                 e->a, &got),
+                     TT_NOTFOUND);
     tt_txn_abort(&t);
 
     /* a replace leaves one expiry entry */
@@ -958,8 +973,8 @@ test_idem(void **state)
     assert_int_equal(t_count(e, "idem_exp"), 2);
 
     t_begin(e, &t, 0);
-    assert_int_equal(tt_idem_get(&t, "ws_a", &k1, e->a, &got), TT_OK);
-    assert_int_equal(tt_idem_get(&t, "ws_a", &kbig, e->a, &got), TT_OK);
+    assert_int_equal(tt_idem_get(&t, "ws_a", &k1, now, e->a, &got), TT_OK);
+    assert_int_equal(tt_idem_get(&t, "ws_a", &kbig, now, e->a, &got), TT_OK);
     tt_txn_abort(&t);
 
     t_begin(e, &t, 1);

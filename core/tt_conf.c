@@ -1,0 +1,257 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The effective configuration as a JSON record, and secret files.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tt_conf.h"
+
+
+/* a secret is a key or a password, never a document */
+#define TT_SECRET_MAX  4096
+
+
+typedef struct {
+    const char     *name;
+    size_t          off;
+} tt_conf_field_t;
+
+
+static int tt_conf_str(const tt_json_t *v, const char **out);
+static int tt_conf_int(const tt_json_t *v, int64_t *out);
+
+
+/* one table for both directions, so encode and decode cannot drift */
+static const tt_conf_field_t  tt_conf_strs[] = {
+    { "store_path", offsetof(tt_conf_t, store_path) },
+    { "wake_socket", offsetof(tt_conf_t, wake_socket) },
+    { "spool_dir", offsetof(tt_conf_t, spool_dir) },
+    { "api_base", offsetof(tt_conf_t, api_base) },
+    { "auth_url", offsetof(tt_conf_t, auth_url) },
+    { "client_key", offsetof(tt_conf_t, client_key) },
+    { "client_secret_file", offsetof(tt_conf_t, client_secret_file) },
+    { "token_key_file", offsetof(tt_conf_t, token_key_file) }
+};
+
+static const tt_conf_field_t  tt_conf_ints[] = {
+    { "max_lateness_ms", offsetof(tt_conf_t, max_lateness_ms) },
+    { "max_uploads", offsetof(tt_conf_t, max_uploads) },
+    { "chunk_size", offsetof(tt_conf_t, chunk_size) },
+    { "refresh_margin_ms", offsetof(tt_conf_t, refresh_margin_ms) }
+};
+
+
+#define tt_conf_str_at(c, f)                                                 \
+    ((const char **) ((char *) (c) + (f)->off))
+
+#define tt_conf_int_at(c, f)                                                 \
+    ((int64_t *) ((char *) (c) + (f)->off))
+
+
+int
+tt_conf_encode(const tt_conf_t *c, tt_buf_t *out)
+{
+    size_t   i;
+    tt_jw_t  w;
+
+    if (tt_jw_init(&w, out) != TT_OK) {
+        tt_jw_finish(&w);
+        return TT_ERR;
+    }
+
+    tt_jw_obj_open(&w);
+
+    for (i = 0; i < TT_ARRAY_SIZE(tt_conf_strs); i++) {
+        tt_jw_key(&w, tt_conf_strs[i].name);
+        tt_jw_cstr(&w, *tt_conf_str_at(c, &tt_conf_strs[i]));
+    }
+
+    for (i = 0; i < TT_ARRAY_SIZE(tt_conf_ints); i++) {
+        tt_jw_key(&w, tt_conf_ints[i].name);
+        tt_jw_int(&w, *tt_conf_int_at(c, &tt_conf_ints[i]));
+    }
+
+    tt_jw_key(&w, "allow_private_media");
+    tt_jw_bool(&w, c->allow_private_media);
+
+    tt_jw_obj_close(&w);
+
+    return tt_jw_finish(&w);
+}
+
+
+static int
+tt_conf_str(const tt_json_t *v, const char **out)
+{
+    if (v->type == TT_JSON_NULL) {
+        *out = NULL;
+        return TT_OK;
+    }
+
+    /* an embedded NUL would silently cut a path short */
+    if (v->type != TT_JSON_STRING || strlen(v->str) != v->len) {
+        return TT_INVALID;
+    }
+
+    *out = v->str;
+
+    return TT_OK;
+}
+
+
+static int
+tt_conf_int(const tt_json_t *v, int64_t *out)
+{
+    if (v->type != TT_JSON_NUMBER || !v->is_int) {
+        return TT_INVALID;
+    }
+
+    *out = v->i;
+
+    return TT_OK;
+}
+
+
+int
+tt_conf_decode(const void *data, size_t len, tt_arena_t *a, tt_conf_t *c)
+{
+    size_t      i;
+    tt_json_t  *root, *v;
+    char        err[128];
+
+    memset(c, 0, sizeof(tt_conf_t));
+
+    root = tt_json_parse(a, data, len, err, sizeof(err));
+    if (root == NULL || root->type != TT_JSON_OBJECT) {
+        return TT_INVALID;
+    }
+
+    /* the strings stay in the arena, as the tree does */
+    for (i = 0; i < TT_ARRAY_SIZE(tt_conf_strs); i++) {
+        v = tt_json_get(root, tt_conf_strs[i].name);
+
+        if (v != NULL
+            && tt_conf_str(v, tt_conf_str_at(c, &tt_conf_strs[i])) != TT_OK)
+        {
+            return TT_INVALID;
+        }
+    }
+
+    for (i = 0; i < TT_ARRAY_SIZE(tt_conf_ints); i++) {
+        v = tt_json_get(root, tt_conf_ints[i].name);
+
+        if (v != NULL
+            && tt_conf_int(v, tt_conf_int_at(c, &tt_conf_ints[i])) != TT_OK)
+        {
+            return TT_INVALID;
+        }
+    }
+
+    v = tt_json_get(root, "allow_private_media");
+
+    if (v != NULL) {
+        if (v->type != TT_JSON_TRUE && v->type != TT_JSON_FALSE) {
+            return TT_INVALID;
+        }
+
+        c->allow_private_media = (v->type == TT_JSON_TRUE);
+    }
+
+    return TT_OK;
+}
+
+
+int
+tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out)
+{
+    int          fd, err;
+    char        *p;
+    size_t       len;
+    ssize_t      n;
+    struct stat  st;
+    char         buf[TT_SECRET_MAX + 1];
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return TT_ERR;
+    }
+
+    if (fstat(fd, &st) == -1) {
+        goto failed;
+    }
+
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        goto failed;
+    }
+
+    len = 0;
+
+    /* read one byte past the limit to tell a long file from a full one */
+    while (len < sizeof(buf)) {
+        n = read(fd, buf + len, sizeof(buf) - len);
+
+        if (n == -1) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            goto failed;
+        }
+
+        if (n == 0) {
+            break;
+        }
+
+        len += (size_t) n;
+    }
+
+    close(fd);
+
+    if (len > TT_SECRET_MAX) {
+        explicit_bzero(buf, sizeof(buf));
+        errno = EFBIG;
+        return TT_ERR;
+    }
+
+    if (len && buf[len - 1] == '\n') {
+        len--;
+
+        if (len && buf[len - 1] == '\r') {
+            len--;
+        }
+    }
+
+    /* an empty secret would silently weaken whatever it protects */
+    if (len == 0) {
+        errno = ENODATA;
+        return TT_ERR;
+    }
+
+    p = tt_arena_strndup(a, buf, len);
+    explicit_bzero(buf, sizeof(buf));
+
+    if (p == NULL) {
+        errno = ENOMEM;
+        return TT_ERR;
+    }
+
+    out->data = p;
+    out->len = len;
+
+    return TT_OK;
+
+failed:
+
+    err = errno;
+    explicit_bzero(buf, sizeof(buf));
+    close(fd);
+    errno = err;
+
+    return TT_ERR;
+}

@@ -1,0 +1,187 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * Random identifiers and API keys, SHA-256 and hex.
+ */
+
+#include <errno.h>
+#include <sys/random.h>
+
+#include <openssl/evp.h>
+
+#include "tt_id.h"
+
+
+#define TT_KEY_PREFIX  "tt_"
+#define TT_KEY_RAND    40
+
+
+static int tt_base62_fill(char *out, size_t n);
+
+
+static const char  tt_base62[] =
+    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+
+int
+tt_random(void *buf, size_t n)
+{
+    ssize_t   r;
+    uint8_t  *p;
+
+    p = buf;
+
+    /* getrandom() may return less than asked, or be interrupted */
+    while (n) {
+        r = getrandom(p, n, 0);
+
+        if (r < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            return TT_ERR;
+        }
+
+        p += r;
+        n -= (size_t) r;
+    }
+
+    return TT_OK;
+}
+
+
+static int
+tt_base62_fill(char *out, size_t n)
+{
+    size_t   i, k;
+    uint8_t  rnd[64];
+
+    i = 0;
+
+    while (i < n) {
+        if (tt_random(rnd, sizeof(rnd)) != TT_OK) {
+            return TT_ERR;
+        }
+
+        for (k = 0; k < sizeof(rnd) && i < n; k++) {
+            /*
+             * 248 is the largest multiple of 62 that fits a byte: taking
+             * only bytes below it keeps every character equally likely.
+             */
+            if (rnd[k] >= 248) {
+                continue;
+            }
+
+            out[i++] = tt_base62[rnd[k] % 62];
+        }
+    }
+
+    return TT_OK;
+}
+
+
+int
+tt_id_new(const char *prefix, char out[TT_ID_SIZE])
+{
+    size_t  plen;
+
+    plen = strlen(prefix);
+
+    if (plen + TT_ID_RAND + 1 > TT_ID_SIZE) {
+        return TT_INVALID;
+    }
+
+    memcpy(out, prefix, plen);
+
+    if (tt_base62_fill(out + plen, TT_ID_RAND) != TT_OK) {
+        out[0] = '\0';
+        return TT_ERR;
+    }
+
+    out[plen + TT_ID_RAND] = '\0';
+
+    return TT_OK;
+}
+
+
+int
+tt_id_valid(const char *prefix, const char *s, size_t len)
+{
+    size_t  plen, i;
+    char    c;
+
+    if (prefix == NULL || s == NULL) {
+        return 0;
+    }
+
+    plen = strlen(prefix);
+
+    if (len != plen + TT_ID_RAND || memcmp(s, prefix, plen) != 0) {
+        return 0;
+    }
+
+    for (i = plen; i < len; i++) {
+        c = s[i];
+
+        if (!((c >= '0' && c <= '9')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= 'a' && c <= 'z')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+int
+tt_key_new(char out[TT_KEY_LEN + 1])
+{
+    memcpy(out, TT_KEY_PREFIX, sizeof(TT_KEY_PREFIX) - 1);
+
+    if (tt_base62_fill(out + sizeof(TT_KEY_PREFIX) - 1, TT_KEY_RAND)
+        != TT_OK)
+    {
+        out[0] = '\0';
+        return TT_ERR;
+    }
+
+    out[TT_KEY_LEN] = '\0';
+
+    return TT_OK;
+}
+
+
+int
+tt_sha256(const void *data, size_t len, uint8_t out[32])
+{
+    unsigned int  n;
+
+    n = 0;
+
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1
+        || n != 32)
+    {
+        /* never leave a stale digest that could match something */
+        memset(out, 0, 32);
+        return TT_ERR;
+    }
+
+    return TT_OK;
+}
+
+
+void
+tt_hex(const uint8_t *in, size_t len, char *out)
+{
+    size_t             i;
+    static const char  hex[] = "0123456789abcdef";
+
+    for (i = 0; i < len; i++) {
+        out[2 * i] = hex[in[i] >> 4];
+        out[2 * i + 1] = hex[in[i] & 0x0f];
+    }
+
+    out[2 * len] = '\0';
+}
