@@ -1,0 +1,293 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The scheduler daemon: shared types of the loop, HTTP, jobs and limits.
+ */
+
+#ifndef _SCHED_H_INCLUDED_
+#define _SCHED_H_INCLUDED_
+
+
+#include <curl/curl.h>
+
+#include "tt_store.h"
+#include "tt_conf.h"
+#include "tt_time.h"
+#include "tt_chunk.h"
+
+
+#define SCHED_OK    0
+#define SCHED_ERR  -1
+
+
+/* logging, in nginx's message shape on stderr */
+#define SCHED_LOG_ERR    0
+#define SCHED_LOG_WARN   1
+#define SCHED_LOG_INFO   2
+#define SCHED_LOG_DEBUG  3
+
+extern int  sched_log_level;
+
+void sched_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#define sched_debug(...)                                                      \
+    do { if (sched_log_level >= SCHED_LOG_DEBUG) {                            \
+        sched_log(SCHED_LOG_DEBUG, __VA_ARGS__); } } while (0)
+
+
+typedef struct sched_s       sched_t;
+typedef struct sched_job_s   sched_job_t;
+typedef struct sched_http_s  sched_http_t;
+typedef struct sched_prof_s  sched_prof_t;
+typedef struct sched_child_s sched_child_t;
+
+typedef void (*sched_io_pt)(sched_t *s, int fd, uint32_t events, void *data);
+
+
+/* an fd's handler record (ae-like) */
+typedef struct {
+    sched_io_pt     handler;
+    void           *data;
+    uint32_t        events;
+    unsigned        used:1;
+} sched_fd_t;
+
+
+/*
+ * One HTTP exchange on the multi handle.  Only the completion path in
+ * sched_loop.c (sched_curl_check) frees it, after calling done.
+ */
+typedef void (*sched_http_done_pt)(sched_t *s, sched_http_t *h);
+
+struct sched_http_s {
+    CURL               *easy;
+    struct curl_slist  *headers;
+    char               *req_body;           /* owned */
+    tt_buf_t            resp;               /* capped */
+    size_t              resp_max;
+    long                status;
+    CURLcode            result;
+    char                errbuf[CURL_ERROR_SIZE];
+
+    /* PUT from a file: pread at off, left bytes to go */
+    int                 in_fd;
+    int64_t             in_off;
+    int64_t             in_left;
+
+    /* GET into a file */
+    int                 out_fd;
+    int64_t             out_len;
+    int64_t             out_max;
+    unsigned            too_big:1;
+
+    /* the Content-Range response header: bytes a-b/total */
+    int64_t             range_last;         /* b; -1 nothing yet, -2 none */
+
+    sched_http_done_pt  done;
+    void               *data;
+    sched_http_t       *next;               /* s->https, for shutdown */
+    sched_http_t       *prev;
+};
+
+
+/* per-profile memory: rate windows, refresh in flight, daily cap */
+#define SCHED_WIN_INIT      6
+#define SCHED_WIN_CREATOR   20
+#define SCHED_WIN_STATUS    30
+#define SCHED_DAILY_POSTS   15
+
+typedef enum {
+    SCHED_LIM_INIT = 0,
+    SCHED_LIM_CREATOR,
+    SCHED_LIM_STATUS,
+    SCHED_LIM_COUNT
+} sched_lim_e;
+
+typedef struct {
+    int64_t         at[SCHED_WIN_STATUS];   /* mono ms of the last calls */
+    unsigned        head;
+    unsigned        n;
+} sched_win_t;
+
+struct sched_prof_s {
+    char            id[TT_ID_SIZE];
+    sched_win_t     win[SCHED_LIM_COUNT];
+    int64_t         day[SCHED_DAILY_POSTS]; /* wall ms of the last posts */
+    unsigned        day_head;
+    unsigned        day_n;
+    unsigned        refreshing:1;
+    sched_prof_t   *next;
+};
+
+
+/* a child process (the media probe) read through a pipe */
+typedef void (*sched_child_done_pt)(sched_t *s, sched_child_t *c);
+
+struct sched_child_s {
+    pid_t               pid;
+    int                 fd;                 /* stdout pipe */
+    tt_buf_t            out;
+    int64_t             deadline;           /* mono ms */
+    int                 status;             /* waitpid status, -1 */
+    unsigned            timed_out:1;
+    sched_child_done_pt done;
+    void               *data;
+};
+
+
+/* the in-memory side of a publish or a media intake; see sched_publish.c */
+struct sched_job_s {
+    sched_job_t        *next;               /* s->jobs */
+    sched_job_t        *prev;
+    sched_job_t        *kick_next;          /* s->kicks */
+    sched_job_t        *hash_next;          /* s->job_hash */
+    char                post_id[TT_ID_SIZE];
+    tt_arena_t         *arena;
+    tt_post_t           post;
+    tt_platform_t      *pl;
+    tt_profile_t        profile;
+    sched_prof_t       *prof;
+    int                 state;
+    int                 kind;               /* publish or media */
+    sched_http_t       *http;               /* in flight, or NULL */
+    sched_child_t      *child;
+    int64_t             wake_at;            /* mono ms, -1 none */
+    int64_t             not_before;         /* wall ms of the first call */
+    int64_t             saved_gen;          /* txn generation of the
+                                             * last save, 0 none */
+    uint8_t             rec_hash[32];       /* of the record last seen */
+    int                 fd;                 /* spool file, -1 */
+    size_t              media_i;
+
+    /* creator_info */
+    char               *username;
+    unsigned            privacy_ok:1;
+    int64_t             max_duration_s;
+
+    /* one attempt */
+    int                 resume_state;       /* after a 401 refresh, 0 */
+    char               *bad_token;          /* the token TikTok refused */
+    int64_t             init_sent_at;       /* wall ms */
+    int                 status_errors;
+    int                 id_polls;
+    int                 chunk_tries;
+    int                 polls;
+    int64_t             poll_delay;
+    unsigned            refreshed:1;
+    unsigned            kicked:1;
+    unsigned            upload_slot:1;
+    unsigned            resuming:1;
+    unsigned            lag_noted:1;
+    unsigned            late:1;
+    unsigned            reload:1;           /* the store changed: J_LOAD */
+    unsigned            done:1;
+};
+
+
+struct sched_s {
+    const char         *store_dir;
+    tt_store_t         *store;
+    tt_arena_t         *arena;              /* conf and secrets */
+    tt_conf_t           conf;
+    tt_str_t            client_secret;
+    const char         *probe_path;         /* tiktok-probe, or NULL */
+
+    int                 epfd;
+    sched_fd_t         *fds;
+    int                 nfds;
+    int                 curl_tfd;           /* monotonic, for curl */
+    int                 due_tfd;            /* realtime, the agenda */
+    int                 tick_tfd;           /* monotonic, jobs & rescan */
+    int                 wake_fd;
+    int                 sig_fd;
+
+    CURLM              *multi;
+    int                 running;
+    sched_http_t       *https;
+
+    /* the iteration's write transaction: see sched_loop.c */
+    tt_txn_t            txn;
+    unsigned            txn_open:1;
+    int64_t             txn_gen;
+
+    sched_job_t        *jobs;
+    sched_job_t       **job_hash;           /* by post id */
+    size_t              njobs;
+    sched_job_t        *kicks;
+    size_t              uploads;            /* upload slots taken */
+    sched_prof_t      **profs;              /* hash by profile id */
+
+    /* due time to first TikTok call, ms, reported at exit */
+    int64_t            *lags;
+    size_t              nlags;
+
+    int64_t             started_at;         /* wall ms */
+    int64_t             next_rescan;        /* mono ms */
+    int64_t             next_heartbeat;     /* mono ms */
+    int64_t             tick_armed;         /* mono ms, -1 none */
+    int64_t             due_armed;          /* wall ms, -1 none */
+    unsigned            first_scan:1;
+    unsigned            scan_wanted:1;
+    unsigned            stopping:1;
+};
+
+
+/* sched_loop.c */
+int sched_loop_init(sched_t *s);
+void sched_loop_done(sched_t *s);
+int sched_loop_run(sched_t *s);
+int sched_loop_add(sched_t *s, int fd, uint32_t events, sched_io_pt h,
+    void *data);
+int sched_loop_mod(sched_t *s, int fd, uint32_t events);
+int sched_loop_del(sched_t *s, int fd);
+tt_txn_t *sched_txn(sched_t *s);            /* NULL if it cannot begin */
+int sched_read_begin(sched_t *s, tt_txn_t *t, tt_txn_t **use);
+void sched_read_end(sched_t *s, tt_txn_t *t, tt_txn_t *use);
+
+/* sched_http.c */
+sched_http_t *sched_http_new(sched_t *s, sched_http_done_pt done,
+    void *data);
+int sched_http_json(sched_http_t *h, const char *url, const char *bearer,
+    const char *body, size_t len);
+int sched_http_form(sched_http_t *h, const char *url, const char *body,
+    size_t len);
+int sched_http_form_field(tt_buf_t *out, const char *name, const char *v,
+    size_t len);
+int sched_http_put(sched_http_t *h, const char *url, const char *ctype,
+    int fd, int64_t off, int64_t len, int64_t total);
+int sched_http_fetch(sched_http_t *h, const char *url, int out_fd,
+    int64_t max);
+int sched_http_start(sched_t *s, sched_http_t *h);
+void sched_http_free(sched_t *s, sched_http_t *h);
+void sched_http_abort_all(sched_t *s);
+
+/* sched_limit.c */
+int sched_profs_init(sched_t *s);
+void sched_profs_free(sched_t *s);
+sched_prof_t *sched_prof_get(sched_t *s, const char *id);
+int64_t sched_limit_wait(sched_prof_t *p, sched_lim_e kind, int64_t now);
+void sched_limit_take(sched_prof_t *p, sched_lim_e kind, int64_t now);
+int64_t sched_daily_wait(sched_prof_t *p, int64_t now_wall);
+void sched_daily_take(sched_prof_t *p, int64_t now_wall);
+int64_t sched_backoff(int64_t attempt);
+
+/* sched_publish.c */
+void sched_scan(sched_t *s);
+void sched_run_kicks(sched_t *s);
+void sched_job_kick(sched_t *s, sched_job_t *j);
+void sched_jobs_tick(sched_t *s, int64_t now);
+int64_t sched_jobs_next_wake(sched_t *s);
+void sched_jobs_txn_failed(sched_t *s, int64_t gen);
+void sched_jobs_free(sched_t *s);
+void sched_job_save(sched_t *s, sched_job_t *j);
+void sched_job_end(sched_t *s, sched_job_t *j);
+void sched_lag_note(sched_t *s, sched_job_t *j);
+void sched_lag_report(sched_t *s);
+
+/* sched_media.c */
+void sched_media_step(sched_t *s, sched_job_t *j);
+void sched_child_read(sched_t *s, int fd, uint32_t events, void *data);
+void sched_children_tick(sched_t *s, int64_t now);
+
+
+#endif /* _SCHED_H_INCLUDED_ */

@@ -1,0 +1,733 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The network steps of a publish before the upload: token refresh,
+ * creator_info and init (the states are in sched_publish.c).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "sched_job.h"
+
+
+#define SCHED_UPLOAD_URL_TTL (3600 * 1000LL)
+#define SCHED_TOKEN_DEFAULT  (3600 * 1000LL)
+
+
+char *
+sched_jdup(sched_job_t *j, const char *s)
+{
+    return s ? tt_arena_strndup(j->arena, s, strlen(s)) : NULL;
+}
+
+
+/* sends a request for the job; the answer comes to done */
+int
+sched_job_send(sched_t *s, sched_job_t *j, sched_http_t *h)
+{
+    if (sched_http_start(s, h) != SCHED_OK) {
+        sched_http_free(s, h);
+        sched_job_fail_msg(s, j, SCHED_R_RETRY, "Could not start a request",
+                           NULL);
+        return SCHED_ERR;
+    }
+
+    j->http = h;
+    return SCHED_OK;
+}
+
+
+sched_http_t *
+sched_job_http(sched_t *s, sched_job_t *j, sched_http_done_pt done)
+{
+    sched_http_t  *h;
+
+    h = sched_http_new(s, done, j);
+    if (h == NULL) {
+        sched_job_fail_msg(s, j, SCHED_R_RETRY, "Out of memory", NULL);
+    }
+
+    return h;
+}
+
+
+/* a v2 JSON call with the profile's bearer token */
+void
+sched_job_call(sched_t *s, sched_job_t *j, const char *path, tt_buf_t *body,
+    sched_http_done_pt done)
+{
+    sched_http_t  *h;
+    char          *url;
+
+    url = sched_tt_url(s, j->arena, path);
+    h = sched_job_http(s, j, done);
+
+    if (h == NULL) {
+        return;
+    }
+
+    if (url == NULL
+        || sched_http_json(h, url, j->profile.access_token,
+                           body->len ? body->data : "{}",
+                           body->len ? body->len : 2) != SCHED_OK)
+    {
+        sched_http_free(s, h);
+        sched_job_fail_msg(s, j, SCHED_R_RETRY, "Out of memory", NULL);
+        return;
+    }
+
+    sched_debug("post %s: POST %s", j->post_id, path);
+
+    sched_lag_note(s, j);
+    (void) sched_job_send(s, j, h);
+}
+
+
+/* the start of a completion: the job of h, or NULL if it was dropped */
+sched_job_t *
+sched_job_of(sched_http_t *h)
+{
+    sched_job_t  *j;
+
+    j = h->data;
+
+    if (j != NULL) {
+        j->http = NULL;
+    }
+
+    return j;
+}
+
+
+/* waits until the limiter lets one more call of kind through */
+int
+sched_job_limited(sched_t *s, sched_job_t *j, sched_lim_e kind)
+{
+    int64_t  now, wait;
+
+    now = tt_mono_ms();
+    wait = sched_limit_wait(j->prof, kind, now);
+
+    if (wait > 0) {
+        sched_log(SCHED_LOG_INFO, "post %s: the profile's rate window is "
+                  "full, waiting %lld ms", j->post_id, (long long) wait);
+        sched_job_wait(s, j, wait);
+        return 1;
+    }
+
+    sched_limit_take(j->prof, kind, now);
+    return 0;
+}
+
+
+/* 401 access_token_invalid: refresh once, then the same step again */
+static void
+sched_job_auth(sched_t *s, sched_job_t *j, sched_answer_t *ans)
+{
+    if (j->refreshed) {
+        ans->result = SCHED_R_FAIL;
+        ans->note = "Reconnect the TikTok profile.";
+        sched_job_fail(s, j, ans);
+        return;
+    }
+
+    j->refreshed = 1;
+    j->bad_token = sched_jdup(j, j->profile.access_token);
+    j->resume_state = j->state;
+    j->state = J_TOKEN;
+    sched_job_kick(s, j);
+}
+
+
+/* the answer decides: 1 when the caller goes on with ans->data */
+int
+sched_job_answer(sched_t *s, sched_job_t *j, sched_http_t *h,
+    tt_arena_t *a, sched_answer_t *ans)
+{
+    sched_tt_answer(h, a, ans);
+
+    if (ans->result == SCHED_R_OK) {
+        return 1;
+    }
+
+    sched_log(SCHED_LOG_WARN, "post %s: TikTok answered %ld %s (%s)",
+              j->post_id, h->status, ans->code ? ans->code : "-",
+              ans->message ? ans->message : (ans->human ? ans->human : ""));
+
+    if (ans->result == SCHED_R_AUTH) {
+        sched_job_auth(s, j, ans);
+        return 0;
+    }
+
+    sched_job_fail(s, j, ans);
+    return 0;
+}
+
+
+/* J_TOKEN */
+
+static void sched_refresh_done(sched_t *s, sched_http_t *h);
+
+
+static int
+sched_job_profile(sched_t *s, sched_job_t *j)
+{
+    tt_txn_t  t, *use;
+    int       rc;
+
+    if (sched_read_begin(s, &t, &use) != SCHED_OK) {
+        return TT_ERR;
+    }
+
+    rc = tt_profile_get(use, j->pl->profile_id, j->arena, &j->profile);
+    sched_read_end(s, &t, use);
+
+    return rc;
+}
+
+
+static int
+sched_refresh_body(sched_t *s, const char *refresh_token, tt_buf_t *out)
+{
+    if (sched_http_form_field(out, "client_key", s->conf.client_key,
+                              strlen(s->conf.client_key)) != SCHED_OK
+        || sched_http_form_field(out, "client_secret", s->client_secret.data,
+                                 s->client_secret.len) != SCHED_OK
+        || sched_http_form_field(out, "grant_type", "refresh_token",
+                                 sizeof("refresh_token") - 1) != SCHED_OK
+        || sched_http_form_field(out, "refresh_token", refresh_token,
+                                 strlen(refresh_token)) != SCHED_OK)
+    {
+        return SCHED_ERR;
+    }
+
+    return SCHED_OK;
+}
+
+
+static void
+sched_job_refresh(sched_t *s, sched_job_t *j)
+{
+    sched_http_t  *h;
+    tt_buf_t       body;
+    char          *url;
+
+    tt_buf_init(&body);
+
+    url = sched_tt_url(s, j->arena, "/v2/oauth/token/");
+    h = sched_job_http(s, j, sched_refresh_done);
+    if (h == NULL) {
+        return;
+    }
+
+    if (url == NULL
+        || sched_refresh_body(s, j->profile.refresh_token, &body)
+           != SCHED_OK
+        || sched_http_form(h, url, body.data, body.len) != SCHED_OK)
+    {
+        if (body.data) {
+            memset(body.data, 0, body.len);
+        }
+
+        tt_buf_free(&body);
+        sched_http_free(s, h);
+        sched_job_fail_msg(s, j, SCHED_R_RETRY, "Out of memory", NULL);
+        return;
+    }
+
+    if (body.data) {
+        memset(body.data, 0, body.len);
+    }
+
+    tt_buf_free(&body);
+
+    sched_log(SCHED_LOG_INFO, "post %s: refreshing the access token of "
+              "profile %s", j->post_id, j->profile.id);
+
+    j->prof->refreshing = 1;
+    j->state = J_REFRESH;
+    (void) sched_job_send(s, j, h);
+}
+
+
+void
+sched_job_token(sched_t *s, sched_job_t *j)
+{
+    int      rc, stale;
+    int64_t  now, margin;
+
+    rc = sched_job_profile(s, j);
+
+    if (rc != TT_OK) {
+        sched_job_fail_msg(s, j, rc == TT_NOTFOUND ? SCHED_R_FAIL
+                                                   : SCHED_R_RETRY,
+                           rc == TT_NOTFOUND
+                           ? "The TikTok profile of this post no longer exists"
+                           : "Could not read the TikTok profile",
+                           NULL);
+        return;
+    }
+
+    if (j->profile.status != TT_PROFILE_ACTIVE
+        || j->profile.access_token == NULL)
+    {
+        sched_job_fail_msg(s, j, SCHED_R_FAIL,
+                           "The TikTok profile's authorization has expired "
+                           "or was revoked",
+                           "Reconnect the TikTok profile.");
+        return;
+    }
+
+    now = tt_now_ms();
+    margin = s->conf.refresh_margin_ms > 0 ? s->conf.refresh_margin_ms
+                                           : 5 * 60 * 1000;
+
+    stale = j->bad_token
+            && strcmp(j->bad_token, j->profile.access_token) == 0;
+
+    if (stale || j->profile.expires_at - now < margin) {
+        if (j->prof->refreshing) {
+            /* another job of this profile refreshes: kicked when done */
+            sched_job_wait(s, j, 2000);
+            return;
+        }
+
+        if (j->profile.refresh_token == NULL
+            || j->profile.refresh_token[0] == '\0'
+            || (j->profile.refresh_expires_at > 0
+                && j->profile.refresh_expires_at <= now))
+        {
+            sched_job_fail_msg(s, j, SCHED_R_FAIL,
+                               "The TikTok authorization expired",
+                               "Reconnect the TikTok profile.");
+            return;
+        }
+
+        sched_job_refresh(s, j);
+        return;
+    }
+
+    /* nothing was saved in this step: go on at once, no commit needed */
+    j->bad_token = NULL;
+    j->state = j->resume_state ? j->resume_state : J_ROUTE;
+    j->resume_state = 0;
+    sched_job_go(s, j);
+}
+
+
+static void
+sched_refresh_waiters(sched_t *s, sched_prof_t *prof)
+{
+    sched_job_t  *k;
+
+    prof->refreshing = 0;
+
+    for (k = s->jobs; k; k = k->next) {
+        if (k->prof == prof && k->state == J_TOKEN && k->http == NULL) {
+            sched_job_kick(s, k);
+        }
+    }
+}
+
+
+static int
+sched_refresh_store(sched_t *s, sched_job_t *j, const tt_json_t *root)
+{
+    tt_txn_t    *t;
+    tt_profile_t *p;
+    const char  *rt;
+    int64_t      now, v;
+
+    p = &j->profile;
+    now = tt_now_ms();
+
+    p->access_token = sched_jdup(j, sched_tt_str(root, "access_token"));
+
+    p->expires_at = now + SCHED_TOKEN_DEFAULT;
+    if (sched_tt_int64(tt_json_get(root, "expires_in"), &v) == SCHED_OK) {
+        p->expires_at = now + v * 1000;
+    }
+
+    /* rotation: the new refresh token replaces the old, never by "" */
+    rt = sched_tt_str(root, "refresh_token");
+    if (rt && rt[0]) {
+        p->refresh_token = sched_jdup(j, rt);
+
+        if (sched_tt_int64(tt_json_get(root, "refresh_expires_in"), &v)
+            == SCHED_OK)
+        {
+            p->refresh_expires_at = now + v * 1000;
+        }
+    }
+
+    if (p->access_token == NULL || p->refresh_token == NULL) {
+        return SCHED_ERR;
+    }
+
+    p->status = TT_PROFILE_ACTIVE;
+
+    t = sched_txn(s);
+    if (t == NULL || tt_profile_put(t, p) != TT_OK) {
+        return SCHED_ERR;
+    }
+
+    j->saved_gen = s->txn_gen;
+    return SCHED_OK;
+}
+
+
+static void
+sched_refresh_expired(sched_t *s, sched_job_t *j)
+{
+    tt_txn_t  *t;
+
+    j->profile.status = TT_PROFILE_EXPIRED;
+
+    t = sched_txn(s);
+    if (t != NULL) {
+        (void) tt_profile_put(t, &j->profile);
+    }
+
+    sched_log(SCHED_LOG_WARN, "profile %s: TikTok refused the refresh "
+              "token, the profile is expired", j->profile.id);
+
+    sched_job_fail_msg(s, j, SCHED_R_FAIL,
+                       "The TikTok authorization expired or was revoked",
+                       "Reconnect the TikTok profile.");
+}
+
+
+static void
+sched_refresh_done(sched_t *s, sched_http_t *h)
+{
+    sched_job_t  *j;
+    tt_arena_t   *a;
+    tt_json_t    *root;
+    const char   *err;
+    char          msg[160];
+
+    j = sched_job_of(h);
+    if (j == NULL) {
+        return;
+    }
+
+    a = tt_arena_create(4096);
+    root = NULL;
+
+    if (a && h->result == CURLE_OK && h->resp.len) {
+        root = tt_json_parse(a, h->resp.data, h->resp.len, msg, sizeof(msg));
+    }
+
+    err = sched_tt_str(root, "error");
+
+    /* success iff the body has access_token, whatever the HTTP status */
+    if (sched_tt_str(root, "access_token") != NULL) {
+        if (sched_refresh_store(s, j, root) == SCHED_OK) {
+            j->bad_token = NULL;
+            j->state = j->resume_state ? j->resume_state : J_ROUTE;
+            j->resume_state = 0;
+            sched_job_kick(s, j);
+
+        } else {
+            sched_job_fail_msg(s, j, SCHED_R_RETRY,
+                               "Could not store the refreshed token", NULL);
+        }
+
+    } else if (err && strcmp(err, "invalid_grant") == 0) {
+        sched_refresh_expired(s, j);
+
+    } else if (err && h->status < 500 && strcmp(err, "invalid_client") == 0) {
+        sched_job_fail_msg(s, j, SCHED_R_FAIL,
+                           "TikTok refused the app's client key or secret",
+                           "Check tiktok_client_key and "
+                           "tiktok_client_secret_file.");
+
+    } else {
+        sched_job_fail_msg(s, j, SCHED_R_RETRY,
+                           "Could not refresh the TikTok access token", NULL);
+    }
+
+    /* the waiters run after the commit that made the tokens durable */
+    sched_refresh_waiters(s, j->prof);
+    tt_arena_destroy(a);
+}
+
+
+/* J_CREATOR */
+
+static void sched_creator_done(sched_t *s, sched_http_t *h);
+
+
+void
+sched_job_creator(sched_t *s, sched_job_t *j)
+{
+    tt_buf_t  body;
+
+    if (sched_job_limited(s, j, SCHED_LIM_CREATOR)) {
+        return;
+    }
+
+    tt_buf_init(&body);
+    sched_job_call(s, j, "/v2/post/publish/creator_info/query/", &body,
+                   sched_creator_done);
+}
+
+
+static void
+sched_creator_check(sched_t *s, sched_job_t *j, const tt_json_t *data)
+{
+    tt_json_t   *opts;
+    const char  *want;
+    size_t       i;
+    int64_t      max, dur;
+    char         msg[200];
+
+    j->username = sched_jdup(j, sched_tt_str(data, "creator_username"));
+
+    want = tt_privacy_name(j->pl->params.privacy);
+    opts = tt_json_get(data, "privacy_level_options");
+
+    for (i = 0; opts && opts->type == TT_JSON_ARRAY && i < opts->n; i++) {
+        if (opts->items[i]->type == TT_JSON_STRING
+            && strcmp(opts->items[i]->str, want) == 0)
+        {
+            break;
+        }
+    }
+
+    if (opts == NULL || opts->type != TT_JSON_ARRAY || i == opts->n) {
+        (void) snprintf(msg, sizeof(msg), "The privacy level %s is not "
+                        "among this creator's options", want);
+        sched_job_fail_msg(s, j, SCHED_R_FAIL, sched_jdup(j, msg),
+                           "Choose one of the privacy options the creator "
+                           "has in TikTok (see the profile).");
+        return;
+    }
+
+    dur = (j->pl->params.format == TT_FORMAT_VIDEO && j->post.nmedia > 0)
+          ? j->post.media[0].duration_ms : -1;
+
+    if (dur >= 0
+        && sched_tt_int64(tt_json_get(data, "max_video_post_duration_sec"),
+                          &max) == SCHED_OK
+        && dur > max * 1000)
+    {
+        (void) snprintf(msg, sizeof(msg), "The video is %lld s long; this "
+                        "creator can post at most %lld s",
+                        (long long) ((dur + 999) / 1000), (long long) max);
+        sched_job_fail_msg(s, j, SCHED_R_FAIL, sched_jdup(j, msg),
+                           "Shorten the video.");
+        return;
+    }
+
+    j->state = J_SLOT;
+    sched_job_kick(s, j);
+}
+
+
+static void
+sched_creator_done(sched_t *s, sched_http_t *h)
+{
+    sched_job_t     *j;
+    tt_arena_t      *a;
+    sched_answer_t   ans;
+
+    j = sched_job_of(h);
+    if (j == NULL) {
+        return;
+    }
+
+    a = tt_arena_create(4096);
+    if (a == NULL) {
+        sched_job_fail_msg(s, j, SCHED_R_RETRY, "Out of memory", NULL);
+        return;
+    }
+
+    if (sched_job_answer(s, j, h, a, &ans)) {
+        sched_creator_check(s, j, ans.data);
+    }
+
+    tt_arena_destroy(a);
+}
+
+
+/* J_INIT */
+
+static void sched_init_done(sched_t *s, sched_http_t *h);
+
+
+int
+sched_job_open(sched_t *s, sched_job_t *j, int64_t *size)
+{
+    tt_media_t   *m;
+    struct stat   st;
+    char          path[4096];
+    int           n;
+
+    m = &j->post.media[0];
+
+    if (m->spool_path) {
+        n = snprintf(path, sizeof(path), "%s", m->spool_path);
+
+    } else {
+        n = snprintf(path, sizeof(path), "%s/%s",
+                     s->conf.spool_dir ? s->conf.spool_dir : ".", m->id);
+    }
+
+    if (n < 0 || (size_t) n >= sizeof(path)) {
+        return SCHED_ERR;
+    }
+
+    if (j->fd == -1) {
+        j->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (j->fd == -1) {
+            sched_log(SCHED_LOG_ERR, "post %s: open(\"%s\") failed: %s",
+                      j->post_id, path, strerror(errno));
+            return SCHED_ERR;
+        }
+    }
+
+    if (fstat(j->fd, &st) == -1) {
+        return SCHED_ERR;
+    }
+
+    *size = st.st_size;
+    return SCHED_OK;
+}
+
+
+void
+sched_job_init(sched_t *s, sched_job_t *j)
+{
+    tt_chunk_plan_t  plan;
+    tt_buf_t         body;
+    int64_t          size;
+    const char      *path;
+    int              rc;
+
+    tt_buf_init(&body);
+
+    if (j->pl->params.format == TT_FORMAT_IMAGE) {
+        rc = sched_tt_photo_init(&j->post, j->pl, &body);
+        path = "/v2/post/publish/content/init/";
+
+    } else {
+        if (j->post.nmedia == 0 || sched_job_open(s, j, &size) != SCHED_OK
+            || tt_chunk_plan(size, s->conf.chunk_size, &plan) != TT_OK)
+        {
+            sched_job_fail_msg(s, j, SCHED_R_FAIL,
+                               "The video file is missing or unusable",
+                               "Publish the post again to fetch the media "
+                               "anew.");
+            return;
+        }
+
+        j->pl->bytes_total = plan.video_size;
+        j->pl->chunk_size = plan.chunk_size;
+        j->pl->chunk_count = plan.count;
+
+        rc = sched_tt_video_init(&j->post, j->pl, &plan, &body);
+        path = (j->pl->params.post_mode == TT_MODE_DIRECT)
+               ? "/v2/post/publish/video/init/"
+               : "/v2/post/publish/inbox/video/init/";
+    }
+
+    if (rc != SCHED_OK) {
+        tt_buf_free(&body);
+        sched_job_fail_msg(s, j, SCHED_R_FAIL, "Could not build the request",
+                           NULL);
+        return;
+    }
+
+    if (sched_job_limited(s, j, SCHED_LIM_INIT)) {
+        tt_buf_free(&body);
+        return;
+    }
+
+    j->init_sent_at = tt_now_ms();
+    sched_job_call(s, j, path, &body, sched_init_done);
+    tt_buf_free(&body);
+}
+
+
+static void
+sched_init_ok(sched_t *s, sched_job_t *j, const tt_json_t *data)
+{
+    tt_platform_t  *pl;
+    const char     *pid, *url;
+
+    pl = j->pl;
+    pid = sched_tt_str(data, "publish_id");
+    url = sched_tt_str(data, "upload_url");
+
+    if (pid == NULL || (pl->params.format == TT_FORMAT_VIDEO && url == NULL))
+    {
+        sched_job_fail_msg(s, j, SCHED_R_RETRY,
+                           "TikTok's init answer lacks publish_id or "
+                           "upload_url", NULL);
+        return;
+    }
+
+    pl->publish_id = sched_jdup(j, pid);
+    sched_daily_take(j->prof, tt_now_ms());
+
+    if (pl->params.format == TT_FORMAT_IMAGE) {
+        pl->stage = TT_STAGE_POLL;
+        sched_job_save(s, j);
+        sched_job_polling(s, j);
+        return;
+    }
+
+    /* committed before the first byte: a restart continues this upload */
+    pl->upload_url = sched_jdup(j, url);
+    pl->upload_expires_at = j->init_sent_at + SCHED_UPLOAD_URL_TTL;
+    pl->bytes_sent = 0;
+    pl->stage = TT_STAGE_UPLOAD;
+    sched_job_save(s, j);
+
+    sched_log(SCHED_LOG_INFO, "post %s: init ok, publish_id \"%s\", %lld "
+              "bytes in %lld chunks", j->post_id, pl->publish_id,
+              (long long) pl->bytes_total, (long long) pl->chunk_count);
+
+    j->chunk_tries = 0;
+    j->state = J_PUT;
+    sched_job_kick(s, j);
+}
+
+
+static void
+sched_init_done(sched_t *s, sched_http_t *h)
+{
+    sched_job_t     *j;
+    tt_arena_t      *a;
+    sched_answer_t   ans;
+
+    j = sched_job_of(h);
+    if (j == NULL) {
+        return;
+    }
+
+    a = tt_arena_create(4096);
+    if (a == NULL) {
+        sched_job_fail_msg(s, j, SCHED_R_RETRY, "Out of memory", NULL);
+        return;
+    }
+
+    /* a photo init whose answer was lost may be publishing: never again */
+    if (j->pl->params.format == TT_FORMAT_IMAGE && h->result != CURLE_OK) {
+        sched_job_fail_msg(s, j, SCHED_R_FAIL,
+            "The answer to the photo publish request was lost",
+            "TikTok may have published the photos: check the TikTok "
+            "profile before publishing this post again.");
+
+    } else if (sched_job_answer(s, j, h, a, &ans)) {
+        sched_init_ok(s, j, ans.data);
+    }
+
+    tt_arena_destroy(a);
+}

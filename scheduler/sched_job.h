@@ -1,0 +1,74 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The publish job's states and the steps shared by sched_publish.c,
+ * sched_flow.c and sched_media.c.
+ */
+
+#ifndef _SCHED_JOB_H_INCLUDED_
+#define _SCHED_JOB_H_INCLUDED_
+
+
+#include "sched.h"
+#include "sched_tiktok.h"
+
+
+/* job->state; see the block comment in sched_publish.c */
+enum {
+    J_LOAD = 0,
+    J_TOKEN,
+    J_REFRESH,
+    J_ROUTE,
+    J_CREATOR,
+    J_SLOT,
+    J_INIT,
+    J_PUT,
+    J_RESYNC,
+    J_POLL,
+    J_MEDIA,
+    J_END
+};
+
+/* job->kind */
+#define SCHED_JOB_PUBLISH  0
+#define SCHED_JOB_MEDIA    1
+
+
+void sched_job_wait(sched_t *s, sched_job_t *j, int64_t ms);
+void sched_slot_release(sched_t *s, sched_job_t *j);
+
+/* the next step at once; only when nothing awaits a commit */
+void sched_job_go(sched_t *s, sched_job_t *j);
+void sched_job_fail(sched_t *s, sched_job_t *j, const sched_answer_t *ans);
+void sched_job_fail_msg(sched_t *s, sched_job_t *j, sched_result_e r,
+    const char *human, const char *note);
+void sched_job_published(sched_t *s, sched_job_t *j, int64_t id);
+
+/* sched_flow.c: the steps up to the init, and their shared helpers */
+void sched_job_token(sched_t *s, sched_job_t *j);
+void sched_job_creator(sched_t *s, sched_job_t *j);
+void sched_job_init(sched_t *s, sched_job_t *j);
+char *sched_jdup(sched_job_t *j, const char *s);
+int sched_job_send(sched_t *s, sched_job_t *j, sched_http_t *h);
+sched_http_t *sched_job_http(sched_t *s, sched_job_t *j,
+    sched_http_done_pt done);
+void sched_job_call(sched_t *s, sched_job_t *j, const char *path,
+    tt_buf_t *body, sched_http_done_pt done);
+sched_job_t *sched_job_of(sched_http_t *h);
+int sched_job_limited(sched_t *s, sched_job_t *j, sched_lim_e kind);
+int sched_job_answer(sched_t *s, sched_job_t *j, sched_http_t *h,
+    tt_arena_t *a, sched_answer_t *ans);
+int sched_job_open(sched_t *s, sched_job_t *j, int64_t *size);
+
+/* sched_upload.c */
+void sched_job_put(sched_t *s, sched_job_t *j);
+void sched_job_status(sched_t *s, sched_job_t *j);
+void sched_job_polling(sched_t *s, sched_job_t *j);
+
+/* sched_media.c */
+void sched_media_cancel(sched_t *s, sched_job_t *j);
+
+/* sched_loop.c */
+void sched_due_arm(sched_t *s, int64_t at);
+
+
+#endif /* _SCHED_JOB_H_INCLUDED_ */

@@ -1,0 +1,321 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * tiktok-scheduler: start-up, configuration from the store, logging.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sched.h"
+
+
+int  sched_log_level = SCHED_LOG_INFO;
+
+static const char  *sched_level_names[] = { "error", "warn", "info", "debug" };
+
+
+void
+sched_log(int level, const char *fmt, ...)
+{
+    char        line[2048];
+    size_t      n;
+    va_list     ap;
+    time_t      now;
+    struct tm   tm;
+    int         rc;
+
+    if (level > sched_log_level) {
+        return;
+    }
+
+    now = time(NULL);
+    localtime_r(&now, &tm);
+
+    n = strftime(line, sizeof(line), "%Y/%m/%d %H:%M:%S", &tm);
+
+    rc = snprintf(line + n, sizeof(line) - n, " [%s] %d#0: ",
+                  sched_level_names[level], (int) getpid());
+    if (rc < 0 || (size_t) rc >= sizeof(line) - n) {
+        return;
+    }
+
+    n += rc;
+
+    va_start(ap, fmt);
+    rc = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    va_end(ap);
+
+    if (rc < 0) {
+        return;
+    }
+
+    n += ((size_t) rc < sizeof(line) - n - 1) ? (size_t) rc
+                                               : sizeof(line) - n - 2;
+    line[n++] = '\n';
+
+    /* one write per line so that lines of concurrent writers stay whole */
+    if (write(STDERR_FILENO, line, n) < 0) {
+        return;
+    }
+}
+
+
+static int
+sched_unhex(const char *s, size_t len, uint8_t *out)
+{
+    size_t  i;
+    int     hi, lo;
+
+    for (i = 0; i < len / 2; i++) {
+        hi = s[2 * i];
+        lo = s[2 * i + 1];
+
+        hi = (hi >= '0' && hi <= '9') ? hi - '0'
+             : (hi >= 'a' && hi <= 'f') ? hi - 'a' + 10
+             : (hi >= 'A' && hi <= 'F') ? hi - 'A' + 10 : -1;
+        lo = (lo >= '0' && lo <= '9') ? lo - '0'
+             : (lo >= 'a' && lo <= 'f') ? lo - 'a' + 10
+             : (lo >= 'A' && lo <= 'F') ? lo - 'A' + 10 : -1;
+
+        if (hi < 0 || lo < 0) {
+            return SCHED_ERR;
+        }
+
+        out[i] = (uint8_t) (hi << 4 | lo);
+    }
+
+    return SCHED_OK;
+}
+
+
+static int
+sched_read_config(sched_t *s)
+{
+    tt_txn_t  t;
+    tt_str_t  v;
+    int       rc;
+
+    if (tt_txn_begin(s->store, &t, 0) != TT_OK) {
+        sched_log(SCHED_LOG_ERR, "cannot read the store: %s",
+                  tt_store_last_error(s->store));
+        return SCHED_ERR;
+    }
+
+    rc = tt_meta_get(&t, "config", &v);
+
+    if (rc == TT_NOTFOUND) {
+        tt_txn_abort(&t);
+        sched_log(SCHED_LOG_ERR, "no configuration in the store: start "
+                  "nginx with the tiktok module first");
+        return SCHED_ERR;
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_conf_decode(v.data, v.len, s->arena, &s->conf);
+    }
+
+    tt_txn_abort(&t);
+
+    if (rc != TT_OK) {
+        sched_log(SCHED_LOG_ERR, "the configuration in the store is "
+                  "unreadable (%d)", rc);
+        return SCHED_ERR;
+    }
+
+    if (s->conf.api_base == NULL || s->conf.client_key == NULL) {
+        sched_log(SCHED_LOG_ERR, "the configuration lacks "
+                  "tiktok_api_base or tiktok_client_key");
+        return SCHED_ERR;
+    }
+
+    return SCHED_OK;
+}
+
+
+static int
+sched_read_secrets(sched_t *s)
+{
+    tt_str_t  key;
+    uint8_t   raw[32];
+
+    if (s->conf.token_key_file == NULL
+        || tt_read_secret(s->conf.token_key_file, s->arena, &key) != TT_OK)
+    {
+        sched_log(SCHED_LOG_ERR, "cannot read the token key file \"%s\": %s",
+                  s->conf.token_key_file ? s->conf.token_key_file : "(unset)",
+                  strerror(errno));
+        return SCHED_ERR;
+    }
+
+    if (key.len != 64 || sched_unhex(key.data, 64, raw) != SCHED_OK) {
+        sched_log(SCHED_LOG_ERR, "the token key file \"%s\" must hold 64 "
+                  "hex characters", s->conf.token_key_file);
+        return SCHED_ERR;
+    }
+
+    tt_store_set_token_key(s->store, raw);
+    memset(raw, 0, sizeof(raw));
+
+    if (s->conf.client_secret_file == NULL
+        || tt_read_secret(s->conf.client_secret_file, s->arena,
+                          &s->client_secret) != TT_OK)
+    {
+        sched_log(SCHED_LOG_ERR, "cannot read the client secret file "
+                  "\"%s\": %s",
+                  s->conf.client_secret_file ? s->conf.client_secret_file
+                                             : "(unset)",
+                  strerror(errno));
+        return SCHED_ERR;
+    }
+
+    return SCHED_OK;
+}
+
+
+/* tiktok-probe next to this binary, if it is there */
+static void
+sched_find_probe(sched_t *s)
+{
+    char     path[4096];
+    ssize_t  n;
+    char    *slash;
+
+    n = readlink("/proc/self/exe", path, sizeof(path) - sizeof("tiktok-probe"));
+    if (n <= 0) {
+        return;
+    }
+
+    path[n] = '\0';
+    slash = strrchr(path, '/');
+    if (slash == NULL) {
+        return;
+    }
+
+    memcpy(slash + 1, "tiktok-probe", sizeof("tiktok-probe"));
+
+    if (access(path, X_OK) == 0) {
+        s->probe_path = tt_arena_strndup(s->arena, path, strlen(path));
+    }
+}
+
+
+static void
+sched_usage(void)
+{
+    fprintf(stderr, "usage: tiktok-scheduler -s STORE_DIR [-v]\n");
+}
+
+
+static int
+sched_init(sched_t *s)
+{
+    tt_store_conf_t  sc;
+    char             err[256];
+
+    memset(&sc, 0, sizeof(sc));
+    sc.path = s->store_dir;
+    sc.map_size = 64 * 1024 * 1024;
+    sc.map_max = (size_t) 64 * 1024 * 1024 * 1024;
+    sc.max_readers = 126;
+
+    if (tt_store_open(&sc, &s->store, err, sizeof(err)) != TT_OK) {
+        sched_log(SCHED_LOG_ERR, "cannot open the store \"%s\": %s",
+                  s->store_dir, err);
+        return SCHED_ERR;
+    }
+
+    if (sched_read_config(s) != SCHED_OK || sched_read_secrets(s) != SCHED_OK)
+    {
+        return SCHED_ERR;
+    }
+
+    sched_find_probe(s);
+
+    if (sched_profs_init(s) != SCHED_OK) {
+        return SCHED_ERR;
+    }
+
+    return sched_loop_init(s);
+}
+
+
+int
+main(int argc, char **argv)
+{
+    sched_t  s;
+    int      c, rc;
+
+    memset(&s, 0, sizeof(s));
+
+    while ((c = getopt(argc, argv, "s:vh")) != -1) {
+        switch (c) {
+        case 's':
+            s.store_dir = optarg;
+            break;
+        case 'v':
+            sched_log_level = SCHED_LOG_DEBUG;
+            break;
+        default:
+            sched_usage();
+            return 2;
+        }
+    }
+
+    if (s.store_dir == NULL || optind != argc) {
+        sched_usage();
+        return 2;
+    }
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        sched_log(SCHED_LOG_ERR, "curl_global_init() failed");
+        return 1;
+    }
+
+    s.arena = tt_arena_create(16384);
+    if (s.arena == NULL) {
+        sched_log(SCHED_LOG_ERR, "out of memory");
+        return 1;
+    }
+
+    s.epfd = -1;
+    s.curl_tfd = -1;
+    s.due_tfd = -1;
+    s.tick_tfd = -1;
+    s.wake_fd = -1;
+    s.sig_fd = -1;
+
+    rc = 1;
+
+    if (sched_init(&s) == SCHED_OK) {
+        sched_log(SCHED_LOG_INFO, "tiktok-scheduler started, store \"%s\", "
+                  "api \"%s\"", s.store_dir, s.conf.api_base);
+        rc = (sched_loop_run(&s) == SCHED_OK) ? 0 : 1;
+    }
+
+    sched_lag_report(&s);
+
+    /* reverse order of sched_init */
+    sched_jobs_free(&s);
+    sched_loop_done(&s);
+    sched_profs_free(&s);
+
+    if (s.store) {
+        tt_store_close(s.store);
+    }
+
+    if (s.client_secret.data) {
+        memset((char *) s.client_secret.data, 0, s.client_secret.len);
+    }
+
+    tt_arena_destroy(s.arena);
+    curl_global_cleanup();
+
+    sched_log(SCHED_LOG_INFO, "tiktok-scheduler exited");
+
+    return rc;
+}
