@@ -99,6 +99,16 @@ if [ -z "$(admin profile list | grep prof_ || true)" ]; then
         > /dev/null
 fi
 
+# a sample video on the sandbox's media host, made once: the seed's
+# yourcdn.com URL does not exist, this one does
+sample=launch-9x16.mp4
+if [ ! -s "$var/media/$sample" ] && command -v ffmpeg >/dev/null 2>&1; then
+    ffmpeg -v error -y -f lavfi -i testsrc2=size=720x1280:rate=30:duration=5 \
+        -f lavfi -i sine=frequency=440:duration=5 -c:v libx264 \
+        -preset veryfast -pix_fmt yuv420p -c:a aac -shortest \
+        "$var/media/.$sample" && mv "$var/media/.$sample" "$var/media/$sample"
+fi
+
 # the scheduler
 if [ -x "$build/tiktok-scheduler" ]; then
     "$build/tiktok-scheduler" -s "$var/store" 2>> "$var/scheduler.log" &
@@ -106,6 +116,7 @@ if [ -x "$build/tiktok-scheduler" ]; then
 fi
 
 key=$(cat "$var/api-key")
+at=$(date -u -d '+2 minutes' +%Y-%m-%dT%H:%M:00Z)
 cat <<MSG
 
   ngx_tiktok is running on http://127.0.0.1:$port
@@ -113,15 +124,18 @@ cat <<MSG
   API key:          $key   (also in var/api-key)
   logs:             var/error.log var/scheduler.log
 
+  Schedule the sample video for $at:
+
   curl -X POST "http://127.0.0.1:$port/api/posts" \\
     -H "Authorization: Bearer $key" \\
     -H "Content-Type: application/json" \\
     -d '{"post": {"body": "New product drop. Link in bio.",
-                  "scheduled_at": "2026-05-12T09:00:00Z"},
+                  "scheduled_at": "$at"},
          "profiles": ["tiktok"],
-         "media": ["https://yourcdn.com/launch-9x16.mp4"],
+         "media": ["http://127.0.0.1:$sim_port/media/$sample"],
          "platforms": {"tiktok": {"privacy_status": "PUBLIC_TO_EVERYONE"}}}'
 
+  What the sandbox published: curl http://127.0.0.1:$sim_port/__sim/ledger
   Ctrl-C stops everything.
 MSG
 
