@@ -405,7 +405,9 @@ tt_api_auth(tt_api_ctx_t *c)
         }
     }
 
-    tt_sha256(key, len, hash);
+    if (tt_sha256(key, len, hash) != TT_OK) {
+        return tt_api_fail(TT_ERR);
+    }
 
     rc = tt_apikey_get(c->t, hash, c->a, &c->key);
 

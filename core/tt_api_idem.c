@@ -110,6 +110,7 @@ tt_api_idem_valid(const tt_str_t *key)
 static int
 tt_api_idem_hash(tt_api_ctx_t *c, uint8_t hash[32])
 {
+    int       rc;
     tt_buf_t  b;
 
     tt_buf_init(&b);
@@ -125,10 +126,10 @@ tt_api_idem_hash(tt_api_ctx_t *c, uint8_t hash[32])
         return TT_ERR;
     }
 
-    tt_sha256(b.data, b.len, hash);
+    rc = tt_sha256(b.data, b.len, hash);
     tt_buf_free(&b);
 
-    return TT_OK;
+    return rc;
 }
 
 

@@ -255,7 +255,10 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
         }
     }
 
-    tt_sha256(data, len, op->req.body_hash);
+    if (tt_sha256(data, len, op->req.body_hash) != TT_OK) {
+        *message = "SHA-256 failed";
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     /* the event loop is single-threaded: one static buffer serves */
     root = tt_json_parse(op->req.arena, data, len, err, sizeof(err));

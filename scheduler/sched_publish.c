@@ -392,9 +392,9 @@ sched_job_check(sched_t *s, sched_job_t *j, tt_txn_t *t)
         return SCHED_ERR;
     }
 
-    tt_sha256(rec.data, rec.len, h);
-
-    if (memcmp(h, j->rec_hash, sizeof(h)) != 0) {
+    if (tt_sha256(rec.data, rec.len, h) != TT_OK
+        || memcmp(h, j->rec_hash, sizeof(h)) != 0)
+    {
         sched_log(SCHED_LOG_INFO, "post %s changed in the store, reloading",
                   j->post_id);
         j->reload = 1;
@@ -410,8 +410,9 @@ sched_job_hash(sched_job_t *j, tt_txn_t *t)
 {
     tt_str_t  rec;
 
+    /* a failed hash is all zeros: the next check reloads, nothing worse */
     if (tt_post_get_raw(t, j->post_id, &rec) == TT_OK) {
-        tt_sha256(rec.data, rec.len, j->rec_hash);
+        (void) tt_sha256(rec.data, rec.len, j->rec_hash);
     }
 }
 

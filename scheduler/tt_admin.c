@@ -594,7 +594,10 @@ admin_key_create(admin_t *ad)
         return admin_error("no randomness for the key");
     }
 
-    tt_sha256(key, TT_KEY_LEN, c.hash);
+    if (tt_sha256(key, TT_KEY_LEN, c.hash) != TT_OK) {
+        return admin_error("SHA-256 failed");
+    }
+
     memcpy(c.key.workspace_id, ws_id, strlen(ws_id) + 1);
     if (group != NULL) {
         memcpy(c.key.profile_group_id, group, strlen(group) + 1);
