@@ -405,8 +405,8 @@ tt_api_list_match(tt_api_list_t *l, const tt_str_t *rec,
 
 
 /*
- * What the header decides: workspace, time and status.  *need: the
- * verdict also needs the decoded post (group, queue, platforms).
+ * What the header decides: workspace, group, time and status.  *need:
+ * the verdict also needs the decoded post (queue, platforms).
  */
 static int
 tt_api_list_peek_match(tt_api_list_t *l, const tt_post_peek_t *peek,
@@ -429,7 +429,11 @@ tt_api_list_peek_match(tt_api_list_t *l, const tt_post_peek_t *peek,
         return 0;
     }
 
-    *need = (l->group != NULL || l->queue_id.len > 0);
+    if (l->group != NULL && strcmp(peek->profile_group_id, l->group) != 0) {
+        return 0;
+    }
+
+    *need = (l->queue_id.len > 0);
 
     switch (l->status) {
 
@@ -485,17 +489,13 @@ tt_api_list_decode(tt_api_list_t *l, const tt_str_t *rec, tt_post_t *p)
 }
 
 
-/* group, queue, and for published or failed a platform that is so */
+/* queue, and for published or failed a platform that is so */
 static int
 tt_api_list_post_match(tt_api_list_t *l, const tt_post_peek_t *peek,
     const tt_post_t *p)
 {
     size_t            i;
     tt_plat_status_e  want;
-
-    if (l->group != NULL && strcmp(p->profile_group_id, l->group) != 0) {
-        return 0;
-    }
 
     if (l->queue_id.len > 0
         && (strlen(p->queue_id) != l->queue_id.len

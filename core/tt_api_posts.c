@@ -312,7 +312,8 @@ tt_api_bad_body(tt_api_ctx_t *c)
 /*
  * The post of the path, if the key may see it: same workspace, and same
  * group for a scoped key or an explicit ?profile_group_id.  TT_NOTFOUND
- * for a 404 either way.  A full-access key needs only the header.
+ * for a 404 either way.  The header decides; the post is decoded only
+ * when decode is set.
  */
 static int
 tt_api_post_load(tt_api_ctx_t *c, int decode, tt_post_peek_t *peek,
@@ -334,20 +335,12 @@ tt_api_post_load(tt_api_ctx_t *c, int decode, tt_post_peek_t *peek,
         return TT_ERR;
     }
 
-    if (strcmp(peek->workspace_id, c->ws) != 0) {
+    if (!tt_api_visible(c, peek->workspace_id, peek->profile_group_id)) {
         return TT_NOTFOUND;
     }
 
-    if (!decode && c->scope == NULL && c->pg == NULL) {
-        return TT_OK;
-    }
-
-    if (tt_post_decode(rec.data, rec.len, c->a, p) != TT_OK) {
+    if (decode && tt_post_decode(rec.data, rec.len, c->a, p) != TT_OK) {
         return TT_ERR;
-    }
-
-    if (!tt_api_in_scope(c, p->profile_group_id)) {
-        return TT_NOTFOUND;
     }
 
     return TT_OK;

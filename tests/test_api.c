@@ -124,7 +124,7 @@ setup(void **state)
     assert_non_null(fx);
 
     fx->dir = tt_test_mkdtemp();
-    /* the real clock: the store's tt_idem_get() reads it */
+    /* near the real clock: requests are stamped with it (req.now_ms) */
     fx->now = tt_now_ms() / 1000 * 1000;
     fx->a = tt_arena_create(65536);
     assert_non_null(fx->a);
