@@ -13,6 +13,7 @@
 
 #define TT_API_ID_MAX        64         /* bytes of a :id path segment */
 #define TT_API_BEARER_MAX    256        /* bytes of an API key we hash */
+#define TT_API_KEYREC_MAX    512        /* a cached key record, at most */
 
 
 typedef struct {
@@ -376,13 +377,82 @@ tt_api_dispatch(tt_api_ctx_t *c)
 }
 
 
+/*
+ * The last key each thread saw, with its stored record: a request with the
+ * same key skips the hash, and when the record is still byte for byte the
+ * same, the decode too.  Revoking a key rewrites its record, so a revoked
+ * key is refused at once.  Per thread: writes authenticate on the thread
+ * pool.
+ */
+typedef struct {
+    size_t          bearer_len;
+    char            bearer[TT_API_BEARER_MAX];
+    uint8_t         hash[32];
+    size_t          rec_len;
+    char            rec[TT_API_KEYREC_MAX];
+    tt_apikey_t     key;
+} tt_api_keycache_t;
+
+static __thread tt_api_keycache_t  tt_api_keycache;
+
+
+static int
+tt_api_key_lookup(tt_api_ctx_t *c, const char *bearer, size_t len)
+{
+    int                 rc;
+    tt_str_t            rec;
+    tt_api_keycache_t  *kc;
+
+    kc = &tt_api_keycache;
+
+    if (kc->bearer_len != len || memcmp(kc->bearer, bearer, len) != 0) {
+        kc->bearer_len = 0;
+        kc->rec_len = 0;
+
+        if (tt_sha256(bearer, len, kc->hash) != TT_OK) {
+            return TT_ERR;
+        }
+
+        memcpy(kc->bearer, bearer, len);
+        kc->bearer_len = len;
+    }
+
+    rc = tt_apikey_get_raw(c->t, kc->hash, &rec);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    if (kc->rec_len != 0 && kc->rec_len == rec.len
+        && memcmp(kc->rec, rec.data, rec.len) == 0)
+    {
+        c->key = kc->key;
+        return TT_OK;
+    }
+
+    kc->rec_len = 0;
+
+    rc = tt_apikey_get(c->t, kc->hash, c->a, &c->key);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    if (rec.len <= TT_API_KEYREC_MAX) {
+        memcpy(kc->rec, rec.data, rec.len);
+        kc->rec_len = rec.len;
+        kc->key = c->key;
+        kc->key.name = NULL;            /* in the request's arena */
+    }
+
+    return TT_OK;
+}
+
+
 /* the key: TT_OK, TT_INVALID for a 401, or a store failure */
 static int
 tt_api_auth(tt_api_ctx_t *c)
 {
     int              rc;
     size_t           i, len;
-    uint8_t          hash[32];
     const char      *key;
     const tt_str_t  *h;
 
@@ -405,11 +475,7 @@ tt_api_auth(tt_api_ctx_t *c)
         }
     }
 
-    if (tt_sha256(key, len, hash) != TT_OK) {
-        return tt_api_fail(TT_ERR);
-    }
-
-    rc = tt_apikey_get(c->t, hash, c->a, &c->key);
+    rc = tt_api_key_lookup(c, key, len);
 
     if (rc == TT_NOTFOUND) {
         return TT_INVALID;

@@ -1284,6 +1284,30 @@ tt_apikey_get(tt_txn_t *t, const uint8_t hash[32], tt_arena_t *a,
 }
 
 
+/* the stored record as it is (valid until the transaction ends) */
+int
+tt_apikey_get_raw(tt_txn_t *t, const uint8_t hash[32], tt_str_t *raw)
+{
+    int        rc;
+    MDB_val    v;
+    tt_skey_t  key;
+
+    tt_txn_check(t);
+
+    tt_store_key(&key, "b", hash, (size_t) 32);
+
+    rc = tt_db_get(t, TT_DB_KEYS, &key, &v);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    raw->data = v.mv_data;
+    raw->len = v.mv_size;
+
+    return TT_OK;
+}
+
+
 static int
 tt_apikey_keep(const void *obj, const void *ctx)
 {

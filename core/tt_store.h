@@ -115,6 +115,7 @@ typedef struct {
 int tt_apikey_put(tt_txn_t *t, const uint8_t hash[32], const tt_apikey_t *k);
 int tt_apikey_get(tt_txn_t *t, const uint8_t hash[32], tt_arena_t *a,
     tt_apikey_t *k);
+int tt_apikey_get_raw(tt_txn_t *t, const uint8_t hash[32], tt_str_t *raw);
 int tt_apikey_list(tt_txn_t *t, const char *ws_id, tt_arena_t *a,
     tt_apikey_t **out, size_t *n);              /* ws_id NULL: all */
 int tt_apikey_revoke(tt_txn_t *t, const char *key_id, int64_t now_ms);

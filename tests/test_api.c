@@ -742,10 +742,12 @@ test_health(void **state)
 static void
 test_auth(void **state)
 {
-    size_t        i;
+    size_t        i, nkeys;
     ans_t         ans;
-    char          lower[TT_KEY_LEN + 8];
+    char          lower[TT_KEY_LEN + 8], fresh[TT_KEY_LEN + 8];
     fx_t         *fx;
+    tt_txn_t      t;
+    tt_apikey_t  *keys;
     const char   *bad[8];
 
     fx = *state;
@@ -781,6 +783,30 @@ test_auth(void **state)
     ans = call(fx, TT_METHOD_GET, "/api/posts", NULL, lower, NULL, NULL);
     assert_status(&ans, 200);
     assert_int_equal(jint(ans.json, "total"), 0);
+
+    /* a key revoked after use is refused at once: the key cache sees it */
+    assert_int_equal(tt_txn_begin(fx->st, &t, 1), TT_OK);
+    new_key(fx, &t, fx->ws_a, NULL, 0, fresh);
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+
+    for (i = 0; i < 2; i++) {
+        ans = call(fx, TT_METHOD_GET, "/api/posts", NULL, fresh, NULL, NULL);
+        assert_status(&ans, 200);
+    }
+
+    assert_int_equal(tt_txn_begin(fx->st, &t, 1), TT_OK);
+    assert_int_equal(tt_apikey_list(&t, fx->ws_a, fx->a, &keys, &nkeys),
+                     TT_OK);
+    for (i = 0; i < nkeys; i++) {
+        if (strncmp(keys[i].hint, fresh + 7, 7) == 0) {
+            assert_int_equal(tt_apikey_revoke(&t, keys[i].id, fx->now),
+                             TT_OK);
+        }
+    }
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+
+    ans = call(fx, TT_METHOD_GET, "/api/posts", NULL, fresh, NULL, NULL);
+    assert_status(&ans, 401);
 }
 
 
