@@ -2140,6 +2140,86 @@ tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb, void *ctx)
     return rc == TT_NOTFOUND ? TT_OK : rc;
 }
 
+/*
+ * Every post in id order, from the one after pos ("": from the first),
+ * at most max of them; pos gets the last id handed to cb, or "" when the
+ * walk reached the end.  Lets the scheduler walk a large store in short
+ * transactions.  cb returns non-zero to stop (pos is then its post).
+ */
+int
+tt_post_scan(tt_txn_t *t, char pos[TT_ID_SIZE], size_t max,
+    tt_post_iter_pt cb, void *ctx)
+{
+    int          rc, after;
+    size_t       n;
+    char         id[TT_ID_SIZE];
+    MDB_val      key;
+    tt_str_t     rec;
+    tt_skey_t    k;
+    MDB_cursor  *c;
+
+    static const uint8_t  first[TT_ID_SIZE];
+
+    tt_txn_check(t);
+
+    after = (pos[0] != '\0');
+
+    if (!after || tt_store_key(&k, "i", pos) != TT_OK) {
+        tt_store_key(&k, "b", first, sizeof(first));
+        after = 0;
+    }
+
+    c = NULL;
+    rc = tt_db_cursor(t, TT_DB_POSTS, &c);
+
+    for (n = 0; rc == TT_OK && n < max; n++) {
+        rc = tt_db_seek(t, c, &k, after, &key);
+
+        if (rc != TT_OK) {
+            break;
+        }
+
+        if (key.mv_size != TT_ID_SIZE) {
+            /* not a post's key: nothing sane can follow */
+            rc = TT_NOTFOUND;
+            break;
+        }
+
+        /* the callback may write: keep the position, not the cursor */
+        tt_store_key(&k, "b", key.mv_data, key.mv_size);
+        tt_store_key_id(k.data, id);
+        after = 1;
+        memcpy(pos, id, TT_ID_SIZE);
+
+        rc = tt_post_get_raw(t, id, &rec);
+
+        if (rc == TT_NOTFOUND) {
+            rc = TT_OK;
+            continue;
+        }
+
+        if (rc == TT_OK && cb(ctx, id, &rec) != 0) {
+            break;
+        }
+    }
+
+    if (c != NULL) {
+        mdb_cursor_close(c);
+    }
+
+    if (rc == TT_NOTFOUND) {
+        pos[0] = '\0';
+        return TT_OK;
+    }
+
+    if (rc != TT_OK) {
+        pos[0] = '\0';
+    }
+
+    return rc;
+}
+
+
 
 int
 tt_due_first(tt_txn_t *t, int64_t *at, char id[TT_ID_SIZE])

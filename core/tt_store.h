@@ -186,6 +186,10 @@ typedef int (*tt_post_iter_pt)(void *ctx, const char *id, const tt_str_t *rec);
 int tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb,
     void *ctx);
 
+/* every post in id order, a slice at a time: see tt_store.c */
+int tt_post_scan(tt_txn_t *t, char pos[TT_ID_SIZE], size_t max,
+    tt_post_iter_pt cb, void *ctx);
+
 /* the agenda: the earliest due post, TT_NOTFOUND if none */
 int tt_due_first(tt_txn_t *t, int64_t *at, char id[TT_ID_SIZE]);
 /* every post due at or before until, in due order; cb may put or delete

@@ -708,6 +708,53 @@ t_iter(t_env_t *e, const char *ws_id, t_seen_t *s)
 }
 
 
+/* every post once, in id order, in slices of 7 that resume from pos */
+static void
+t_scan(t_env_t *e)
+{
+    size_t     i, slices;
+    tt_txn_t   t;
+    t_seen_t   s, one;
+    char       pos[TT_ID_SIZE];
+
+    memset(&s, 0, sizeof(s));
+    pos[0] = '\0';
+    slices = 0;
+
+    do {
+        memset(&one, 0, sizeof(one));
+        t_begin(e, &t, 0);
+        assert_int_equal(tt_post_scan(&t, pos, 7, t_post_cb, &one), TT_OK);
+        tt_txn_abort(&t);
+
+        assert_true(one.n <= 7);
+        for (i = 0; i < one.n; i++) {
+            memcpy(s.ids[s.n++], one.ids[i], TT_ID_SIZE);
+        }
+
+        assert_true(++slices < 100);
+    } while (pos[0] != '\0');
+
+    assert_int_equal(s.n, 200);
+    for (i = 1; i < s.n; i++) {
+        assert_true(strcmp(s.ids[i - 1], s.ids[i]) < 0);
+    }
+
+    /* a callback that stops: pos is its post, the next slice goes on */
+    memset(&one, 0, sizeof(one));
+    one.stop = 2;
+    pos[0] = '\0';
+    t_begin(e, &t, 0);
+    assert_int_equal(tt_post_scan(&t, pos, 50, t_post_cb, &one), TT_OK);
+    assert_string_equal(pos, s.ids[1]);
+    memset(&one, 0, sizeof(one));
+    assert_int_equal(tt_post_scan(&t, pos, 1, t_post_cb, &one), TT_OK);
+    tt_txn_abort(&t);
+    assert_int_equal(one.n, 1);
+    assert_string_equal(one.ids[0], s.ids[2]);
+}
+
+
 static void
 t_due(t_env_t *e, int64_t until, t_seen_t *s)
 {
@@ -855,6 +902,8 @@ test_post_order(void **state)
     tt_txn_abort(&t);
     assert_int_equal(s.n, 3);
     assert_int_equal(s.at[0], 1198);
+
+    t_scan(e);
 
     /* a callback that deletes what it is handed: every one still seen */
     memset(&s, 0, sizeof(s));
