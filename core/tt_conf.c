@@ -42,7 +42,9 @@ static const tt_conf_field_t  tt_conf_ints[] = {
     { "max_lateness_ms", offsetof(tt_conf_t, max_lateness_ms) },
     { "max_uploads", offsetof(tt_conf_t, max_uploads) },
     { "chunk_size", offsetof(tt_conf_t, chunk_size) },
-    { "refresh_margin_ms", offsetof(tt_conf_t, refresh_margin_ms) }
+    { "refresh_margin_ms", offsetof(tt_conf_t, refresh_margin_ms) },
+    { "spool_retention_ms", offsetof(tt_conf_t, spool_retention_ms) },
+    { "spool_quota", offsetof(tt_conf_t, spool_quota) }
 };
 
 
@@ -125,6 +127,10 @@ tt_conf_decode(const void *data, size_t len, tt_arena_t *a, tt_conf_t *c)
     char        err[128];
 
     memset(c, 0, sizeof(tt_conf_t));
+
+    /* 0 is a setting of its own here ("remove at once", "no quota") */
+    c->spool_retention_ms = TT_SPOOL_RETENTION_DEFAULT;
+    c->spool_quota = TT_SPOOL_QUOTA_DEFAULT;
 
     root = tt_json_parse(a, data, len, err, sizeof(err));
     if (root == NULL || root->type != TT_JSON_OBJECT) {

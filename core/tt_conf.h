@@ -25,8 +25,17 @@ typedef struct {
     int64_t         max_uploads;        /* tiktok_max_uploads */
     int64_t         chunk_size;         /* tiktok_chunk_size */
     int64_t         refresh_margin_ms;  /* tiktok_refresh_margin */
+    int64_t         spool_retention_ms; /* tiktok_spool_retention */
+    int64_t         spool_quota;        /* tiktok_spool_quota, 0 none */
     unsigned        allow_private_media:1;  /* tiktok_media_allow_private */
 } tt_conf_t;
+
+/*
+ * The defaults the module applies, and the scheduler too when the record
+ * was written by a module that did not know the setting yet.
+ */
+#define TT_SPOOL_RETENTION_DEFAULT  (24 * 3600 * 1000LL)        /* 24h */
+#define TT_SPOOL_QUOTA_DEFAULT      (10LL * 1024 * 1024 * 1024) /* 10g */
 
 /* JSON object with the keys named as the fields; strings may be null */
 int tt_conf_encode(const tt_conf_t *c, tt_buf_t *out);

@@ -93,6 +93,20 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       offsetof(ngx_http_tiktok_main_conf_t, spool),
       NULL },
 
+    { ngx_string("tiktok_spool_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, spool_retention),
+      NULL },
+
+    { ngx_string("tiktok_spool_quota"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_off_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, spool_quota),
+      NULL },
+
     { ngx_string("tiktok_api_base"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -233,6 +247,8 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->chunk_size = NGX_CONF_UNSET_SIZE;
     tmcf->refresh_margin = NGX_CONF_UNSET_MSEC;
     tmcf->media_allow_private = NGX_CONF_UNSET;
+    tmcf->spool_retention = NGX_CONF_UNSET;
+    tmcf->spool_quota = NGX_CONF_UNSET;
     tmcf->nosync = NGX_CONF_UNSET;
 
     return tmcf;
@@ -273,12 +289,23 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_size_value(tmcf->chunk_size, 10000000);
     ngx_conf_init_msec_value(tmcf->refresh_margin, 300 * 1000);
     ngx_conf_init_value(tmcf->media_allow_private, 0);
+    ngx_conf_init_value(tmcf->spool_retention,
+                        (time_t) (TT_SPOOL_RETENTION_DEFAULT / 1000));
+    ngx_conf_init_value(tmcf->spool_quota, (off_t) TT_SPOOL_QUOTA_DEFAULT);
     ngx_conf_init_value(tmcf->nosync, 0);
 
     if (tmcf->chunk_size < 5242880 || tmcf->chunk_size > 64000000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "tiktok_chunk_size must be from 5242880 to "
                            "64000000 bytes (TikTok's chunk rules)");
+        return NGX_CONF_ERROR;
+    }
+
+    /* a century: past that, milliseconds would not fit */
+    if (tmcf->spool_retention > (time_t) 100 * 365 * 86400) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tiktok_spool_retention must be at most 100 "
+                           "years");
         return NGX_CONF_ERROR;
     }
 
@@ -574,6 +601,8 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
     c.chunk_size = tmcf->chunk_size;
     c.refresh_margin_ms = tmcf->refresh_margin;
     c.allow_private_media = tmcf->media_allow_private ? 1 : 0;
+    c.spool_retention_ms = (int64_t) tmcf->spool_retention * 1000;
+    c.spool_quota = tmcf->spool_quota;
 
     tt_buf_init(&buf);
 

@@ -35,6 +35,8 @@ typedef struct {
     size_t                  chunk_size;
     ngx_msec_t              refresh_margin;
     ngx_flag_t              media_allow_private;
+    time_t                  spool_retention;
+    off_t                   spool_quota;
     ngx_flag_t              nosync;
 } ngx_http_tiktok_main_conf_t;
 

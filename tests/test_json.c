@@ -981,6 +981,8 @@ test_conf_roundtrip(void **state)
     c.max_uploads = 64;
     c.chunk_size = 10485760;
     c.refresh_margin_ms = INT64_MAX;
+    c.spool_retention_ms = 0;
+    c.spool_quota = (int64_t) 3 << 40;
     c.allow_private_media = 1;
 
     tt_buf_init(&b);
@@ -1004,6 +1006,8 @@ test_conf_roundtrip(void **state)
     assert_true(d.max_uploads == c.max_uploads);
     assert_true(d.chunk_size == c.chunk_size);
     assert_true(d.refresh_margin_ms == c.refresh_margin_ms);
+    assert_true(d.spool_retention_ms == 0);
+    assert_true(d.spool_quota == c.spool_quota);
     assert_int_equal(d.allow_private_media, 1);
 
     /* the keys are named as the fields */
@@ -1041,6 +1045,16 @@ test_conf_decode(void **state)
     assert_null(c.token_key_file);
     assert_true(c.chunk_size == 0);
     assert_int_equal(c.allow_private_media, 0);
+
+    /* except the spool's, where 0 means something: their defaults */
+    assert_true(c.spool_retention_ms == TT_SPOOL_RETENTION_DEFAULT);
+    assert_true(c.spool_quota == TT_SPOOL_QUOTA_DEFAULT);
+    assert_int_equal(conf_decode("{\"spool_retention_ms\":0,"
+                                 "\"spool_quota\":0}", a, &c), TT_OK);
+    assert_true(c.spool_retention_ms == 0);
+    assert_true(c.spool_quota == 0);
+    assert_int_equal(conf_decode("{\"spool_quota\":\"10g\"}", a, &c),
+                     TT_INVALID);
 
     assert_int_equal(conf_decode("{}", a, &c), TT_OK);
 
