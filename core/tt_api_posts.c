@@ -720,17 +720,28 @@ tt_api_post_delete(tt_api_ctx_t *c)
 }
 
 
-/* POST /api/posts/:id/publish: now, whatever time it had */
+/*
+ * POST /api/posts/:id/publish: now, whatever time it had; a post that
+ * failed on TikTok (every platform failed) is tried again from the start.
+ */
 int
 tt_api_post_publish(tt_api_ctx_t *c)
 {
-    int             rc, done;
+    int             rc;
+    const char     *why;
     tt_post_t       p;
     tt_post_peek_t  peek;
 
-    rc = tt_api_post_editable(c, &peek, &p, &done);
-    if (rc != TT_OK || done) {
-        return rc;
+    rc = tt_api_post_load(c, 1, &peek, &p);
+    if (rc != TT_OK) {
+        return rc == TT_NOTFOUND ? tt_api_reply(c, 404) : rc;
+    }
+
+    if (tt_post_retry(&p) == 0) {
+        why = tt_api_post_locked(&p);
+        if (why != NULL) {
+            return tt_api_answer(c, 409, "post %s %s", p.id, why);
+        }
     }
 
     if (p.status == TT_POST_MEDIA_FAILED) {

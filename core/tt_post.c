@@ -508,6 +508,55 @@ tt_post_check_brand(tt_post_ctx_t *c, int brand, tt_privacy_e privacy)
 
 
 /*
+ * A post that failed on TikTok, tried again: its failed platforms go back
+ * to pending with nothing of the old attempt kept (TikTok published
+ * nothing for a FAILED publish, so a new init is safe).  Nothing changes
+ * while a platform is published or still in progress.  Returns how many
+ * platforms were reset; the caller settles the post.
+ */
+size_t
+tt_post_retry(tt_post_t *p)
+{
+    size_t          i, n;
+    tt_platform_t  *pl;
+
+    for (i = 0; i < p->nplatforms; i++) {
+        if (p->platforms[i].status != TT_PLAT_FAILED) {
+            return 0;
+        }
+    }
+
+    n = 0;
+
+    for (i = 0; i < p->nplatforms; i++) {
+        pl = &p->platforms[i];
+
+        pl->status = TT_PLAT_PENDING;
+        pl->attempts = 0;
+        pl->attempted_at = -1;
+        pl->next_attempt_at = -1;
+        pl->bytes_sent = 0;
+        pl->bytes_total = 0;
+        pl->publish_id = NULL;
+        pl->platform_id = 0;
+        pl->url = NULL;
+        pl->error = NULL;
+        pl->error_code = NULL;
+        pl->error_message = NULL;
+        pl->error_note = NULL;
+        pl->stage = TT_STAGE_NONE;
+        pl->upload_url = NULL;
+        pl->upload_expires_at = -1;
+        pl->chunk_size = 0;
+        pl->chunk_count = 0;
+        n++;
+    }
+
+    return n;
+}
+
+
+/*
  * The post's status and due time, from its parts:
  *
  *   draft flag                      -> draft, never due

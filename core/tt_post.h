@@ -237,6 +237,9 @@ int tt_post_apply(tt_post_t *p, const tt_post_input_t *in, int64_t now_ms,
 /* status and due_at from the state of media and platforms */
 void tt_post_settle(tt_post_t *p, int64_t now_ms);
 
+/* every platform failed: all back to pending, returns how many (else 0) */
+size_t tt_post_retry(tt_post_t *p);
+
 /* names, as the API spells them */
 const char *tt_post_status_name(tt_post_status_e s);
 const char *tt_plat_status_name(tt_plat_status_e s);

@@ -1411,8 +1411,9 @@ test_delete(void **state)
 static void
 test_publish(void **state)
 {
-    ans_t        ans;
-    const char  *id;
+    ans_t             ans;
+    const char       *id;
+    const tt_json_t  *pl;
     char         iso[TT_TIME_LEN + 1];
     fx_t        *fx;
 
@@ -1462,6 +1463,24 @@ test_publish(void **state)
     ans = call(fx, TT_METHOD_POST, fmt(fx, "/api/posts/%s/publish", id),
                NULL, fx->auth_full, NULL, NULL);
     assert_status(&ans, 409);
+
+    /* a post that failed on TikTok is tried again from the start */
+    id = create(fx, fx->auth_full, NULL, post_body(fx, "x", NULL, NULL));
+    edit_post(fx, id, TT_MEDIA_PROCESSED, TT_PLAT_FAILED, 3, NULL);
+    ans = get_post(fx, fx->auth_full, id);
+    assert_string_equal(jstr(ans.json, "status"), "processed");
+
+    ans = call(fx, TT_METHOD_POST, fmt(fx, "/api/posts/%s/publish", id),
+               NULL, fx->auth_full, NULL, NULL);
+    assert_status(&ans, 200);
+    assert_true(ans.wake);
+    assert_string_equal(jstr(ans.json, "status"), "scheduled");
+    pl = tt_json_get(ans.json, "platforms");
+    assert_non_null(pl);
+    assert_int_equal(pl->n, 1);
+    pl = pl->items[0];
+    assert_string_equal(jstr(pl, "status"), "pending");
+    assert_int_equal(jint(pl, "attempts"), 0);
 
     ans = call(fx, TT_METHOD_POST, "/api/posts/p_nope/publish", NULL,
                fx->auth_full, NULL, NULL);
