@@ -174,7 +174,14 @@ ngx_http_tiktok_body_handler(ngx_http_request_t *r)
 
     op = ngx_http_get_module_ctx(r, ngx_http_tiktok_module);
 
-    status = ngx_http_tiktok_parse_body(op, &message);
+    if (op->body_too_big) {
+        r->keepalive = 0;
+        status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+        message = "request body is larger than the limit";
+
+    } else {
+        status = ngx_http_tiktok_parse_body(op, &message);
+    }
 
     if (status != 0) {
         rc = ngx_http_tiktok_error(op, status, message);
@@ -188,6 +195,98 @@ ngx_http_tiktok_body_handler(ngx_http_request_t *r)
     }
 
     ngx_http_finalize_request(r, rc);
+}
+
+
+/*
+ * Counts an API request's body as it arrives.  A Content-Length over the
+ * limit is answered before the body is read; this is for chunked bodies,
+ * whose size shows only as they come.  Past the limit the rest is read and
+ * dropped: nothing more is kept in memory or written to a temporary file,
+ * and the body handler answers 413 once the body has ended.
+ */
+static ngx_http_request_body_filter_pt  ngx_http_tiktok_next_body_filter;
+
+
+static ngx_int_t
+ngx_http_tiktok_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_uint_t                   last;
+    ngx_buf_t                   *b;
+    ngx_chain_t                 *cl;
+    ngx_http_tiktok_op_t        *op;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    op = ngx_http_get_module_ctx(r, ngx_http_tiktok_module);
+
+    if (op == NULL) {
+        return ngx_http_tiktok_next_body_filter(r, in);
+    }
+
+    if (!op->body_too_big) {
+        for (cl = in; cl; cl = cl->next) {
+            op->body_seen += ngx_buf_size(cl->buf);
+        }
+
+        tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+
+        if (op->body_seen <= (off_t) tlcf->body_limit) {
+            return ngx_http_tiktok_next_body_filter(r, in);
+        }
+
+        op->body_too_big = 1;
+
+        /*
+         * What was kept so far goes too: buffers left holding data would
+         * be "busy" when the read buffer next fills
+         */
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            cl->buf->pos = cl->buf->last;
+            cl->buf->file_pos = cl->buf->file_last;
+        }
+
+        r->request_body->bufs = NULL;
+    }
+
+    last = 0;
+
+    for (cl = in; cl; cl = cl->next) {
+        last |= cl->buf->last_buf;
+        cl->buf->pos = cl->buf->last;
+    }
+
+    if (!last) {
+        return NGX_OK;
+    }
+
+    /* only the end of the body goes on, so that the read completes */
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last_buf = 1;
+
+    cl = ngx_alloc_chain_link(r->pool);
+    if (cl == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return ngx_http_tiktok_next_body_filter(r, cl);
+}
+
+
+ngx_int_t
+ngx_http_tiktok_body_filter_init(ngx_conf_t *cf)
+{
+    ngx_http_tiktok_next_body_filter = ngx_http_top_request_body_filter;
+    ngx_http_top_request_body_filter = ngx_http_tiktok_body_filter;
+
+    return NGX_OK;
 }
 
 
@@ -212,8 +311,10 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
 
     *message = "request body is larger than the limit";
 
-    /* only a body larger than the limit spills to a file */
+    /* only a chunked body of tiny chunks, with more framing than data */
     if (r->request_body && r->request_body->temp_file) {
+        *message = "request body did not fit in memory: send it with "
+                   "Content-Length or in larger chunks";
         return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
 

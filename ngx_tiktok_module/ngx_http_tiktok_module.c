@@ -183,7 +183,7 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
 
 static ngx_http_module_t  ngx_http_tiktok_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_tiktok_body_filter_init,      /* postconfiguration */
 
     ngx_http_tiktok_create_main_conf,      /* create main configuration */
     ngx_http_tiktok_init_main_conf,        /* init main configuration */
@@ -392,6 +392,7 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_tiktok_loc_conf_t *prev = parent;
     ngx_http_tiktok_loc_conf_t *conf = child;
 
+    size_t                     buffer;
     ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
@@ -404,17 +405,22 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     /*
      * The API answers an oversized body with its own JSON 413, so nginx's
-     * HTML one must not come first; and a body within the limit is kept
-     * in memory, never in a temporary file, so parsing it never touches
-     * the disk.  The core module's merge has already run.
+     * HTML one must not come first (the body filter in the handler bounds
+     * chunked bodies instead); and a body within the limit is kept in
+     * memory, never in a temporary file, so parsing it never touches the
+     * disk.  The read buffer also holds a chunked body's framing: half the
+     * limit again leaves room for chunks down to about 32 bytes.  The core
+     * module's merge has already run.
      */
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
     clcf->client_max_body_size = 0;
 
-    if (clcf->client_body_buffer_size < conf->body_limit) {
-        clcf->client_body_buffer_size = conf->body_limit;
+    buffer = conf->body_limit + conf->body_limit / 2 + 4096;
+
+    if (clcf->client_body_buffer_size < buffer) {
+        clcf->client_body_buffer_size = buffer;
     }
 
     return NGX_CONF_OK;

@@ -57,6 +57,8 @@ struct ngx_http_tiktok_op_s {
     tt_api_resp_t           resp;
     ngx_str_t               request_id;
     int                     rc;             /* tt_api_exec() result */
+    off_t                   body_seen;      /* body bytes read so far */
+    unsigned                body_too_big:1; /* the rest is dropped */
 };
 
 
@@ -79,6 +81,7 @@ extern ngx_http_tiktok_worker_t   ngx_http_tiktok_worker;
 
 
 ngx_int_t ngx_http_tiktok_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_tiktok_body_filter_init(ngx_conf_t *cf);
 void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
 void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 
