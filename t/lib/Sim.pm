@@ -104,6 +104,21 @@ sub media_url {
 }
 
 
+# any path on the simulator, e.g. $sim->url('/media-redirect/loop')
+sub url {
+    my ($self, $path) = @_;
+    return "$self->{base}$path";
+}
+
+
+# how many METHOD (default GET) requests reached PATH (without the query)
+sub hits {
+    my ($self, $path, $method) = @_;
+    my $h = $self->ctl('GET', 'hits?path=' . _esc($path))->{hits};
+    return $h->{($method || 'GET') . " $path"} // 0;
+}
+
+
 # the control API: returns the decoded answer, dies on anything but 2xx
 sub ctl {
     my ($self, $method, $path, $data) = @_;

@@ -7,6 +7,10 @@ package TT;
 #   my $t = TT->new(extra_http => 'tiktok_body_limit 4k;');
 #   my $r = $t->api(POST => '/api/posts', { post => {...} });
 #   is($r->{status}, 201); is($r->{json}{status}, 'pending');
+#   my $pid = $t->start_scheduler;     # logs to $t->{dir}/scheduler.log
+#
+# TT->new(media_allow_private => 0) turns the media address guard on
+# (conf/nginx.conf.in allows loopback media, for the simulator).
 #
 # $t->stop stops what it started and fails the test if nginx logged an
 # alert, an emergency or a sanitizer report.
@@ -103,6 +107,11 @@ sub write_conf {
         EXTRA_SERVER => $self->{extra_server} || '',
     );
     $conf =~ s/\@(\w+)\@/exists $v{$1} ? $v{$1} : die "no value for $1"/ge;
+    if (defined $self->{media_allow_private}) {
+        my $on = $self->{media_allow_private} ? 'on' : 'off';
+        $conf =~ s/^(\s*tiktok_media_allow_private)\s+\w+;/$1 $on;/m
+            or die "no tiktok_media_allow_private in nginx.conf.in";
+    }
     write_file("$self->{dir}/nginx.conf", $conf);
 }
 
@@ -147,6 +156,35 @@ sub stop_nginx {
     my $until = time() + 10;
     while (time() < $until) {
         return if waitpid($pid, WNOHANG) == $pid;
+        sleep 0.05;
+    }
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+}
+
+# starts tiktok-scheduler on this store (stderr to scheduler.log); returns
+# its pid.  stop() stops it, unless the caller reaped it already.
+sub start_scheduler {
+    my ($self) = @_;
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        open STDERR, '>>', "$self->{dir}/scheduler.log";
+        exec("$BUILD/tiktok-scheduler", '-s', $self->{store}, '-v')
+            or POSIX::_exit(127);
+    }
+    $self->{sched_pid} = $pid;
+    return $pid;
+}
+
+sub stop_scheduler {
+    my ($self) = @_;
+    my $pid = delete $self->{sched_pid} or return;
+    # -1: not our child any more (reaped by the caller): leave it alone
+    return if waitpid($pid, WNOHANG) != 0;
+    kill 'TERM', $pid;
+    my $until = time() + 10;
+    while (time() < $until) {
+        return if waitpid($pid, WNOHANG) != 0;
         sleep 0.05;
     }
     kill 'KILL', $pid;
@@ -227,6 +265,7 @@ sub error_log { my ($self) = @_; return read_file("$self->{dir}/error.log"); }
 sub stop {
     my ($self) = @_;
     return if $self->{stopped}++;
+    $self->stop_scheduler();
     $self->stop_nginx();
     my @bad = grep { /\[(alert|emerg|crit)\]|AddressSanitizer|runtime error:/ }
               split /\n/, $self->error_log();
@@ -236,6 +275,8 @@ sub stop {
 
 sub DESTROY {
     my ($self) = @_;
+    local ($?, $!, $@);
+    $self->stop_scheduler();
     $self->stop_nginx();
 }
 

@@ -21,6 +21,7 @@ import json
 import mimetypes
 import os
 import secrets
+import select
 import signal
 import socket
 import ssl
@@ -226,7 +227,8 @@ class Sim:
             self.counters = {"requests": collections.Counter(),
                              "rate_limited": collections.Counter(),
                              "faults_fired": collections.Counter(),
-                             "status_codes": collections.Counter()}
+                             "status_codes": collections.Counter(),
+                             "paths": collections.Counter()}
             self.reqlog = collections.deque(
                 maxlen=cfg["request_log_size"])
             self.first_call = {}
@@ -832,15 +834,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.open_id = None
         if u.path.startswith("/__sim/"):
             ep = "control"
-        elif u.path.startswith("/media/"):
+        elif u.path.startswith(("/media/", "/media-")):
             ep = "media"
         else:
             ep = self.ROUTES.get(u.path, ("unknown", ()))[0]
         self.ep = ep
         with sim.lock:
             sim.counters["requests"][ep] += 1
-            if ep != "control" and ep not in sim.first_call:
-                sim.first_call[ep] = self.t0
+            if ep != "control":
+                sim.counters["paths"][method + " " + u.path] += 1
+                if ep not in sim.first_call:
+                    sim.first_call[ep] = self.t0
         try:
             resp = self.route(method, ep, u)
         except (ConnectionError, socket.timeout):
@@ -885,7 +889,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in r.headers:
             self.send_header(k, v)
         length = r.length if r.length is not None else len(r.body)
-        self.send_header("Content-Length", str(length))
+        if length < 0:
+            # a body that ends when the connection does (media-endless)
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(length))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -987,7 +995,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 r = self.apply_pre_fault(ep, f)
                 if r is not False:
                     return r
-            return self.media(method, u.path)
+            if method not in ("GET", "HEAD"):
+                return Resp(404, "not found", "text/plain")
+            if u.path.startswith("/media/"):
+                return self.media(method, u.path)
+            return self.media_fault(u.path)
         if ep == "unknown":
             body = self.read_body()
             if body is None:
@@ -1957,19 +1969,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                    ".png": "image/png"}
 
-    def media(self, method, path):
+    def media_file(self, name):
+        """(path, size, content type) of a file under --media-dir, or
+        None."""
         root = self.sim.media_dir
-        if method not in ("GET", "HEAD") or not root:
-            return Resp(404, "not found", "text/plain")
-        name = urllib.parse.unquote(path[len("/media/"):])
+        if not root:
+            return None
         rootr = os.path.realpath(root)
         full = os.path.realpath(os.path.join(rootr, name))
         if not full.startswith(rootr + os.sep) or not os.path.isfile(full):
-            return Resp(404, "not found", "text/plain")
-        size = os.path.getsize(full)
+            return None
         ext = os.path.splitext(full)[1].lower()
         ctype = self.MEDIA_TYPES.get(ext) or mimetypes.guess_type(full)[0] \
             or "application/octet-stream"
+        return full, os.path.getsize(full), ctype
+
+    def media(self, method, path):
+        f = self.media_file(urllib.parse.unquote(path[len("/media/"):]))
+        if f is None:
+            return Resp(404, "not found", "text/plain")
+        full, size, ctype = f
         start, end, status = 0, size - 1, 200
         hdrs = [("Accept-Ranges", "bytes")]
         rng = self.headers.get("Range")
@@ -2006,6 +2025,94 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         return Resp(status, b"", ctype, hdrs, stream=stream,
                     length=max(0, end - start + 1))
+
+    # Misbehaving media servers, for the client's download limits.  They
+    # take no lock while they wait or stream, so other requests go on.
+
+    def media_fault(self, path):
+        parts = [urllib.parse.unquote(x) for x in path.split("/")[1:]]
+        q = {k: v[0] for k, v in self.query.items()}
+        try:
+            if parts[0] == "media-redirect":
+                return self.media_redirect(parts[1:])
+            if parts[0] == "media-stall" and len(parts) == 2:
+                return self.media_stall(parts[1],
+                                        int(q.get("after", 1024)),
+                                        float(q.get("sec", 3600)))
+            if parts[0] == "media-endless" and len(parts) == 1:
+                return self.media_endless(
+                    q.get("type", "application/octet-stream"),
+                    int(q.get("length", -1)))
+        except ValueError:
+            pass
+        return Resp(404, "not found", "text/plain")
+
+    def media_redirect(self, parts):
+        """/media-redirect/loop redirects to itself; /media-redirect/N/name
+        takes N hops (302, relative Location) to /media/name."""
+        if parts == ["loop"]:
+            to = "/media-redirect/loop"
+        elif len(parts) == 2 and parts[0].isdigit() \
+                and 1 <= int(parts[0]) <= 100:
+            n, name = int(parts[0]), urllib.parse.quote(parts[1])
+            to = ("/media-redirect/%d/%s" % (n - 1, name) if n > 1
+                  else "/media/" + name)
+        else:
+            return Resp(404, "not found", "text/plain")
+        r = Resp(302, "redirect\n", "text/plain", [("Location", to)])
+        r.detail = "redirect to " + to
+        return r
+
+    def media_stall(self, name, after, sec):
+        """The file's head with its full Content-Length, the first `after`
+        bytes, then nothing for `sec` seconds (or until the client hangs
+        up), then the rest."""
+        f = self.media_file(name)
+        if f is None or after < 0 or not sec >= 0:
+            return Resp(404, "not found", "text/plain")
+        full, size, ctype = f
+        after = min(after, size)
+        conn = self.connection
+
+        def stream(w):
+            with open(full, "rb") as fh:
+                w.write(fh.read(after))
+                w.flush()
+                end = time.monotonic() + sec
+                while True:
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        break
+                    r, _, _ = select.select([conn], [], [], min(left, 0.2))
+                    if r and not conn.recv(1, socket.MSG_PEEK):
+                        raise ConnectionError("the client hung up")
+                    if r:
+                        time.sleep(min(left, 0.2))
+                while True:
+                    b = fh.read(PIECE)
+                    if not b:
+                        break
+                    w.write(b)
+
+        r = Resp(200, b"", ctype, stream=stream, length=size)
+        r.detail = "stall %d bytes in for %g s" % (after, sec)
+        return r
+
+    def media_endless(self, ctype, length):
+        """Zeros of the given type: `length` bytes with that Content-Length,
+        or without one (length < 0) until the client hangs up."""
+        zeros = bytes(PIECE // 16)
+
+        def stream(w):
+            left = length
+            while left != 0:
+                n = len(zeros) if left < 0 else min(left, len(zeros))
+                w.write(zeros[:n])
+                if left > 0:
+                    left -= n
+
+        return Resp(200, b"", ctype, stream=stream,
+                    length=length if length >= 0 else -1)
 
     # ---- control API ------------------------------------------------------
 
@@ -2135,6 +2242,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 sim.advance(p)
                 return sim.ledger_entry(p)
             return sim.ledger()
+        if key == ("GET", "hits"):
+            q = {k: v[0] for k, v in self.query.items()}
+            path = q.get("path")
+            return {"hits": {k: v for k, v in sim.counters["paths"].items()
+                             if path is None or k.split(" ", 1)[1] == path}}
         if key == ("GET", "requests"):
             q = {k: v[0] for k, v in self.query.items()}
             since = float(q.get("since", 0))
