@@ -11,10 +11,11 @@ use Digest::SHA qw(sha256_hex);
 use File::Temp qw(tempdir);
 use FindBin;
 use HTTP::Tiny;
+use IO::Select;
 use IO::Socket::INET;
 use JSON::PP;
 use Test::More;
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 
 use lib "$FindBin::Bin/lib";
 use Sim;
@@ -502,6 +503,118 @@ $r = $http->request('GET', $sim->media_url('a.jpg'),
                     {headers => {Range => 'bytes=1-3'}});
 is($r->{status}, 206, 'media host: range 206');
 is($r->{content}, "\xd8\xff\xe0", 'media host: range bytes');
+
+# ---- misbehaving media servers ---------------------------------------------
+
+$r = $http->get($sim->media_url('missing.jpg'));
+is($r->{status}, 404, 'media host: a missing file is 404');
+
+$r = $http->get($sim->url('/media-redirect/3/a.jpg'));
+is("$r->{status} $r->{headers}{location}", '302 /media-redirect/2/a.jpg',
+   'redirect chain: one hop down');
+$r = $http->get($sim->url('/media-redirect/1/a.jpg'));
+is($r->{headers}{location}, '/media/a.jpg', 'redirect chain: then the file');
+$r = HTTP::Tiny->new(timeout => 30, max_redirect => 5)
+    ->get($sim->url('/media-redirect/3/a.jpg'));
+is($r->{status}, 200, 'redirect chain: followed, 200');
+is(length $r->{content}, 1004, 'redirect chain: the whole file');
+is(scalar @{ $r->{redirects} || [] }, 3, 'redirect chain: 3 hops');
+$r = $http->get($sim->url('/media-redirect/loop'));
+is("$r->{status} $r->{headers}{location}", '302 /media-redirect/loop',
+   'redirect loop: to itself');
+is($http->get($sim->url('/media-redirect/0/a.jpg'))->{status}, 404,
+   'redirect chain: 0 hops is 404');
+is($http->get($sim->url('/media-stall/missing.jpg'))->{status}, 404,
+   'stall: a missing file is 404');
+is($http->request('POST', $sim->url('/media-endless'))->{status}, 404,
+   'misbehaving servers: GET and HEAD only');
+
+# a raw GET: returns the socket, the head and what came after it
+sub raw_get {
+    my ($path) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . $sim->port,
+                                  Proto => 'tcp', Timeout => 10) or die $!;
+    print $s "GET $path HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    my $buf = '';
+    while ($buf !~ /\r\n\r\n/) {
+        sysread($s, $buf, 65536, length $buf) or last;
+    }
+    my ($head, $rest) = split /\r\n\r\n/, $buf, 2;
+    return ($s, $head, $rest // '');
+}
+
+# read until n bytes are there or nothing comes for `wait` seconds
+sub read_some {
+    my ($s, $buf, $n, $wait) = @_;
+    my $sel = IO::Select->new($s);
+    while (length $buf < $n && $sel->can_read($wait)) {
+        sysread($s, $buf, 65536, length $buf) or last;
+    }
+    return $buf;
+}
+
+
+{
+    my $t0 = time;
+    my ($s, $head, $body) = raw_get('/media-stall/a.jpg?after=10&sec=60');
+    like($head, qr/^HTTP\/1.1 200/, 'stall: 200');
+    like($head, qr/\r\nContent-Length: 1004(?:\r\n|$)/i,
+         'stall: the whole Content-Length');
+    $body = read_some($s, $body, 1004, 1);
+    is(length $body, 10, 'stall: the first 10 bytes, then nothing');
+
+    # another request meanwhile: the sim is not held up
+    my $t1 = time;
+    is($http->get($sim->media_url('a.jpg'))->{status}, 200,
+       'stall: other requests are served meanwhile');
+    ok(time - $t1 < 1, 'stall: at once');
+
+    close $s;
+    my $rec;
+    for (1 .. 50) {
+        ($rec) = grep { $_->{path} eq '/media-stall/a.jpg' }
+                 @{ $sim->requests(endpoint => 'media')->{requests} };
+        last if $rec;
+        sleep 0.1;
+    }
+    ok($rec, 'stall: ends when the client hangs up');
+    is($rec && $rec->{status}, 0, 'stall: logged as a lost connection');
+    ok($rec && $rec->{duration} < 10, 'stall: well before its 60 s');
+
+    $t0 = time;
+    $r = $http->get($sim->url('/media-stall/a.jpg?after=100&sec=0.5'));
+    is(length $r->{content}, 1004, 'short stall: then the rest');
+    ok(time - $t0 >= 0.5, 'short stall: after the pause');
+}
+
+{
+    my ($s, $head, $body) = raw_get('/media-endless?type=image/jpeg');
+    like($head, qr/\r\nContent-Type: image\/jpeg/i, 'endless: the type');
+    unlike($head, qr/Content-Length/i, 'endless: no Content-Length');
+    like($head, qr/\r\nConnection: close/i, 'endless: Connection: close');
+    $body = read_some($s, $body, 3_000_000, 5);
+    ok(length $body >= 3_000_000, 'endless: it keeps going');
+    ok($body !~ /[^\0]/, 'endless: zeros');
+    close $s;
+
+    $r = $http->request('HEAD',
+        $sim->url('/media-endless?type=video/mp4&length=5000000000'));
+    is($r->{headers}{'content-length'}, 5000000000,
+       'endless with length: the announced size');
+    $r = $http->get($sim->url('/media-endless?length=1000'));
+    is(length $r->{content}, 1000, 'endless with length: that many');
+    is($r->{headers}{'content-type'}, 'application/octet-stream',
+       'endless: octet-stream by default');
+}
+
+{
+    my $n = $sim->hits('/media/a.jpg');
+    $http->get($sim->media_url('a.jpg')) for 1 .. 2;
+    is($sim->hits('/media/a.jpg'), $n + 2, 'hits: GETs per path');
+    $http->request('HEAD', $sim->media_url('a.jpg'));
+    is($sim->hits('/media/a.jpg', 'HEAD'), 1, 'hits: by method');
+    is($sim->hits('/media/never.jpg'), 0, 'hits: 0 for an unseen path');
+}
 
 # ---- caps, audit, revoke, display API --------------------------------------
 
