@@ -15,8 +15,9 @@
 #include "tt_chunk.h"
 
 
-#define SCHED_OK    0
-#define SCHED_ERR  -1
+#define SCHED_OK      0
+#define SCHED_ERR    -1
+#define SCHED_AGAIN  -2
 
 
 /* logging, in nginx's message shape on stderr */
@@ -40,6 +41,8 @@ typedef struct sched_job_s   sched_job_t;
 typedef struct sched_http_s  sched_http_t;
 typedef struct sched_prof_s  sched_prof_t;
 typedef struct sched_child_s sched_child_t;
+typedef struct sched_fetch_s sched_fetch_t;
+typedef struct sched_spool_s sched_spool_t;
 
 typedef void (*sched_io_pt)(sched_t *s, int fd, uint32_t events, void *data);
 
@@ -58,6 +61,9 @@ typedef struct {
  * sched_loop.c (sched_curl_check) frees it, after calling done.
  */
 typedef void (*sched_http_done_pt)(sched_t *s, sched_http_t *h);
+
+/* may len more bytes go to out_fd?  SCHED_OK, or SCHED_ERR to stop */
+typedef int (*sched_http_room_pt)(sched_http_t *h, size_t len);
 
 struct sched_http_s {
     CURL               *easy;
@@ -78,7 +84,17 @@ struct sched_http_s {
     int                 out_fd;
     int64_t             out_len;
     int64_t             out_max;
+    sched_http_room_pt  out_room;           /* NULL: no check */
     unsigned            too_big:1;
+    unsigned            no_room:1;          /* out_room said no */
+
+    /*
+     * A download that must reach public addresses only: the address
+     * curl was about to connect to and was refused, with why, for the
+     * media's error_message (sched_http_open_socket)
+     */
+    unsigned            guard:1;
+    char               *refused;            /* owned, NULL none */
 
     /* the Content-Range response header: bytes a-b/total */
     int64_t             range_last;         /* b; -1 nothing yet, -2 none */
@@ -151,6 +167,9 @@ struct sched_job_s {
     int                 kind;               /* publish or media */
     sched_http_t       *http;               /* in flight, or NULL */
     sched_child_t      *child;
+    sched_fetch_t      *fetch;              /* a download it waits for */
+    sched_job_t        *fetch_next;         /* fetch->waiters */
+    int64_t             spool_pass;         /* the sweep it waits for */
     int64_t             wake_at;            /* mono ms, -1 none */
     int64_t             not_before;         /* wall ms of the first call */
     int64_t             saved_gen;          /* txn generation of the
@@ -210,6 +229,10 @@ struct sched_s {
     unsigned            txn_open:1;
     int64_t             txn_gen;
 
+    /* media downloads by the spool name of their URL; see sched_media.c */
+    sched_fetch_t     **fetches;
+    sched_spool_t      *spool;
+
     sched_job_t        *jobs;
     sched_job_t       **job_hash;           /* by post id */
     size_t              njobs;
@@ -244,7 +267,11 @@ tt_txn_t *sched_txn(sched_t *s);            /* NULL if it cannot begin */
 int sched_read_begin(sched_t *s, tt_txn_t *t, tt_txn_t **use);
 void sched_read_end(sched_t *s, tt_txn_t *t, tt_txn_t *use);
 
-/* sched_http.c */
+/* sched_http.c; media downloads' limits */
+#define SCHED_FETCH_REDIRS      5
+#define SCHED_FETCH_TIMEOUT_MS  (60 * 60 * 1000L)   /* the whole download */
+#define SCHED_FETCH_STALL_S     30                  /* no byte for this */
+
 sched_http_t *sched_http_new(sched_t *s, sched_http_done_pt done,
     void *data);
 int sched_http_json(sched_http_t *h, const char *url, const char *bearer,
@@ -256,7 +283,7 @@ int sched_http_form_field(tt_buf_t *out, const char *name, const char *v,
 int sched_http_put(sched_http_t *h, const char *url, const char *ctype,
     int fd, int64_t off, int64_t len, int64_t total);
 int sched_http_fetch(sched_http_t *h, const char *url, int out_fd,
-    int64_t max);
+    int64_t max, int guard);
 int sched_http_start(sched_t *s, sched_http_t *h);
 void sched_http_free(sched_t *s, sched_http_t *h);
 void sched_http_abort_all(sched_t *s);
@@ -288,6 +315,33 @@ void sched_lag_report(sched_t *s);
 void sched_media_step(sched_t *s, sched_job_t *j);
 void sched_child_read(sched_t *s, int fd, uint32_t events, void *data);
 void sched_children_tick(sched_t *s, int64_t now);
+int sched_fetching(sched_t *s, const char *name);
+void sched_fetches_free(sched_t *s);
+
+/*
+ * sched_spool.c: the files of spool_dir.  A media URL's file is named by
+ * the SHA-256 hex of the URL (SCHED_SPOOL_NAME bytes with the NUL), and
+ * is "<name>.part" while it downloads.
+ */
+#define SCHED_SPOOL_NAME  65
+
+int sched_spool_init(sched_t *s);
+void sched_spool_done(sched_t *s);
+void sched_spool_tick(sched_t *s);
+int64_t sched_spool_next_wake(sched_t *s);
+void sched_spool_name(const char *url, char name[SCHED_SPOOL_NAME]);
+char *sched_spool_path(sched_t *s, const char *name, const char *suffix,
+    tt_arena_t *a);
+int sched_spool_reserve(sched_t *s, int64_t bytes);
+void sched_spool_unreserve(sched_t *s, int64_t bytes);
+void sched_spool_added(sched_t *s, const char *name, int64_t size);
+void sched_spool_touch(sched_t *s, const char *path);
+void sched_spool_forget(sched_t *s, const char *path);
+void sched_spool_release(sched_t *s, const tt_post_t *p);
+const char *sched_spool_full(sched_t *s, int larger, char *buf,
+    size_t size);
+int64_t sched_spool_fresh(sched_t *s);
+int64_t sched_spool_passes(sched_t *s);
 
 
 #endif /* _SCHED_H_INCLUDED_ */

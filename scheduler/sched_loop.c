@@ -704,6 +704,11 @@ sched_tick_arm(sched_t *s, int64_t now)
         at = w;
     }
 
+    w = sched_spool_next_wake(s);
+    if (w >= 0 && w < at) {
+        at = w;
+    }
+
     if (s->scan_wanted) {
         at = now;
     }
@@ -743,6 +748,7 @@ sched_loop_timers(sched_t *s)
 
     sched_jobs_tick(s, now);
     sched_children_tick(s, now);
+    sched_spool_tick(s);
 
     if (s->scan_wanted && !s->stopping) {
         s->scan_wanted = 0;

@@ -236,7 +236,7 @@ sched_init(sched_t *s)
 
     sched_find_probe(s);
 
-    if (sched_profs_init(s) != SCHED_OK) {
+    if (sched_profs_init(s) != SCHED_OK || sched_spool_init(s) != SCHED_OK) {
         return SCHED_ERR;
     }
 
@@ -302,6 +302,8 @@ main(int argc, char **argv)
     /* reverse order of sched_init */
     sched_jobs_free(&s);
     sched_loop_done(&s);
+    sched_fetches_free(&s);
+    sched_spool_done(&s);
     sched_profs_free(&s);
 
     if (s.store) {

@@ -77,6 +77,7 @@
 
 
 static void sched_job_step(sched_t *s, sched_job_t *j);
+static void sched_job_release(sched_t *s, sched_job_t *j);
 
 
 /* jobs: life and death */
@@ -355,7 +356,9 @@ sched_jobs_txn_failed(sched_t *s, int64_t gen)
     sched_job_t  *j;
 
     for (j = s->jobs; j; j = j->next) {
-        if (j->saved_gen == gen && j->http == NULL && j->child == NULL) {
+        if (j->saved_gen == gen && j->http == NULL && j->child == NULL
+            && j->fetch == NULL)
+        {
             j->reload = 1;
             sched_job_kick(s, j);
         }
@@ -534,6 +537,10 @@ sched_job_fail(sched_t *s, sched_job_t *j, const sched_answer_t *ans)
     }
 
     sched_job_end(s, j);
+
+    if (pl->status == TT_PLAT_FAILED) {
+        sched_job_release(s, j);
+    }
 }
 
 
@@ -553,37 +560,24 @@ sched_job_fail_msg(sched_t *s, sched_job_t *j, sched_result_e r,
 
 
 /*
- * A published post's downloads go; a failed one keeps them so that
- * publishing it again needs no new download.  Only files inside the spool
- * directory are removed (media handed over by another intake stay).
+ * The post is finished (published, failed): its spool files may go once
+ * no other post needs them and tiktok_spool_retention has passed, which
+ * the spool's sweep decides (sched_spool.c); a save that did not happen
+ * (reload) keeps the post unfinished.
  */
 static void
-sched_spool_clean(sched_t *s, sched_job_t *j)
+sched_job_release(sched_t *s, sched_job_t *j)
 {
-    size_t       i, len;
-    const char  *p;
-
-    if (s->conf.spool_dir == NULL || j->done == 0 || j->reload) {
+    if (j->done == 0 || j->reload) {
         return;
     }
-
-    len = strlen(s->conf.spool_dir);
 
     if (j->fd != -1) {
         (void) close(j->fd);
         j->fd = -1;
     }
 
-    for (i = 0; i < j->post.nmedia; i++) {
-        p = j->post.media[i].spool_path;
-
-        if (p && strncmp(p, s->conf.spool_dir, len) == 0 && p[len] == '/'
-            && unlink(p) == -1 && errno != ENOENT)
-        {
-            sched_log(SCHED_LOG_WARN, "unlink(\"%s\") failed: %s", p,
-                      strerror(errno));
-        }
-    }
+    sched_spool_release(s, &j->post);
 }
 
 
@@ -619,7 +613,7 @@ sched_job_published(sched_t *s, sched_job_t *j, int64_t id)
               (long long) id);
 
     sched_job_end(s, j);
-    sched_spool_clean(s, j);
+    sched_job_release(s, j);
 }
 
 
@@ -673,6 +667,68 @@ sched_job_late(sched_t *s, sched_job_t *j)
     sched_job_fail_msg(s, j, SCHED_R_FAIL,
                        tt_arena_strndup(j->arena, msg, strlen(msg)),
                        "Publish it again with POST /api/posts/:id/publish.");
+}
+
+
+/*
+ * A video is uploaded from its spool file: one that is gone (a failed
+ * post published again after tiktok_spool_retention, or someone cleaned
+ * the spool) is downloaded and checked again before the claim, with the
+ * post back in pending meanwhile.  The file that is there is touched:
+ * the spool's sweep leaves it alone from now on.
+ */
+static int
+sched_job_refetch(sched_t *s, sched_job_t *j)
+{
+    size_t       i;
+    tt_media_t  *m;
+    struct stat  st;
+    int          gone;
+
+    if (j->pl->params.format != TT_FORMAT_VIDEO
+        || j->pl->stage != TT_STAGE_NONE)
+    {
+        return 0;
+    }
+
+    gone = 0;
+
+    for (i = 0; i < j->post.nmedia; i++) {
+        m = &j->post.media[i];
+
+        if (m->status != TT_MEDIA_PROCESSED || m->spool_path == NULL) {
+            continue;
+        }
+
+        if (stat(m->spool_path, &st) == 0) {
+            sched_spool_touch(s, m->spool_path);
+            continue;
+        }
+
+        if (errno != ENOENT) {
+            continue;
+        }
+
+        sched_log(SCHED_LOG_INFO, "post %s: media %s is no longer in the "
+                  "spool, downloading it again", j->post_id, m->id);
+
+        m->status = TT_MEDIA_PENDING;
+        m->spool_path = NULL;
+        gone = 1;
+    }
+
+    if (!gone) {
+        return 0;
+    }
+
+    /* pending again, durable before the download, as a new post is */
+    j->kind = SCHED_JOB_MEDIA;
+    j->media_i = 0;
+    sched_job_save(s, j);
+    j->state = J_MEDIA;
+    sched_job_kick(s, j);
+
+    return 1;
 }
 
 
@@ -731,8 +787,11 @@ sched_job_start(sched_t *s, sched_job_t *j)
         j->fd = -1;
     }
 
+    sched_media_cancel(s, j);
+
     j->media_i = 0;
     j->chunk_tries = 0;
+    j->spool_pass = 0;
     j->polls = 0;
     j->id_polls = 0;
     j->status_errors = 0;
@@ -787,12 +846,20 @@ sched_job_start(sched_t *s, sched_job_t *j)
             return;
         }
 
+        if (sched_job_refetch(s, j)) {
+            return;
+        }
+
         sched_job_claim(s, j);
         return;
 
     case TT_PLAT_RETRY:
         if (j->pl->next_attempt_at > now + SCHED_LEAD_MS) {
             j->done = 1;
+            return;
+        }
+
+        if (sched_job_refetch(s, j)) {
             return;
         }
 
