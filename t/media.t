@@ -45,7 +45,7 @@ my $STALL_LIMIT = $ENV{TT_MEDIA_STALL_LIMIT} // 30;
 my $STALL_WAIT = $ENV{TT_MEDIA_STALL_WAIT} // $STALL_LIMIT + 15;
 
 
-# ---- the media, the simulator, two stacks -----------------------------------
+# ---- the media, the simulator, two stacks ----------------------------------
 
 my $media = Media->new;
 $media->make;
@@ -145,7 +145,7 @@ sub published_or_failed {
 }
 
 
-# ---- the cases ----------------------------------------------------------------
+# ---- the cases -------------------------------------------------------------
 
 # first, the one that takes longest: a server that stalls after 1 KiB
 my $stall = create($quiet, what => 'a download that stalls',
@@ -209,7 +209,7 @@ my $now = create($pub, what => 'no scheduled_at', path => '/media/valid.webm',
                  at => undef, file => 'valid.webm');
 
 
-# ---- intake ---------------------------------------------------------------
+# ---- intake ----------------------------------------------------------------
 
 ok(wait_for(\&intake_done, time + 40, @valid, @bad, @once),
    'every quick case left pending within 40 s')
@@ -272,7 +272,7 @@ is($sim->hits('/media/once.mp4'), 1,
    'a URL used by two posts at once is downloaded once');
 
 
-# ---- the guard ------------------------------------------------------------
+# ---- the guard -------------------------------------------------------------
 
 wait_for(\&intake_done, time + 15, $guarded);
 
@@ -286,7 +286,7 @@ is($sim->hits('/media/guarded.mp4'), 0,
    'guard on: nothing was asked of the loopback host');
 
 
-# ---- publishing -----------------------------------------------------------
+# ---- publishing ------------------------------------------------------------
 
 ok(wait_for(\&published_or_failed, time + 30, $near, $now),
    'both publishing posts reached an end');
@@ -330,7 +330,7 @@ sub ledger_of {
 }
 
 
-# ---- the stall ----------------------------------------------------------------
+# ---- the stall -------------------------------------------------------------
 
 # the daemon must hang up the stalled download after about
 # $STALL_LIMIT s without a byte (the sim logs the request, status 0, when
@@ -362,7 +362,7 @@ sub ledger_of {
 }
 
 
-# ---- nothing failed was published ---------------------------------------
+# ---- nothing failed was published ------------------------------------------
 
 is(scalar(ledger_of($quiet)), 0,
    'no publish from the failed (or not yet due) posts');
