@@ -329,7 +329,7 @@ int sched_spool_init(sched_t *s);
 void sched_spool_done(sched_t *s);
 void sched_spool_tick(sched_t *s);
 int64_t sched_spool_next_wake(sched_t *s);
-void sched_spool_name(const char *url, char name[SCHED_SPOOL_NAME]);
+int sched_spool_name(const char *url, char name[SCHED_SPOOL_NAME]);
 char *sched_spool_path(sched_t *s, const char *name, const char *suffix,
     tt_arena_t *a);
 int sched_spool_reserve(sched_t *s, int64_t bytes);

@@ -415,7 +415,11 @@ sched_fetch_start(sched_t *s, sched_job_t *j, tt_media_t *m)
         return;
     }
 
-    sched_spool_name(m->source_url, name);
+    if (sched_spool_name(m->source_url, name) != SCHED_OK) {
+        j->state = J_MEDIA;
+        sched_job_wait(s, j, 1000);
+        return;
+    }
 
     f = sched_fetch_find(s, name);
     if (f) {

@@ -99,15 +99,20 @@ struct sched_spool_s {
 
 /* names */
 
-void
+/* SCHED_ERR when libcrypto cannot hash (out of memory): no name then */
+int
 sched_spool_name(const char *url, char name[SCHED_SPOOL_NAME])
 {
     uint8_t  h[32];
 
-    /* tt_sha256 zeroes h when libcrypto fails: all such URLs then share
-     * one name, which a download for another URL waits on, never reads */
-    (void) tt_sha256(url, strlen(url), h);
+    if (tt_sha256(url, strlen(url), h) != TT_OK) {
+        name[0] = '\0';
+        return SCHED_ERR;
+    }
+
     tt_hex(h, sizeof(h), name);
+
+    return SCHED_OK;
 }
 
 
@@ -521,6 +526,7 @@ typedef struct {
     int64_t         now;
     int64_t         until;                  /* mono ms */
     size_t          n;
+    unsigned        failed:1;
 } sched_sweep_ctx_t;
 
 
@@ -557,10 +563,17 @@ sched_sweep_post(void *data, const char *id, const tt_str_t *rec)
             sched_sweep_need(c->s, base, c->now);
         }
 
-        if (m->source_url) {
-            sched_spool_name(m->source_url, name);
-            sched_sweep_need(c->s, name, c->now);
+        if (m->source_url == NULL) {
+            continue;
         }
+
+        if (sched_spool_name(m->source_url, name) != SCHED_OK) {
+            /* a file this post needs might go unmarked: stop the pass */
+            c->failed = 1;
+            return 1;
+        }
+
+        sched_sweep_need(c->s, name, c->now);
     }
 
     /* every few posts: is the slice's time up? */
@@ -630,6 +643,7 @@ sched_sweep_posts(sched_t *s)
     c.now = tt_now_ms();
     c.until = tt_mono_ms() + SCHED_SWEEP_SLICE_MS;
     c.n = 0;
+    c.failed = 0;
     c.arena = tt_arena_create(16384);
 
     if (c.arena == NULL) {
@@ -646,10 +660,11 @@ sched_sweep_posts(sched_t *s)
     sched_read_end(s, &t, use);
     tt_arena_destroy(c.arena);
 
-    if (rc != TT_OK) {
+    if (rc != TT_OK || c.failed) {
         /* nothing is removed on a partial view: the pass starts over */
         sched_log(SCHED_LOG_ERR, "spool: reading the posts failed (%d): %s",
-                  rc, tt_store_last_error(s->store));
+                  rc, c.failed ? "out of memory"
+                               : tt_store_last_error(s->store));
         sp->state = SWEEP_IDLE;
         sp->next_pass = tt_mono_ms() + SCHED_SWEEP_MS;
         return;

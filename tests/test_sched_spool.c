@@ -212,6 +212,13 @@ sweep(env_t *e)
 }
 
 
+static void
+name_of(const char *url, char name[SCHED_SPOOL_NAME])
+{
+    assert_int_equal(sched_spool_name(url, name), SCHED_OK);
+}
+
+
 static const char *
 hex_name(char c)
 {
@@ -230,7 +237,8 @@ test_names(void **state)
 {
     char  name[SCHED_SPOOL_NAME];
 
-    sched_spool_name("https://example.com/a.mp4", name);
+    assert_int_equal(sched_spool_name("https://example.com/a.mp4", name),
+                     SCHED_OK);
     assert_string_equal(name, "0e06dca0234da29358bb3b0f700b1473"
                               "b459642abac60b6542eacee7feb1521f");
 
@@ -294,7 +302,7 @@ test_sweep_needed(void **state)
     env_t  *e = *state;
     char    url_name[SCHED_SPOOL_NAME], part[80];
 
-    sched_spool_name("https://example.com/pending.mp4", url_name);
+    name_of("https://example.com/pending.mp4", url_name);
 
     file_make(e, url_name, 10, 86400);
     file_make(e, hex_name('a'), 10, 86400);         /* a scheduled post's */
@@ -352,9 +360,9 @@ test_sweep_slices(void **state)
                                                       strlen(url)), NULL);
     }
 
-    sched_spool_name("https://example.com/699.mp4", name);
+    name_of("https://example.com/699.mp4", name);
     file_make(e, name, 5, 3600);
-    sched_spool_name("https://example.com/0.mp4", name);
+    name_of("https://example.com/0.mp4", name);
     file_make(e, name, 5, 3600);
     file_make(e, hex_name('d'), 5, 3600);
 
@@ -366,7 +374,7 @@ test_sweep_slices(void **state)
     sweep(e);
 
     assert_true(file_there(e, name));
-    sched_spool_name("https://example.com/699.mp4", name);
+    name_of("https://example.com/699.mp4", name);
     assert_true(file_there(e, name));
     assert_false(file_there(e, hex_name('d')));
 }
