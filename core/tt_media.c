@@ -639,10 +639,12 @@ tt_media_check(const tt_media_info_t *info, tt_media_kind_e expected,
     memset(res, 0, sizeof(tt_media_result_t));
 
     if (info->kind != expected) {
-        tt_media_add_error(res, "expected %s but the file is a %s %s",
+        tt_media_add_error(res, "expected %s but the file is %s (%s)",
                            expected == TT_MEDIA_VIDEO ? "a video"
                                                       : "an image",
-                           info->container, tt_media_kind_name(info->kind));
+                           info->kind == TT_MEDIA_VIDEO ? "a video"
+                                                        : "an image",
+                           info->container);
         return TT_INVALID;
     }
 

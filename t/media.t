@@ -173,9 +173,9 @@ my @bad = (
      qw(short.mp4 long.mp4 small.mp4 mpeg4.mp4 fps10.mp4 photo.png
         big.jpg truncated.mp4 truncated-tail.mp4 text.mp4)),
     create($quiet, what => 'a JPEG as a video', path => '/media/photo.jpg',
-           error => qr/expected a video .*jpeg image/),
+           error => qr/expected a video .*image \(jpeg\)/),
     create($quiet, what => 'an MP4 as a photo', path => '/media/valid.mp4',
-           image => 1, error => qr/expected an image .*mp4 video/),
+           image => 1, error => qr/expected an image .*video \(mp4\)/),
     create($quiet, what => 'a 404', path => '/media/missing.mp4',
            error => qr/\b404\b/),
     create($quiet, what => 'a redirect loop', path => '/media-redirect/loop',

@@ -240,8 +240,8 @@ test_mp4_ok(void **state)
 
     assert_int_equal(tt_media_check(&info, TT_MEDIA_IMAGE, -1, &res),
                      TT_INVALID);
-    expect_errors(&res, MSGS("expected an image but the file is a mp4 "
-                             "video"));
+    expect_errors(&res, MSGS("expected an image but the file is a video "
+                             "(mp4)"));
 }
 
 
@@ -534,8 +534,8 @@ test_png(void **state)
 
     assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
                      TT_INVALID);
-    expect_errors(&res, MSGS("expected a video but the file is a png "
-                             "image"));
+    expect_errors(&res, MSGS("expected a video but the file is an image "
+                             "(png)"));
 }
 
 
