@@ -19,6 +19,9 @@ static char *ngx_http_tiktok_api(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_tiktok_map_size(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_tiktok_url(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_tiktok_bounds(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_tiktok_min_size(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_http_tiktok_init_module(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_tiktok_init_process(ngx_cycle_t *cycle);
 static void ngx_http_tiktok_exit_process(ngx_cycle_t *cycle);
@@ -31,7 +34,12 @@ static ngx_conf_post_handler_pt  ngx_http_tiktok_url_post =
     ngx_http_tiktok_url;
 
 static ngx_conf_num_bounds_t  ngx_http_tiktok_uploads_bounds = {
-    ngx_conf_check_num_bounds, 1, 10000
+    ngx_http_tiktok_bounds, 1, 10000
+};
+
+/* a body limit under 1k could not hold the smallest valid post */
+static ngx_conf_num_bounds_t  ngx_http_tiktok_body_limit_bounds = {
+    ngx_http_tiktok_min_size, 1024, 0
 };
 
 
@@ -49,7 +57,7 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_tiktok_loc_conf_t, body_limit),
-      NULL },
+      &ngx_http_tiktok_body_limit_bounds },
 
     { ngx_string("tiktok_store"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -474,8 +482,8 @@ ngx_http_tiktok_map_size(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         if (size == NGX_ERROR || size < 1024 * 1024) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid map size \"%V\": at least 1m",
-                               &value[i]);
+                               "invalid \"%V\" value \"%V\": at least 1m",
+                               &value[0], &value[i]);
             return NGX_CONF_ERROR;
         }
 
@@ -487,6 +495,51 @@ ngx_http_tiktok_map_size(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* like ngx_conf_check_num_bounds, with the directive's name in the message */
+static char *
+ngx_http_tiktok_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_conf_num_bounds_t  *b = post;
+    ngx_int_t              *np = data;
+
+    ngx_str_t  *value;
+
+    if (*np >= b->low && *np <= b->high) {
+        return NGX_CONF_OK;
+    }
+
+    value = cf->args->elts;
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%V\" must be between %i and %i", &value[0],
+                       b->low, b->high);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_tiktok_min_size(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_conf_num_bounds_t  *b = post;
+    size_t                 *sp = data;
+
+    ngx_str_t  *value;
+
+    if (*sp >= (size_t) b->low) {
+        return NGX_CONF_OK;
+    }
+
+    value = cf->args->elts;
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"%V\" must be at least %i bytes", &value[0],
+                       b->low);
+
+    return NGX_CONF_ERROR;
 }
 
 

@@ -1,0 +1,77 @@
+#!/usr/bin/perl
+#
+# Copyright (C) the ngx_tiktok authors.
+# nginx.conf: `nginx -t` refuses a bad value of every directive with a
+# message naming it, and accepts the good ones.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use TT;
+
+plan skip_all => 'no tiktok module built'
+    unless -f "$TT::BUILD/nginx/objs/ngx_http_tiktok_module.so";
+
+my $t = TT->new();
+
+# nginx -t on the stack's configuration with `extra` in the http block
+sub check {
+    my ($extra, $server) = @_;
+    $t->{extra_http} = $extra;
+    $t->{extra_server} = $server // '';
+    $t->write_conf();
+    my $out = `nginx -t -p $t->{dir} -c $t->{dir}/nginx.conf -e $t->{dir}/t.log 2>&1`;
+    return ($? == 0, $out);
+}
+
+my @bad = (
+    [ 'tiktok_body_limit 0;', qr/"tiktok_body_limit" must be at least/ ],
+    [ 'tiktok_body_limit 100;', qr/tiktok_body_limit/ ],
+    [ 'tiktok_body_limit lots;', qr/tiktok_body_limit/ ],
+    [ 'tiktok_store_map_size 1k;', qr/tiktok_store_map_size/ ],
+    [ 'tiktok_store_map_size 1g 64m;', qr/tiktok_store_map_size/ ],
+    [ 'tiktok_store_nosync maybe;', qr/tiktok_store_nosync/ ],
+    [ 'tiktok_max_lateness soon;', qr/tiktok_max_lateness/ ],
+    [ 'tiktok_max_uploads 0;', qr/tiktok_max_uploads/ ],
+    [ 'tiktok_max_uploads many;', qr/tiktok_max_uploads/ ],
+    [ 'tiktok_chunk_size 1m;', qr/tiktok_chunk_size/ ],
+    [ 'tiktok_chunk_size 100m;', qr/tiktok_chunk_size/ ],
+    [ 'tiktok_refresh_margin later;', qr/tiktok_refresh_margin/ ],
+    [ 'tiktok_spool_retention sometime;', qr/tiktok_spool_retention/ ],
+    [ 'tiktok_spool_quota big;', qr/tiktok_spool_quota/ ],
+);
+
+for my $case (@bad) {
+    my ($ok, $out) = check($case->[0]);
+    ok(!$ok, "refused: $case->[0]");
+    like($out, $case->[1], "the message names it: $case->[0]")
+        or diag($out);
+}
+
+# values in the server block's location
+my ($ok, $out) = check('', 'location /x/ { tiktok_api; tiktok_body_limit -1; }');
+ok(!$ok, 'refused: a negative body limit in a location');
+
+# and a configuration with every directive set to a sane value passes
+($ok, $out) = check(<<'END');
+    tiktok_body_limit 256k;
+    tiktok_store_map_size 32m 1g;
+    tiktok_store_nosync off;
+    tiktok_max_lateness 30m;
+    tiktok_max_uploads 16;
+    tiktok_chunk_size 8m;
+    tiktok_refresh_margin 10m;
+    tiktok_spool_retention 0;
+    tiktok_spool_quota 1g;
+END
+ok($ok, 'every directive with a good value passes') or diag($out);
+
+$t->{extra_http} = '';
+$t->{extra_server} = '';
+$t->write_conf();
+$t->stop();
+
+done_testing();
