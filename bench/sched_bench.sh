@@ -10,7 +10,8 @@
 #      throughput beside one plain `curl -T` of the same file in the same
 #      run, and the daemon's peak RSS.
 #
-# usage: bench/sched_bench.sh [BUILD_DIR]   (env: N, U, SIZE_MB)
+# usage: bench/sched_bench.sh [BUILD_DIR]   (env: N, U, SIZE_MB; U=0 runs
+# only the first part)
 
 set -e
 
@@ -134,6 +135,8 @@ print("simulator: first call after due: n=%d min=%.1f p50=%.1f p99=%.1f max=%.1f
 early = [l for l in lags if l < 0]
 print("calls before the due time: %d" % len(early))
 EOF
+
+[ "$U" -gt 0 ] || exit 0
 
 
 echo "== 2. $U concurrent uploads of ${SIZE_MB} MB"

@@ -106,6 +106,28 @@ struct sched_http_s {
 };
 
 
+/*
+ * A timer node embedded in what waits (a job), in a binary min-heap by at
+ * (sched_heap.c): the earliest is found in O(1), and a node is queued,
+ * moved or removed in O(log n), so no loop iteration walks every job.
+ * index is 1 + the node's place in the heap, 0 when it is not queued (a
+ * zeroed node is not); seq keeps nodes of the same at in queueing order.
+ */
+typedef struct {
+    int64_t             at;
+    uint64_t            seq;
+    size_t              index;
+    void               *data;
+} sched_hnode_t;
+
+typedef struct {
+    sched_hnode_t     **nodes;
+    size_t              n;
+    size_t              cap;
+    uint64_t            seq;
+} sched_heap_t;
+
+
 /* per-profile memory: rate windows, refresh in flight, daily cap */
 #define SCHED_WIN_INIT      6
 #define SCHED_WIN_CREATOR   20
@@ -170,7 +192,8 @@ struct sched_job_s {
     sched_fetch_t      *fetch;              /* a download it waits for */
     sched_job_t        *fetch_next;         /* fetch->waiters */
     int64_t             spool_pass;         /* the sweep it waits for */
-    int64_t             wake_at;            /* mono ms, -1 none */
+    sched_hnode_t       wake;               /* s->wakes: at mono ms */
+    sched_hnode_t       hold;               /* s->holds: at not_before */
     int64_t             not_before;         /* wall ms of the first call */
     int64_t             saved_gen;          /* txn generation of the
                                              * last save, 0 none */
@@ -182,6 +205,15 @@ struct sched_job_s {
     char               *username;
     unsigned            privacy_ok:1;
     int64_t             max_duration_s;
+
+    /*
+     * The first call of the attempt, built ahead while the job waits for
+     * its due time (sched_job_early): at the due time it only goes on the
+     * multi handle.  ready_state is the step that sends it.
+     */
+    sched_http_t       *ready;
+    const char         *ready_path;
+    int                 ready_state;
 
     /* one attempt */
     int                 resume_state;       /* after a 401 refresh, 0 */
@@ -217,11 +249,13 @@ struct sched_s {
     int                 curl_tfd;           /* monotonic, for curl */
     int                 due_tfd;            /* realtime, the agenda */
     int                 tick_tfd;           /* monotonic, jobs & rescan */
+    int                 launch_tfd;         /* realtime, s->holds */
     int                 wake_fd;
     int                 sig_fd;
 
     CURLM              *multi;
     int                 running;
+    unsigned            curl_now:1;         /* curl_tfd armed "at once" */
     sched_http_t       *https;
 
     /* the iteration's write transaction: see sched_loop.c */
@@ -237,6 +271,10 @@ struct sched_s {
     sched_job_t       **job_hash;           /* by post id */
     size_t              njobs;
     sched_job_t        *kicks;
+    sched_heap_t        wakes;              /* jobs' timers, mono ms */
+    sched_heap_t        holds;              /* jobs held for their due
+                                             * time, wall ms */
+    size_t              children;           /* jobs with a probe child */
     size_t              uploads;            /* upload slots taken */
     sched_prof_t      **profs;              /* hash by profile id */
 
@@ -249,6 +287,7 @@ struct sched_s {
     int64_t             next_heartbeat;     /* mono ms */
     int64_t             tick_armed;         /* mono ms, -1 none */
     int64_t             due_armed;          /* wall ms, -1 none */
+    int64_t             launch_armed;       /* wall ms, -1 none */
     unsigned            first_scan:1;
     unsigned            scan_wanted:1;
     unsigned            stopping:1;
@@ -266,6 +305,13 @@ int sched_loop_del(sched_t *s, int fd);
 tt_txn_t *sched_txn(sched_t *s);            /* NULL if it cannot begin */
 int sched_read_begin(sched_t *s, tt_txn_t *t, tt_txn_t **use);
 void sched_read_end(sched_t *s, tt_txn_t *t, tt_txn_t *use);
+
+/* sched_heap.c */
+int sched_heap_reserve(sched_heap_t *h, size_t n);
+int sched_heap_add(sched_heap_t *h, sched_hnode_t *node, int64_t at);
+void sched_heap_remove(sched_heap_t *h, sched_hnode_t *node);
+sched_hnode_t *sched_heap_min(sched_heap_t *h);
+void sched_heap_free(sched_heap_t *h);
 
 /* sched_http.c; media downloads' limits */
 #define SCHED_FETCH_REDIRS      5
@@ -304,6 +350,8 @@ void sched_run_kicks(sched_t *s);
 void sched_job_kick(sched_t *s, sched_job_t *j);
 void sched_jobs_tick(sched_t *s, int64_t now);
 int64_t sched_jobs_next_wake(sched_t *s);
+void sched_jobs_launch(sched_t *s);
+int64_t sched_jobs_next_launch(sched_t *s);
 void sched_jobs_txn_failed(sched_t *s, int64_t gen);
 void sched_jobs_free(sched_t *s);
 void sched_job_save(sched_t *s, sched_job_t *j);

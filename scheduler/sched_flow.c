@@ -56,10 +56,10 @@ sched_job_http(sched_t *s, sched_job_t *j, sched_http_done_pt done)
 }
 
 
-/* a v2 JSON call with the profile's bearer token */
-void
-sched_job_call(sched_t *s, sched_job_t *j, const char *path, tt_buf_t *body,
-    sched_http_done_pt done)
+/* a v2 JSON call with the profile's bearer token, built, not sent */
+static sched_http_t *
+sched_job_request(sched_t *s, sched_job_t *j, const char *path,
+    tt_buf_t *body, sched_http_done_pt done)
 {
     sched_http_t  *h;
     char          *url;
@@ -68,7 +68,7 @@ sched_job_call(sched_t *s, sched_job_t *j, const char *path, tt_buf_t *body,
     h = sched_job_http(s, j, done);
 
     if (h == NULL) {
-        return;
+        return NULL;
     }
 
     if (url == NULL
@@ -78,13 +78,93 @@ sched_job_call(sched_t *s, sched_job_t *j, const char *path, tt_buf_t *body,
     {
         sched_http_free(s, h);
         sched_job_fail_msg(s, j, SCHED_R_RETRY, "Out of memory", NULL);
-        return;
+        return NULL;
     }
 
+    return h;
+}
+
+
+static void
+sched_job_fire(sched_t *s, sched_job_t *j, sched_http_t *h, const char *path)
+{
     sched_debug("post %s: POST %s", j->post_id, path);
 
     sched_lag_note(s, j);
     (void) sched_job_send(s, j, h);
+}
+
+
+void
+sched_job_call(sched_t *s, sched_job_t *j, const char *path, tt_buf_t *body,
+    sched_http_done_pt done)
+{
+    sched_http_t  *h;
+
+    h = sched_job_request(s, j, path, body, done);
+
+    if (h != NULL) {
+        sched_job_fire(s, j, h, path);
+    }
+}
+
+
+/*
+ * The first call of an attempt is built while the job waits for its due
+ * time (URL, headers, body, the easy handle set up), so that at the due
+ * time a thousand of them only go on the multi handle, one after another
+ * in due order (sched_jobs_launch).  Built for the step that sends it
+ * (state); a job that starts over drops it (sched_job_unready).
+ */
+static int
+sched_job_ready(sched_t *s, sched_job_t *j, int state, const char *path,
+    tt_buf_t *body, sched_http_done_pt done)
+{
+    sched_job_unready(s, j);
+
+    j->ready = sched_job_request(s, j, path, body, done);
+    if (j->ready == NULL) {
+        return SCHED_ERR;
+    }
+
+    j->ready_path = path;
+    j->ready_state = state;
+
+    return SCHED_OK;
+}
+
+
+/* 1 when a call built ahead waits for this step */
+static int
+sched_job_has_ready(sched_t *s, sched_job_t *j, int state)
+{
+    if (j->ready != NULL && j->ready_state != state) {
+        sched_job_unready(s, j);
+    }
+
+    return j->ready != NULL;
+}
+
+
+static void
+sched_job_fire_ready(sched_t *s, sched_job_t *j)
+{
+    sched_http_t  *h;
+
+    h = j->ready;
+    j->ready = NULL;
+
+    sched_job_fire(s, j, h, j->ready_path);
+}
+
+
+void
+sched_job_unready(sched_t *s, sched_job_t *j)
+{
+    if (j->ready != NULL) {
+        sched_http_free(s, j->ready);
+        j->ready = NULL;
+    }
 }
 
 
@@ -468,13 +548,23 @@ sched_job_creator(sched_t *s, sched_job_t *j)
 {
     tt_buf_t  body;
 
-    if (sched_job_limited(s, j, SCHED_LIM_CREATOR)) {
+    if (!sched_job_has_ready(s, j, J_CREATOR)) {
+        tt_buf_init(&body);
+
+        if (sched_job_ready(s, j, J_CREATOR,
+                            "/v2/post/publish/creator_info/query/", &body,
+                            sched_creator_done)
+            != SCHED_OK)
+        {
+            return;
+        }
+    }
+
+    if (sched_job_early(s, j) || sched_job_limited(s, j, SCHED_LIM_CREATOR)) {
         return;
     }
 
-    tt_buf_init(&body);
-    sched_job_call(s, j, "/v2/post/publish/creator_info/query/", &body,
-                   sched_creator_done);
+    sched_job_fire_ready(s, j);
 }
 
 
@@ -601,8 +691,9 @@ sched_job_open(sched_t *s, sched_job_t *j, int64_t *size)
 }
 
 
-void
-sched_job_init(sched_t *s, sched_job_t *j)
+/* builds the init ahead (j->ready); SCHED_ERR: the job failed */
+int
+sched_job_init_ready(sched_t *s, sched_job_t *j)
 {
     tt_chunk_plan_t  plan;
     tt_buf_t         body;
@@ -624,7 +715,7 @@ sched_job_init(sched_t *s, sched_job_t *j)
                                "The video file is missing or unusable",
                                "Publish the post again to fetch the media "
                                "anew.");
-            return;
+            return SCHED_ERR;
         }
 
         j->pl->bytes_total = plan.video_size;
@@ -641,17 +732,31 @@ sched_job_init(sched_t *s, sched_job_t *j)
         tt_buf_free(&body);
         sched_job_fail_msg(s, j, SCHED_R_FAIL, "Could not build the request",
                            NULL);
+        return SCHED_ERR;
+    }
+
+    rc = sched_job_ready(s, j, J_INIT, path, &body, sched_init_done);
+    tt_buf_free(&body);
+
+    return rc;
+}
+
+
+void
+sched_job_init(sched_t *s, sched_job_t *j)
+{
+    if (!sched_job_has_ready(s, j, J_INIT)
+        && sched_job_init_ready(s, j) != SCHED_OK)
+    {
         return;
     }
 
-    if (sched_job_limited(s, j, SCHED_LIM_INIT)) {
-        tt_buf_free(&body);
+    if (sched_job_early(s, j) || sched_job_limited(s, j, SCHED_LIM_INIT)) {
         return;
     }
 
     j->init_sent_at = tt_now_ms();
-    sched_job_call(s, j, path, &body, sched_init_done);
-    tt_buf_free(&body);
+    sched_job_fire_ready(s, j);
 }
 
 

@@ -34,6 +34,7 @@ enum {
 
 
 void sched_job_wait(sched_t *s, sched_job_t *j, int64_t ms);
+int sched_job_early(sched_t *s, sched_job_t *j);
 void sched_slot_release(sched_t *s, sched_job_t *j);
 
 /* the next step at once; only when nothing awaits a commit */
@@ -47,6 +48,8 @@ void sched_job_published(sched_t *s, sched_job_t *j, int64_t id);
 void sched_job_token(sched_t *s, sched_job_t *j);
 void sched_job_creator(sched_t *s, sched_job_t *j);
 void sched_job_init(sched_t *s, sched_job_t *j);
+int sched_job_init_ready(sched_t *s, sched_job_t *j);
+void sched_job_unready(sched_t *s, sched_job_t *j);
 char *sched_jdup(sched_job_t *j, const char *s);
 int sched_job_send(sched_t *s, sched_job_t *j, sched_http_t *h);
 sched_http_t *sched_job_http(sched_t *s, sched_job_t *j,

@@ -161,18 +161,22 @@ sched_timer_drain(int fd)
 }
 
 
-/* the realtime timer for the earliest future agenda item; at < 0 disarms */
-void
-sched_due_arm(sched_t *s, int64_t at)
+/*
+ * An absolute timer at the millisecond at (wall or monotonic, as the
+ * timerfd's clock), never rounded: it fires when the clock reads at.000,
+ * and a time already past fires at once.  at < 0 disarms.
+ */
+static void
+sched_timer_at(int tfd, int64_t *armed, int64_t at)
 {
-    if (at == s->due_armed) {
+    if (at == *armed) {
         return;
     }
 
-    s->due_armed = at;
+    *armed = at;
 
     if (at < 0) {
-        (void) sched_timer_arm(s->due_tfd, 0, 0, 0);
+        (void) sched_timer_arm(tfd, 0, 0, 0);
         return;
     }
 
@@ -181,8 +185,16 @@ sched_due_arm(sched_t *s, int64_t at)
         at = 1;
     }
 
-    (void) sched_timer_arm(s->due_tfd, TFD_TIMER_ABSTIME, at / 1000,
+    (void) sched_timer_arm(tfd, TFD_TIMER_ABSTIME, at / 1000,
                            (at % 1000) * 1000000);
+}
+
+
+/* the realtime timer for the earliest future agenda item; at < 0 disarms */
+void
+sched_due_arm(sched_t *s, int64_t at)
+{
+    sched_timer_at(s->due_tfd, &s->due_armed, at);
 }
 
 
@@ -215,6 +227,7 @@ static void
 sched_curl_timer(sched_t *s, int fd, uint32_t events, void *data)
 {
     sched_timer_drain(fd);
+    s->curl_now = 0;
     (void) curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
                                     &s->running);
     sched_curl_check(s);
@@ -251,18 +264,34 @@ sched_curl_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp,
 }
 
 
-/* never calls libcurl: only arms the timerfd */
+/*
+ * Never calls libcurl: only arms the timerfd.  curl asks for "at once"
+ * on every curl_multi_add_handle: while the timer is armed for that and
+ * has not fired, asking again changes nothing, and 1,000 calls added at
+ * the due time skip 1,000 timerfd_settime()s.
+ */
 static int
 sched_curl_timer_cb(CURLM *multi, long ms, void *userp)
 {
     sched_t  *s = userp;
+
+    if (ms == 0 && s->curl_now) {
+        return 0;
+    }
+
+    s->curl_now = 0;
 
     if (ms < 0) {
         return sched_timer_arm(s->curl_tfd, 0, 0, 0) == SCHED_OK ? 0 : -1;
     }
 
     if (ms == 0) {
-        return sched_timer_arm(s->curl_tfd, 0, 0, 1) == SCHED_OK ? 0 : -1;
+        if (sched_timer_arm(s->curl_tfd, 0, 0, 1) != SCHED_OK) {
+            return -1;
+        }
+
+        s->curl_now = 1;
+        return 0;
     }
 
     return sched_timer_arm(s->curl_tfd, 0, ms / 1000, (ms % 1000) * 1000000)
@@ -360,6 +389,15 @@ sched_tick_fire(sched_t *s, int fd, uint32_t events, void *data)
 {
     sched_timer_drain(fd);
     s->tick_armed = -1;
+}
+
+
+static void
+sched_launch_fire(sched_t *s, int fd, uint32_t events, void *data)
+{
+    sched_timer_drain(fd);
+    s->launch_armed = -1;
+    sched_jobs_launch(s);
 }
 
 
@@ -481,12 +519,16 @@ sched_loop_init(sched_t *s)
 
     s->due_armed = -1;
     s->tick_armed = -1;
+    s->launch_armed = -1;
 
     if (sched_timerfd(s, CLOCK_MONOTONIC, &s->curl_tfd, sched_curl_timer)
         != SCHED_OK
         || sched_timerfd(s, CLOCK_REALTIME, &s->due_tfd, sched_due_fire)
            != SCHED_OK
         || sched_timerfd(s, CLOCK_MONOTONIC, &s->tick_tfd, sched_tick_fire)
+           != SCHED_OK
+        || sched_timerfd(s, CLOCK_REALTIME, &s->launch_tfd,
+                         sched_launch_fire)
            != SCHED_OK
         || sched_signals(s) != SCHED_OK
         || sched_wake_bind(s) != SCHED_OK)
@@ -541,6 +583,7 @@ sched_loop_done(sched_t *s)
 
     sched_close(&s->wake_fd);
     sched_close(&s->sig_fd);
+    sched_close(&s->launch_tfd);
     sched_close(&s->tick_tfd);
     sched_close(&s->due_tfd);
     sched_close(&s->curl_tfd);
@@ -713,19 +756,11 @@ sched_tick_arm(sched_t *s, int64_t now)
         at = now;
     }
 
-    if (at == s->tick_armed) {
-        return;
-    }
+    sched_timer_at(s->tick_tfd, &s->tick_armed, at);
 
-    s->tick_armed = at;
-
-    if (at <= now) {
-        (void) sched_timer_arm(s->tick_tfd, 0, 0, 1);
-        return;
-    }
-
-    w = at - now;
-    (void) sched_timer_arm(s->tick_tfd, 0, w / 1000, (w % 1000) * 1000000);
+    /* the held jobs' due times, on the wall clock as the agenda's */
+    sched_timer_at(s->launch_tfd, &s->launch_armed,
+                   sched_jobs_next_launch(s));
 }
 
 

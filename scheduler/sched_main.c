@@ -286,6 +286,7 @@ main(int argc, char **argv)
     s.curl_tfd = -1;
     s.due_tfd = -1;
     s.tick_tfd = -1;
+    s.launch_tfd = -1;
     s.wake_fd = -1;
     s.sig_fd = -1;
 

@@ -780,6 +780,7 @@ sched_media_cancel(sched_t *s, sched_job_t *j)
     tt_buf_free(&c->out);
     free(c);
     j->child = NULL;
+    s->children--;
 }
 
 
@@ -895,6 +896,7 @@ sched_probe_end(sched_t *s, sched_job_t *j)
     (void) close(c->fd);
     (void) waitpid(c->pid, &c->status, 0);
     j->child = NULL;
+    s->children--;
 
     sched_probe_record(s, j, c);
 
@@ -942,6 +944,11 @@ void
 sched_children_tick(sched_t *s, int64_t now)
 {
     sched_job_t  *j;
+
+    /* no walk over every job on each iteration while no probe runs */
+    if (s->children == 0) {
+        return;
+    }
 
     for (j = s->jobs; j; j = j->next) {
         if (j->child && !j->child->timed_out && now >= j->child->deadline) {
@@ -1027,6 +1034,7 @@ sched_probe_start(sched_t *s, sched_job_t *j)
     c->status = -1;
     c->deadline = tt_mono_ms() + SCHED_PROBE_MS;
     j->child = c;
+    s->children++;
 
     if (sched_loop_add(s, c->fd, EPOLLIN, sched_child_read, j) != SCHED_OK) {
         sched_media_cancel(s, j);

@@ -30,17 +30,22 @@
  *               refreshes -> J_ROUTE (or back to the step that got 401).
  *   J_REFRESH   the refresh grant; new tokens saved, committed before
  *               use -> J_ROUTE; invalid_grant -> profile expired, failed.
- *   J_ROUTE     waits for the due time (posts are taken SCHED_LEAD_MS
- *               ahead), then by stage: NONE or INIT of a video ->
- *               J_CREATOR (direct) or J_SLOT (inbox); INIT of a photo ->
- *               failed (it may be publishing already); UPLOAD with a live
- *               URL -> J_RESYNC, expired -> J_SLOT (new init); POLL ->
- *               J_POLL.
- *   J_CREATOR   creator_info/query; privacy or duration not allowed ->
- *               failed; else J_SLOT.
+ *   J_ROUTE     by stage: NONE -> J_CREATOR (direct) or J_SLOT (inbox)
+ *               at once, also before the due time (posts are taken
+ *               SCHED_LEAD_MS ahead); any other stage is held until the
+ *               due time (sched_job_early), then: INIT of a video ->
+ *               J_CREATOR or J_SLOT; INIT of a photo -> failed (it may be
+ *               publishing already); UPLOAD with a live URL -> J_RESYNC,
+ *               expired -> J_SLOT (new init); POLL -> J_POLL.
+ *   J_CREATOR   creator_info/query, built ahead and held until the due
+ *               time; privacy or duration not allowed -> failed; else
+ *               J_SLOT.
  *   J_SLOT      a video takes one of conf.max_uploads slots (waits while
- *               none is free); stage INIT saved, committed -> J_INIT.
- *   J_INIT      the init call; publish_id, upload_url, plan, stage UPLOAD
+ *               none is free); stage INIT saved, committed -> J_INIT.  A
+ *               photo before its due time builds its init and is held
+ *               here: its INIT mark is saved at the due time only.
+ *   J_INIT      the init call, built ahead and held until the due time
+ *               if early; publish_id, upload_url, plan, stage UPLOAD
  *               (video) or POLL (photo) saved -> J_PUT or J_POLL.
  *   J_PUT       one chunk from bytes_sent; 206 -> bytes_sent saved ->
  *               J_PUT; 201 -> stage POLL saved -> J_POLL; 416 -> resync
@@ -68,10 +73,11 @@
 
 /*
  * Posts are taken up to this long before they are due: the claim, its
- * commit and the token are done ahead, and the first TikTok call waits
- * for the due time (sched_job_route), so that 1,000 posts due in the same
- * second all start within a few milliseconds of it.  The price: a PATCH
- * in the last half second before the due time already gets 409.
+ * commit, the token and the first TikTok call (built, not sent) are done
+ * ahead, and the call waits for the due time (sched_job_early), so that
+ * 1,000 posts due in the same second all start within a few milliseconds
+ * of it.  The price: a PATCH in the last half second before the due time
+ * already gets 409.
  */
 #define SCHED_LEAD_MS        500
 
@@ -137,6 +143,13 @@ sched_job_new(sched_t *s, const char *id)
         }
     }
 
+    /* a job is in each heap at most once: queueing it never fails */
+    if (sched_heap_reserve(&s->wakes, s->njobs + 1) != SCHED_OK
+        || sched_heap_reserve(&s->holds, s->njobs + 1) != SCHED_OK)
+    {
+        return NULL;
+    }
+
     j = calloc(1, sizeof(sched_job_t));
     if (j == NULL) {
         return NULL;
@@ -150,7 +163,8 @@ sched_job_new(sched_t *s, const char *id)
 
     memcpy(j->post_id, id, len);
     j->fd = -1;
-    j->wake_at = -1;
+    j->wake.data = j;
+    j->hold.data = j;
     j->state = J_LOAD;
 
     b = sched_job_bucket(j->post_id);
@@ -180,6 +194,9 @@ sched_job_free(sched_t *s, sched_job_t *j)
     }
 
     sched_media_cancel(s, j);
+    sched_job_unready(s, j);
+    sched_heap_remove(&s->wakes, &j->wake);
+    sched_heap_remove(&s->holds, &j->hold);
 
     for (pp = &s->kicks; *pp; pp = &(*pp)->kick_next) {
         if (*pp == j) {
@@ -232,6 +249,9 @@ sched_jobs_free(sched_t *s)
 
     free(s->job_hash);
     s->job_hash = NULL;
+
+    sched_heap_free(&s->wakes);
+    sched_heap_free(&s->holds);
 }
 
 
@@ -249,9 +269,10 @@ sched_slot_release(sched_t *s, sched_job_t *j)
     j->upload_slot = 0;
     s->uploads--;
 
+    /* a photo held for its due time in J_SLOT waits for no slot */
     for (k = s->jobs; k; k = k->next) {
         if (k != j && k->state == J_SLOT && !k->upload_slot
-            && k->http == NULL)
+            && k->http == NULL && k->hold.index == 0)
         {
             sched_job_kick(s, k);
             return;
@@ -268,7 +289,8 @@ sched_job_kick(sched_t *s, sched_job_t *j)
     }
 
     j->kicked = 1;
-    j->wake_at = -1;
+    sched_heap_remove(&s->wakes, &j->wake);
+    sched_heap_remove(&s->holds, &j->hold);
     j->kick_next = s->kicks;
     s->kicks = j;
 }
@@ -277,7 +299,44 @@ sched_job_kick(sched_t *s, sched_job_t *j)
 void
 sched_job_wait(sched_t *s, sched_job_t *j, int64_t ms)
 {
-    j->wake_at = tt_mono_ms() + ms;
+    sched_heap_remove(&s->holds, &j->hold);
+
+    if (sched_heap_add(&s->wakes, &j->wake, tt_mono_ms() + ms) != SCHED_OK) {
+        /* sched_job_new reserved the room: never here */
+        sched_log(SCHED_LOG_ERR, "post %s: cannot queue its timer",
+                  j->post_id);
+    }
+}
+
+
+/*
+ * The first call of an attempt waits for the due time (posts are taken
+ * SCHED_LEAD_MS ahead): 1 while the job is early, held in s->holds until
+ * the launch timer, armed at the due time to the millisecond, steps it
+ * again (sched_jobs_launch).  A kicked job comes back here after the
+ * commit and is held then.
+ */
+int
+sched_job_early(sched_t *s, sched_job_t *j)
+{
+    if (j->not_before <= tt_now_ms()) {
+        return 0;
+    }
+
+    if (j->kicked) {
+        return 1;
+    }
+
+    sched_heap_remove(&s->wakes, &j->wake);
+
+    if (sched_heap_add(&s->holds, &j->hold, j->not_before) != SCHED_OK) {
+        /* sched_job_new reserved the room: never here */
+        sched_log(SCHED_LOG_ERR, "post %s: cannot hold it for its due time",
+                  j->post_id);
+        sched_job_wait(s, j, j->not_before - tt_now_ms());
+    }
+
+    return 1;
 }
 
 
@@ -313,39 +372,87 @@ sched_run_kicks(sched_t *s)
 }
 
 
+/* the jobs whose timer is due are kicked, the earliest first */
 void
 sched_jobs_tick(sched_t *s, int64_t now)
 {
-    sched_job_t  *j;
+    sched_hnode_t  *n;
 
-    for (j = s->jobs; j; j = j->next) {
-        if (j->wake_at >= 0 && j->wake_at <= now) {
-            sched_job_kick(s, j);
+    for ( ;; ) {
+        n = sched_heap_min(&s->wakes);
+
+        if (n == NULL || n->at > now) {
+            return;
         }
+
+        sched_job_kick(s, n->data);
     }
 }
 
 
-/* the earliest job timer; O(jobs), fine for a few thousand jobs */
+/* the earliest job timer; the probes' deadlines are few, walked if any */
 int64_t
 sched_jobs_next_wake(sched_t *s)
 {
-    sched_job_t  *j;
-    int64_t       at;
+    sched_hnode_t  *n;
+    sched_job_t    *j;
+    int64_t         at;
 
-    at = -1;
+    n = sched_heap_min(&s->wakes);
+    at = n ? n->at : -1;
+
+    if (s->children == 0) {
+        return at;
+    }
 
     for (j = s->jobs; j; j = j->next) {
-        if (j->wake_at >= 0 && (at < 0 || j->wake_at < at)) {
-            at = j->wake_at;
-        }
-
         if (j->child && (at < 0 || j->child->deadline < at)) {
             at = j->child->deadline;
         }
     }
 
     return at;
+}
+
+
+/*
+ * The launch timer fired: the held jobs that are due go on at once, in
+ * due order, in the timer's handler, before anything else of the
+ * iteration (the commit, the scan, curl's work on the calls just added).
+ * Safe before the commit: a job is held only by the step that sends its
+ * call, after whatever had to be durable first was committed.
+ */
+void
+sched_jobs_launch(sched_t *s)
+{
+    sched_hnode_t  *n;
+    sched_job_t    *j;
+
+    while (!s->stopping) {
+        n = sched_heap_min(&s->holds);
+
+        /* the clock is read for each: one set back holds the rest */
+        if (n == NULL || n->at > tt_now_ms()) {
+            return;
+        }
+
+        sched_heap_remove(&s->holds, n);
+
+        j = n->data;
+        sched_job_step(s, j);
+    }
+}
+
+
+/* the earliest due time of a held job, wall ms, -1 none */
+int64_t
+sched_jobs_next_launch(sched_t *s)
+{
+    sched_hnode_t  *n;
+
+    n = sched_heap_min(&s->holds);
+
+    return n ? n->at : -1;
 }
 
 
@@ -788,6 +895,8 @@ sched_job_start(sched_t *s, sched_job_t *j)
     }
 
     sched_media_cancel(s, j);
+    sched_job_unready(s, j);
+    sched_heap_remove(&s->holds, &j->hold);
 
     j->media_i = 0;
     j->chunk_tries = 0;
@@ -888,20 +997,20 @@ sched_job_route(sched_t *s, sched_job_t *j)
 {
     tt_platform_t  *pl;
     int             direct, photo;
-    int64_t         early;
-
-    /* taken ahead (SCHED_LEAD_MS): the first call waits for its time */
-    early = j->not_before - tt_now_ms();
-
-    if (early > 0) {
-        j->state = J_ROUTE;
-        sched_job_wait(s, j, early);
-        return;
-    }
 
     pl = j->pl;
     direct = (pl->params.post_mode == TT_MODE_DIRECT);
     photo = (pl->params.format == TT_FORMAT_IMAGE);
+
+    /*
+     * Taken ahead (SCHED_LEAD_MS): an attempt from the start goes on to
+     * the step of its first call, which builds the call now and holds it
+     * until the due time; any other waits here for its time.
+     */
+    if (pl->stage != TT_STAGE_NONE && sched_job_early(s, j)) {
+        j->state = J_ROUTE;
+        return;
+    }
 
     switch (pl->stage) {
 
@@ -957,6 +1066,22 @@ sched_job_slot(sched_t *s, sched_job_t *j)
     int64_t  max;
 
     max = s->conf.max_uploads > 0 ? s->conf.max_uploads : 64;
+
+    /*
+     * Early, a video takes its slot and the INIT mark now: a video found
+     * at stage INIT is initialised anew, TikTok got nothing yet.  A
+     * photo's mark means "may be publishing" (J_ROUTE fails it): saved at
+     * the due time only, with the init built meanwhile.
+     */
+    if (j->pl->params.format == TT_FORMAT_IMAGE && sched_job_early(s, j)) {
+        j->state = J_SLOT;
+
+        if (!j->ready) {
+            (void) sched_job_init_ready(s, j);
+        }
+
+        return;
+    }
 
     if (j->pl->params.format == TT_FORMAT_VIDEO && !j->upload_slot) {
         if ((int64_t) s->uploads >= max) {

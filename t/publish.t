@@ -257,6 +257,39 @@ sub ledger_of {
     like($pl->{error}, qr/privacy level/i, 'says why');
 }
 
+# 9. inbox posts a few seconds ahead: the first call is the init, built
+# ahead (a video also takes its slot and the INIT mark ahead, a photo
+# not), sent at the due time, not before
+{
+    my $at = int(time) + 4;
+    my (%id, %open_id);
+
+    $id{video} = create(what => 'inbox video due in 4 s',
+                        media => ['small.mp4'], at => $at,
+                        tiktok => { post_mode => 'MEDIA_UPLOAD' });
+    $open_id{video} = $user->{open_id};
+    $id{photo} = create(what => 'inbox photos due in 4 s',
+                        media => ['a.jpg', 'b.jpg'], at => $at,
+                        tiktok => { post_mode => 'MEDIA_UPLOAD',
+                                    format => 'image' });
+    $open_id{photo} = $user->{open_id};
+
+    for my $k (qw(video photo)) {
+        my $pl = settle($id{$k}, 40)->{platforms}[0];
+        is($pl->{status}, 'published', "inbox $k delivered");
+
+        my $l = ledger_of($pl->{publish_id});
+        is($l->{flow}, $k eq 'video' ? 'inbox' : 'photo_upload',
+           "inbox $k flow");
+
+        my @calls = sort { $a <=> $b } map { $_->{time} }
+                    grep { ($_->{open_id} // '') eq $open_id{$k} }
+                    @{ $sim->requests()->{requests} };
+        ok(@calls && $calls[0] >= $at, "inbox $k: not before its time");
+        ok(@calls && $calls[0] < $at + 3, "inbox $k: on time");
+    }
+}
+
 kill 'TERM', $sched;
 waitpid $sched, 0;
 is($? >> 8, 0, 'the scheduler stops cleanly on SIGTERM');
