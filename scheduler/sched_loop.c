@@ -844,8 +844,12 @@ sched_loop_run(sched_t *s)
         sched_loop_commit(s);
     }
 
-    /* parked: every change so far is committed; transfers just stop */
-    sched_http_abort_all(s);
+    /*
+     * Parked: every change so far is committed; transfers just stop.
+     * They are aborted in sched_loop_done, after sched_jobs_free has
+     * detached them from their jobs: a job keeps a pointer to its
+     * transfer, which an abort here would leave dangling.
+     */
 
     return SCHED_OK;
 }
