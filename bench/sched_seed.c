@@ -8,7 +8,8 @@
  * sched_seed STORE config KEY=VALUE...
  *     keys: api_base wake_socket spool_dir client_key client_secret_file
  *     token_key_file chunk_size max_uploads max_lateness_ms
- *     refresh_margin_ms
+ *     refresh_margin_ms spool_quota allow_private_media (1: media URLs
+ *     on loopback, e.g. the simulator's /media/)
  * sched_seed STORE post WS_ID PROFILE_ID JSON [FILE]
  *     JSON is the body of POST /api/posts (profiles may be omitted); with
  *     FILE every media is marked processed with FILE as its spool file.
@@ -100,6 +101,10 @@ seed_config(int argc, char **argv)
             rc = seed_int(v, &c.max_lateness_ms);
         } else if (strcmp(k, "refresh_margin_ms") == 0) {
             rc = seed_int(v, &c.refresh_margin_ms);
+        } else if (strcmp(k, "spool_quota") == 0) {
+            rc = seed_int(v, &c.spool_quota);
+        } else if (strcmp(k, "allow_private_media") == 0) {
+            c.allow_private_media = (strcmp(v, "1") == 0);
         } else {
             fprintf(stderr, "unknown key %s\n", k);
             return 2;

@@ -468,6 +468,7 @@ class Sim:
              "photo_cover_index": None, "video_url": None, "post_ids": [],
              "created_at": now, "completed_at": None, "upload_url": None,
              "upload_expires_at": None, "content_types": [],
+             "chunk_times": [],
              "_hash": hashlib.sha256(), "_busy": False, "_upload_id": None,
              "_upload_token": None, "_url_expires_at": None,
              "_ready_at": None, "_ids_at": None, "_fail": None,
@@ -782,7 +783,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                        socket.TCP_QUICKACK, 1)
         except (OSError, AttributeError):
             pass
+        self.chunk_entry = None
         super().handle_one_request()
+        # the answer is flushed now: when the client could see it
+        if self.chunk_entry is not None:
+            with self.sim.lock:
+                self.chunk_entry["answered"] = time.time()
+            self.chunk_entry = None
 
     def version_string(self):
         return self.server_version
@@ -1763,6 +1770,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             mv = memoryview(buf)
             left = n
             head = b""
+            body_start = time.time()
             while left > 0:
                 k = self.rfile.readinto(mv[:min(left, PIECE)])
                 if not k:
@@ -1771,12 +1779,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if first == 0 and len(head) < 16:
                     head += bytes(mv[:min(k, 16 - len(head))])
                 left -= k
+            body_end = time.time()
             ok = True
         finally:
             with sim.lock:
                 p["_busy"] = False
                 if ok:
                     self.commit_chunk(p, h, n, head, fault)
+                    # arrival times, for latency measurements; the
+                    # answer's time is set once it is flushed
+                    ct = {"first": first, "head": self.t0,
+                          "body_start": body_start, "body_end": body_end,
+                          "answered": None}
+                    p.setdefault("chunk_times", []).append(ct)
+                    if not (fault and fault["action"] == "drop"):
+                        self.chunk_entry = ct
         if fault and fault["action"] == "drop":
             return None
         done = p["bytes_received"] == p["video_size"]
