@@ -547,6 +547,8 @@ test_forget(void **state)
 {
     env_t  *e = *state;
 
+    /* within the retention, so that the sweep keeps it: forget does not */
+    e->s.conf.spool_retention_ms = 3600 * 1000;
     file_make(e, hex_name('a'), 10, 0);
     file_make(e, "notes.txt", 10, 0);
 
