@@ -23,8 +23,7 @@ CORE_SRCS  = $(filter-out core/tt_media.c,$(wildcard core/*.c))
 CORE_HDRS  = $(wildcard core/*.h)
 CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o)
 ASAN_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/asan/core/%.o)
-SCHED_SRCS = $(filter-out scheduler/tt_admin.c scheduler/tt_probe.c,\
-               $(wildcard scheduler/*.c))
+SCHED_SRCS = $(filter-out scheduler/tt_%.c,$(wildcard scheduler/*.c))
 TEST_SRCS  = $(wildcard tests/test_*.c)
 TESTS      = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 ASAN_TESTS = $(TEST_SRCS:tests/%.c=$(BUILD)/asan/tests/%)
@@ -83,7 +82,7 @@ $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
 # the daemon and the admin tool
 $(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a \
               $(MEDIA_OBJ)
-	$(CC) $(CFLAGS) -Ischeduler -o $@ $(SCHED_SRCS) $(MEDIA_OBJ) \
+	$(CC) $(CFLAGS) -o $@ $(SCHED_SRCS) $(MEDIA_OBJ) \
 	    $(BUILD)/libttcore.a -lcurl $(LIBS) $(MEDIA_LIBS)
 
 $(ADMIN): scheduler/tt_admin.c $(BUILD)/libttcore.a
@@ -97,8 +96,14 @@ $(PROBE): scheduler/tt_probe.c $(BUILD)/core/tt_media.o $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/core/tt_media.o $(BUILD)/libttcore.a \
 	    $(LIBS) $(AV_LIBS)
 
-scheduler: $(if $(SCHED_SRCS),$(SCHEDULER)) $(ADMIN) \
-           $(if $(wildcard scheduler/tt_probe.c),$(PROBE))
+# media downloads run as child processes too: their bytes never take turns
+# with the uploads in the daemon's loop
+FETCH      = $(BUILD)/tiktok-fetch
+
+$(FETCH): scheduler/tt_fetch.c scheduler/sched_fetch.h $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a -lcurl $(LIBS)
+
+scheduler: $(SCHEDULER) $(ADMIN) $(PROBE) $(FETCH)
 
 # the nginx dynamic module, against Debian's nginx source (nginx-dev)
 $(MODULE): config $(wildcard ngx_tiktok_module/*) $(CORE_SRCS) $(CORE_HDRS) \

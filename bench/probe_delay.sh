@@ -100,7 +100,7 @@ if [ -n "$SPOOL_DIR" ] && [ -e "$SPOOL_DIR" ]; then
     exit 1
 fi
 
-for f in tiktok-scheduler tiktok-admin tiktok-probe; do
+for f in tiktok-scheduler tiktok-admin tiktok-probe tiktok-fetch; do
     [ -x "$B/$f" ] || { echo "missing $B/$f" >&2; exit 1; }
 done
 
@@ -245,8 +245,9 @@ fi
 
 echo "$SPID" > "$DIR/daemon.pid"
 
-# the watcher: the daemon's children (fork to exit), polled every ms, and
-# the daemon's schedstat (time on CPU, time runnable but waiting) every 10
+# the watcher: the daemon's probe children (start to exit), polled every
+# ms, and the daemon's schedstat (time on CPU, time runnable but waiting)
+# every 10
 python3 - "$SPID" "$DIR" <<'PYEOF' &
 import os, signal, sys, time
 pid, d = sys.argv[1], sys.argv[2]
@@ -268,15 +269,23 @@ while not stop:
         break
     t = time.time()
     for k in ks:
+        try:
+            with open("/proc/%s/comm" % k) as f:
+                comm = f.read().strip()
+        except OSError:
+            comm = None
         if k not in seen:
-            seen[k] = [t, t]
+            seen[k] = [t, t, comm]
         else:
             seen[k][1] = t
+            seen[k][2] = comm or seen[k][2]
     n += 1
     time.sleep(0.001)
+# the probes only: the downloads run in children too (tiktok-fetch)
 with open(os.path.join(d, "children"), "w") as f:
-    for k, (a, b) in sorted(seen.items(), key=lambda x: x[1][0]):
-        f.write("%s %.6f %.6f\n" % (k, a, b))
+    for k, (a, b, comm) in sorted(seen.items(), key=lambda x: x[1][0]):
+        if comm == "tiktok-probe":
+            f.write("%s %.6f %.6f\n" % (k, a, b))
 with open(os.path.join(d, "schedstat"), "w") as f:
     f.write("\n".join(st) + "\n")
 PYEOF

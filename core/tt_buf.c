@@ -389,3 +389,47 @@ tt_arena_used(const tt_arena_t *a)
 {
     return a->used;
 }
+
+
+static int
+tt_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+
+    return -1;
+}
+
+
+int
+tt_hex_decode(const char *s, size_t len, uint8_t *out)
+{
+    size_t  i;
+    int     hi, lo;
+
+    if (len % 2) {
+        return TT_ERR;
+    }
+
+    for (i = 0; i < len; i += 2) {
+        hi = tt_hex_digit(s[i]);
+        lo = tt_hex_digit(s[i + 1]);
+
+        if (hi < 0 || lo < 0) {
+            return TT_ERR;
+        }
+
+        out[i / 2] = (uint8_t) (hi << 4 | lo);
+    }
+
+    return TT_OK;
+}

@@ -33,6 +33,9 @@ int tt_buf_printf(tt_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *tt_buf_detach(tt_buf_t *b, size_t *len);  /* caller frees */
 
+/* len hex digits (either case) into len / 2 bytes; TT_ERR if not hex */
+int tt_hex_decode(const char *s, size_t len, uint8_t *out);
+
 #define tt_buf_ok(b)  (!(b)->failed)
 
 

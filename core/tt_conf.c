@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,7 +45,8 @@ static const tt_conf_field_t  tt_conf_ints[] = {
     { "chunk_size", offsetof(tt_conf_t, chunk_size) },
     { "refresh_margin_ms", offsetof(tt_conf_t, refresh_margin_ms) },
     { "spool_retention_ms", offsetof(tt_conf_t, spool_retention_ms) },
-    { "spool_quota", offsetof(tt_conf_t, spool_quota) }
+    { "spool_quota", offsetof(tt_conf_t, spool_quota) },
+    { "map_max", offsetof(tt_conf_t, map_max) }
 };
 
 
@@ -260,4 +262,41 @@ failed:
     errno = err;
 
     return TT_ERR;
+}
+
+
+int
+tt_read_token_key(const char *path, uint8_t key[32], char *err, size_t size)
+{
+    int          rc;
+    tt_str_t     s;
+    tt_arena_t  *a;
+
+    a = tt_arena_create(256);
+    if (a == NULL) {
+        (void) snprintf(err, size, "out of memory");
+        return TT_ERR;
+    }
+
+    if (tt_read_secret(path, a, &s) != TT_OK) {
+        (void) snprintf(err, size, "cannot read the token key file \"%s\": "
+                        "%s", path, errno == ENODATA ? "it is empty"
+                                                     : strerror(errno));
+        tt_arena_destroy(a);
+        return TT_ERR;
+    }
+
+    rc = (s.len == 64) ? tt_hex_decode(s.data, 64, key) : TT_ERR;
+
+    explicit_bzero((char *) s.data, s.len);
+    tt_arena_destroy(a);
+
+    if (rc != TT_OK) {
+        explicit_bzero(key, 32);
+        (void) snprintf(err, size, "the token key file \"%s\" must hold 64 "
+                        "hex characters (32 random bytes)", path);
+        return TT_ERR;
+    }
+
+    return TT_OK;
 }

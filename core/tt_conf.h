@@ -27,6 +27,8 @@ typedef struct {
     int64_t         refresh_margin_ms;  /* tiktok_refresh_margin */
     int64_t         spool_retention_ms; /* tiktok_spool_retention */
     int64_t         spool_quota;        /* tiktok_spool_quota, 0 none */
+    int64_t         map_max;            /* tiktok_store_map_size max, 0
+                                         * unknown */
     unsigned        allow_private_media:1;  /* tiktok_media_allow_private */
 } tt_conf_t;
 
@@ -43,6 +45,14 @@ int tt_conf_decode(const void *data, size_t len, tt_arena_t *a, tt_conf_t *c);
 
 /* reads a file of one secret (trailing newline dropped); TT_ERR + errno */
 int tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out);
+
+/*
+ * tiktok_token_key_file: 64 hex digits, the 32 bytes that seal the
+ * profiles' tokens.  TT_ERR with why in err ("cannot read ...: No such
+ * file or directory", "... must hold 64 hex characters").
+ */
+int tt_read_token_key(const char *path, uint8_t key[32], char *err,
+    size_t size);
 
 
 #endif /* _TT_CONF_H_INCLUDED_ */

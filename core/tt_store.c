@@ -42,7 +42,7 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
 /* room for the families to come (queues, slots, webhooks, ...) */
 #define TT_STORE_MAXDBS     32
 #define TT_STORE_READERS    126
-#define TT_STORE_MAP_DEF    (64 * 1024 * 1024)
+#define TT_STORE_MAX_DEF    ((size_t) 64 * 1024 * 1024 * 1024)
 
 /* LMDB's compiled-in limit (MDB_MAXKEYSIZE) */
 #define TT_STORE_KEY_MAX    511
@@ -189,10 +189,13 @@ tt_store_env(tt_store_t *st, const tt_store_conf_t *conf, char *err,
         goto failed;
     }
 
-    what = "mdb_env_set_mapsize";
-    rc = mdb_env_set_mapsize(st->env, st->map_size);
-    if (rc != MDB_SUCCESS) {
-        goto failed;
+    /* none asked for: an existing store's own size, or LMDB's default */
+    if (st->map_size) {
+        what = "mdb_env_set_mapsize";
+        rc = mdb_env_set_mapsize(st->env, st->map_size);
+        if (rc != MDB_SUCCESS) {
+            goto failed;
+        }
     }
 
     /* transactions run on nginx thread-pool threads: no TLS reader slot */
@@ -407,9 +410,10 @@ tt_store_open(const tt_store_conf_t *conf, tt_store_t **out, char *err,
     }
 
     st->last_error = "no error";
-    st->map_size = tt_store_page_align(conf->map_size ? conf->map_size
-                                                      : TT_STORE_MAP_DEF);
-    st->map_max = tt_store_page_align(conf->map_max);
+    st->map_size = conf->map_size ? tt_store_page_align(conf->map_size) : 0;
+    st->map_max = tt_store_page_align(conf->map_max ? conf->map_max
+                                      : conf->map_size ? conf->map_size
+                                      : TT_STORE_MAX_DEF);
     if (st->map_max < st->map_size) {
         st->map_max = st->map_size;
     }
@@ -455,6 +459,18 @@ tt_store_grow(tt_store_t *st)
     int     rc;
     size_t  size;
 
+    /* another process may have grown it already: that size first */
+    size = st->map_size;
+
+    rc = tt_store_adopt(st);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    if (st->map_size > size) {
+        return TT_OK;
+    }
+
     if (st->map_size >= st->map_max) {
         return TT_FULL;
     }
@@ -494,6 +510,13 @@ size_t
 tt_store_map_size(tt_store_t *st)
 {
     return st->map_size;
+}
+
+
+void
+tt_store_set_map_max(tt_store_t *st, size_t max)
+{
+    st->map_max = tt_store_page_align(max);
 }
 
 
@@ -1045,34 +1068,6 @@ tt_jw_member_int(tt_jw_t *w, const char *key, int64_t v)
 {
     tt_jw_key(w, key);
     tt_jw_int(w, v);
-}
-
-
-static int
-tt_unhex(const char *s, size_t len, uint8_t *out)
-{
-    size_t  i;
-    int     hi, lo;
-
-    if (len % 2) {
-        return TT_ERR;
-    }
-
-    for (i = 0; i < len; i += 2) {
-        hi = (s[i] >= '0' && s[i] <= '9') ? s[i] - '0'
-             : (s[i] >= 'a' && s[i] <= 'f') ? s[i] - 'a' + 10 : -1;
-        lo = (s[i + 1] >= '0' && s[i + 1] <= '9') ? s[i + 1] - '0'
-             : (s[i + 1] >= 'a' && s[i + 1] <= 'f') ? s[i + 1] - 'a' + 10
-             : -1;
-
-        if (hi < 0 || lo < 0) {
-            return TT_ERR;
-        }
-
-        out[i / 2] = (uint8_t) (hi << 4 | lo);
-    }
-
-    return TT_OK;
 }
 
 
@@ -1659,7 +1654,7 @@ tt_token_open(const tt_store_t *st, const char *id, const char *field,
     ctx = EVP_CIPHER_CTX_new();
 
     ok = raw != NULL && p != NULL && ctx != NULL
-         && tt_unhex(hex, strlen(hex), raw) == TT_OK
+         && tt_hex_decode(hex, strlen(hex), raw) == TT_OK
          && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, st->token_key,
                                raw)
          && EVP_DecryptUpdate(ctx, NULL, &n, (const uint8_t *) id,
@@ -2330,7 +2325,7 @@ tt_idem_dec(tt_store_t *st, const tt_json_t *r, tt_arena_t *a, void *obj)
     body = tt_json_get(r, "body");
 
     if (hash == NULL || strlen(hash) != 64
-        || tt_unhex(hash, 64, rec->hash) != TT_OK
+        || tt_hex_decode(hash, 64, rec->hash) != TT_OK
         || body == NULL || body->type != TT_JSON_STRING)
     {
         return TT_ERR;

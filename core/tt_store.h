@@ -37,8 +37,10 @@ typedef struct tt_store_s  tt_store_t;
 
 typedef struct {
     const char     *path;           /* directory holding data.mdb */
-    size_t          map_size;       /* initial, bytes */
-    size_t          map_max;        /* growth stops here */
+    size_t          map_size;       /* initial, bytes; 0: the store's
+                                     * own (LMDB's default when new) */
+    size_t          map_max;        /* growth stops here; 0: map_size,
+                                     * or 64g with no map_size */
     unsigned        max_readers;
     unsigned        nosync:1;       /* tests only: MDB_NOSYNC */
     const uint8_t  *token_key;      /* 32 bytes to seal tokens, or NULL */
@@ -48,14 +50,16 @@ int tt_store_open(const tt_store_conf_t *conf, tt_store_t **out,
     char *err, size_t err_len);
 void tt_store_close(tt_store_t *st);
 
-/* doubles the map (up to map_max); no transaction may be active in this
- * process.  TT_FULL when already at map_max. */
+/* after a full map: the size another process grew it to, if larger, or
+ * double (up to map_max); no transaction may be active in this process.
+ * TT_FULL when already at map_max. */
 int tt_store_grow(tt_store_t *st);
 
 /* adopts a map grown by another process; no transaction may be active */
 int tt_store_adopt(tt_store_t *st);
 
 size_t tt_store_map_size(tt_store_t *st);
+void tt_store_set_map_max(tt_store_t *st, size_t max);
 
 /* sets the 32-byte key that seals profile tokens (the scheduler reads it
  * from the file named in the stored configuration) */

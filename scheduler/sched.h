@@ -62,9 +62,6 @@ typedef struct {
  */
 typedef void (*sched_http_done_pt)(sched_t *s, sched_http_t *h);
 
-/* may len more bytes go to out_fd?  SCHED_OK, or SCHED_ERR to stop */
-typedef int (*sched_http_room_pt)(sched_http_t *h, size_t len);
-
 struct sched_http_s {
     CURL               *easy;
     struct curl_slist  *headers;
@@ -79,22 +76,6 @@ struct sched_http_s {
     int                 in_fd;
     int64_t             in_off;
     int64_t             in_left;
-
-    /* GET into a file */
-    int                 out_fd;
-    int64_t             out_len;
-    int64_t             out_max;
-    sched_http_room_pt  out_room;           /* NULL: no check */
-    unsigned            too_big:1;
-    unsigned            no_room:1;          /* out_room said no */
-
-    /*
-     * A download that must reach public addresses only: the address
-     * curl was about to connect to and was refused, with why, for the
-     * media's error_message (sched_http_open_socket)
-     */
-    unsigned            guard:1;
-    char               *refused;            /* owned, NULL none */
 
     /* the Content-Range response header: bytes a-b/total */
     int64_t             range_last;         /* b; -1 nothing yet, -2 none */
@@ -166,7 +147,6 @@ struct sched_child_s {
     int                 fd;                 /* stdout pipe */
     tt_buf_t            out;
     int64_t             deadline;           /* mono ms */
-    int                 status;             /* waitpid status, -1 */
     unsigned            timed_out:1;
     sched_child_done_pt done;
     void               *data;
@@ -242,6 +222,7 @@ struct sched_s {
     tt_conf_t           conf;
     tt_str_t            client_secret;
     const char         *probe_path;         /* tiktok-probe, or NULL */
+    const char         *fetch_path;         /* tiktok-fetch, or NULL */
 
     int                 epfd;
     sched_fd_t         *fds;
@@ -265,6 +246,9 @@ struct sched_s {
 
     /* media downloads by the spool name of their URL; see sched_media.c */
     sched_fetch_t     **fetches;
+    size_t              nfetches;           /* tiktok-fetch children */
+    pid_t              *zombies;            /* children not reaped yet */
+    size_t              nzombies;
     sched_spool_t      *spool;
 
     sched_job_t        *jobs;
@@ -313,11 +297,7 @@ void sched_heap_remove(sched_heap_t *h, sched_hnode_t *node);
 sched_hnode_t *sched_heap_min(sched_heap_t *h);
 void sched_heap_free(sched_heap_t *h);
 
-/* sched_http.c; media downloads' limits */
-#define SCHED_FETCH_REDIRS      5
-#define SCHED_FETCH_TIMEOUT_MS  (60 * 60 * 1000L)   /* the whole download */
-#define SCHED_FETCH_STALL_S     30                  /* no byte for this */
-
+/* sched_http.c */
 sched_http_t *sched_http_new(sched_t *s, sched_http_done_pt done,
     void *data);
 int sched_http_json(sched_http_t *h, const char *url, const char *bearer,
@@ -328,8 +308,6 @@ int sched_http_form_field(tt_buf_t *out, const char *name, const char *v,
     size_t len);
 int sched_http_put(sched_http_t *h, const char *url, const char *ctype,
     int fd, int64_t off, int64_t len, int64_t total);
-int sched_http_fetch(sched_http_t *h, const char *url, int out_fd,
-    int64_t max, int guard);
 int sched_http_start(sched_t *s, sched_http_t *h);
 void sched_http_free(sched_t *s, sched_http_t *h);
 void sched_http_abort_all(sched_t *s);
@@ -342,6 +320,7 @@ int64_t sched_limit_wait(sched_prof_t *p, sched_lim_e kind, int64_t now);
 void sched_limit_take(sched_prof_t *p, sched_lim_e kind, int64_t now);
 int64_t sched_daily_wait(sched_prof_t *p, int64_t now_wall);
 void sched_daily_take(sched_prof_t *p, int64_t now_wall);
+int64_t sched_backoff_from(int64_t base, int64_t cap, int64_t attempt);
 int64_t sched_backoff(int64_t attempt);
 
 /* sched_publish.c */

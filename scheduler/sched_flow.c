@@ -420,13 +420,19 @@ sched_refresh_store(sched_t *s, sched_job_t *j, const tt_json_t *root)
 {
     tt_txn_t    *t;
     tt_profile_t *p;
-    const char  *rt;
+    const char  *at, *rt;
     int64_t      now, v;
 
     p = &j->profile;
     now = tt_now_ms();
 
-    p->access_token = sched_jdup(j, sched_tt_str(root, "access_token"));
+    /* an answer without a token is no refresh: the profile stays as is */
+    at = sched_tt_str(root, "access_token");
+    if (at == NULL || at[0] == '\0') {
+        return SCHED_ERR;
+    }
+
+    p->access_token = sched_jdup(j, at);
 
     p->expires_at = now + SCHED_TOKEN_DEFAULT;
     if (sched_tt_int64(tt_json_get(root, "expires_in"), &v) == SCHED_OK) {
@@ -505,8 +511,11 @@ sched_refresh_done(sched_t *s, sched_http_t *h)
 
     err = sched_tt_str(root, "error");
 
-    /* success iff the body has access_token, whatever the HTTP status */
-    if (sched_tt_str(root, "access_token") != NULL) {
+    /* success iff the body has an access_token, whatever the HTTP
+     * status; an empty one is none */
+    if (sched_tt_str(root, "access_token") != NULL
+        && sched_tt_str(root, "access_token")[0] != '\0')
+    {
         if (sched_refresh_store(s, j, root) == SCHED_OK) {
             j->bad_token = NULL;
             j->state = j->resume_state ? j->resume_state : J_ROUTE;

@@ -1,7 +1,8 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * HTTP exchanges on curl easy handles: JSON and form POSTs, chunk PUTs
- * streamed from the spool file, and downloads streamed to it.
+ * HTTP exchanges with TikTok on curl easy handles: JSON and form POSTs,
+ * and chunk PUTs streamed from the spool file.  Media downloads run in a
+ * child process (tiktok-fetch).
  */
 
 #include <errno.h>
@@ -12,7 +13,6 @@
 #include <unistd.h>
 
 #include "sched.h"
-#include "tt_addr.h"
 
 
 #define SCHED_RESP_MAX       (256 * 1024)
@@ -21,7 +21,6 @@
 #define SCHED_LOW_SPEED      1024L      /* bytes/s ... */
 #define SCHED_LOW_TIME       60L        /* ... for this many seconds */
 #define SCHED_UPLOAD_BUF     (64 * 1024L)
-#define SCHED_REFUSED_MAX    256
 
 
 static size_t
@@ -29,39 +28,8 @@ sched_http_write(char *p, size_t size, size_t n, void *data)
 {
     sched_http_t  *h = data;
     size_t         len;
-    ssize_t        w;
 
     len = size * n;
-
-    if (h->out_fd != -1) {
-        /* the cap stops the download before a byte past it is kept,
-         * whether or not a Content-Length announced the size */
-        if (h->out_max > 0 && h->out_len + (int64_t) len > h->out_max) {
-            h->too_big = 1;
-            return 0;
-        }
-
-        if (h->out_room && h->out_room(h, len) != SCHED_OK) {
-            h->no_room = 1;
-            return 0;
-        }
-
-        while (len > 0) {
-            w = write(h->out_fd, p, len);
-            if (w < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                return 0;
-            }
-
-            p += w;
-            len -= w;
-            h->out_len += w;
-        }
-
-        return size * n;
-    }
 
     if (h->resp.len + len > h->resp_max) {
         /* a body this large is not TikTok's: keep the head for the log */
@@ -151,53 +119,6 @@ sched_http_read(char *p, size_t size, size_t n, void *data)
 }
 
 
-/*
- * Called by curl with the address it is about to connect to, for every
- * connection of the transfer, redirects included: the one place where a
- * name that resolves (or is rebound) to a non-public address is seen.  A
- * refused socket fails the connect (CURLE_COULDNT_CONNECT after every
- * address was tried); h->refused says why.
- */
-static curl_socket_t
-sched_http_open_socket(void *data, curlsocktype purpose,
-    struct curl_sockaddr *a)
-{
-    sched_http_t  *h = data;
-    long           redirects;
-    char           msg[SCHED_REFUSED_MAX];
-    int            fd;
-
-    if (h->guard) {
-        redirects = 0;
-        (void) curl_easy_getinfo(h->easy, CURLINFO_REDIRECT_COUNT,
-                                 &redirects);
-
-        if (tt_addr_refusal(&a->addr, a->addrlen, redirects > 0, msg,
-                            sizeof(msg)))
-        {
-            if (h->refused == NULL) {
-                h->refused = malloc(SCHED_REFUSED_MAX);
-            }
-
-            if (h->refused) {
-                memcpy(h->refused, msg, sizeof(msg));
-            }
-
-            sched_log(SCHED_LOG_WARN, "%s", msg);
-            return CURL_SOCKET_BAD;
-        }
-    }
-
-    /* close-on-exec: the probe children must not inherit downloads */
-    fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (fd == -1) {
-        return CURL_SOCKET_BAD;
-    }
-
-    return fd;
-}
-
-
 sched_http_t *
 sched_http_new(sched_t *s, sched_http_done_pt done, void *data)
 {
@@ -217,7 +138,6 @@ sched_http_new(sched_t *s, sched_http_done_pt done, void *data)
     tt_buf_init(&h->resp);
     h->resp_max = SCHED_RESP_MAX;
     h->in_fd = -1;
-    h->out_fd = -1;
     h->range_last = -2;
     h->done = done;
     h->data = data;
@@ -259,7 +179,6 @@ sched_http_free(sched_t *s, sched_http_t *h)
     curl_easy_cleanup(h->easy);
     curl_slist_free_all(h->headers);
     free(h->req_body);
-    free(h->refused);
     tt_buf_free(&h->resp);
     free(h);
 }
@@ -386,58 +305,6 @@ sched_http_put(sched_http_t *h, const char *url, const char *ctype,
     (void) curl_easy_setopt(h->easy, CURLOPT_UPLOAD_BUFFERSIZE,
                             SCHED_UPLOAD_BUF);
     (void) curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers);
-
-    return SCHED_OK;
-}
-
-
-/*
- * A media download: http and https only, redirects included, at most
- * SCHED_FETCH_REDIRS of them; the size cap; the whole download within
- * SCHED_FETCH_TIMEOUT_MS and never SCHED_FETCH_STALL_S without a byte.
- * guard: public addresses only (see sched_http_open_socket), over a
- * connection of its own (a pooled one was checked for another transfer)
- * and never through a proxy (which would resolve the name itself).
- */
-int
-sched_http_fetch(sched_http_t *h, const char *url, int out_fd, int64_t max,
-    int guard)
-{
-    CURLcode  rc;
-
-    h->out_fd = out_fd;
-    h->out_max = max;
-    h->guard = guard ? 1 : 0;
-
-    rc = curl_easy_setopt(h->easy, CURLOPT_URL, url);
-    if (rc != CURLE_OK) {
-        sched_log(SCHED_LOG_ERR, "curl_easy_setopt(URL) failed: %s",
-                  curl_easy_strerror(rc));
-        return SCHED_ERR;
-    }
-
-    (void) curl_easy_setopt(h->easy, CURLOPT_FOLLOWLOCATION, 1L);
-    (void) curl_easy_setopt(h->easy, CURLOPT_MAXREDIRS,
-                            (long) SCHED_FETCH_REDIRS);
-    (void) curl_easy_setopt(h->easy, CURLOPT_REDIR_PROTOCOLS_STR,
-                            "http,https");
-    (void) curl_easy_setopt(h->easy, CURLOPT_MAXFILESIZE_LARGE,
-                            (curl_off_t) max);
-    (void) curl_easy_setopt(h->easy, CURLOPT_FAILONERROR, 1L);
-    (void) curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS,
-                            (long) SCHED_FETCH_TIMEOUT_MS);
-    (void) curl_easy_setopt(h->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    (void) curl_easy_setopt(h->easy, CURLOPT_LOW_SPEED_TIME,
-                            (long) SCHED_FETCH_STALL_S);
-    (void) curl_easy_setopt(h->easy, CURLOPT_OPENSOCKETFUNCTION,
-                            sched_http_open_socket);
-    (void) curl_easy_setopt(h->easy, CURLOPT_OPENSOCKETDATA, h);
-
-    if (guard) {
-        (void) curl_easy_setopt(h->easy, CURLOPT_FRESH_CONNECT, 1L);
-        (void) curl_easy_setopt(h->easy, CURLOPT_FORBID_REUSE, 1L);
-        (void) curl_easy_setopt(h->easy, CURLOPT_PROXY, "");
-    }
 
     return SCHED_OK;
 }

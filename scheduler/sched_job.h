@@ -32,9 +32,14 @@ enum {
 #define SCHED_JOB_PUBLISH  0
 #define SCHED_JOB_MEDIA    1
 
+/* an upload URL this close to its end is not used for more chunks */
+#define SCHED_URL_MARGIN_MS  60000
+
 
 void sched_job_wait(sched_t *s, sched_job_t *j, int64_t ms);
 int sched_job_early(sched_t *s, sched_job_t *j);
+int sched_slot_take(sched_t *s, sched_job_t *j);
+void sched_clear_upload(sched_job_t *j);
 void sched_slot_release(sched_t *s, sched_job_t *j);
 
 /* the next step at once; only when nothing awaits a commit */

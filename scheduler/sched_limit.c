@@ -193,24 +193,33 @@ sched_daily_take(sched_prof_t *p, int64_t now_wall)
 
 /* min(cap, base * 2^(attempt-1)) plus up to 20% jitter */
 int64_t
-sched_backoff(int64_t attempt)
+sched_backoff_from(int64_t base, int64_t cap, int64_t attempt)
 {
     int64_t   d;
     uint32_t  r;
 
-    d = SCHED_BACKOFF_BASE;
+    d = base;
 
-    while (attempt > 1 && d < SCHED_BACKOFF_CAP) {
+    while (attempt > 1 && d < cap) {
         d *= 2;
         attempt--;
     }
 
-    if (d > SCHED_BACKOFF_CAP) {
-        d = SCHED_BACKOFF_CAP;
+    if (d > cap) {
+        d = cap;
     }
 
     r = 0;
     (void) tt_random(&r, sizeof(r));
 
     return d + (int64_t) (r % (uint32_t) (d / 5 + 1));
+}
+
+
+/* an attempt's: from 5 s to 30 minutes */
+int64_t
+sched_backoff(int64_t attempt)
+{
+    return sched_backoff_from(SCHED_BACKOFF_BASE, SCHED_BACKOFF_CAP,
+                              attempt);
 }

@@ -66,34 +66,6 @@ sched_log(int level, const char *fmt, ...)
 
 
 static int
-sched_unhex(const char *s, size_t len, uint8_t *out)
-{
-    size_t  i;
-    int     hi, lo;
-
-    for (i = 0; i < len / 2; i++) {
-        hi = s[2 * i];
-        lo = s[2 * i + 1];
-
-        hi = (hi >= '0' && hi <= '9') ? hi - '0'
-             : (hi >= 'a' && hi <= 'f') ? hi - 'a' + 10
-             : (hi >= 'A' && hi <= 'F') ? hi - 'A' + 10 : -1;
-        lo = (lo >= '0' && lo <= '9') ? lo - '0'
-             : (lo >= 'a' && lo <= 'f') ? lo - 'a' + 10
-             : (lo >= 'A' && lo <= 'F') ? lo - 'A' + 10 : -1;
-
-        if (hi < 0 || lo < 0) {
-            return SCHED_ERR;
-        }
-
-        out[i] = (uint8_t) (hi << 4 | lo);
-    }
-
-    return SCHED_OK;
-}
-
-
-static int
 sched_read_config(sched_t *s)
 {
     tt_txn_t  t;
@@ -140,21 +112,18 @@ sched_read_config(sched_t *s)
 static int
 sched_read_secrets(sched_t *s)
 {
-    tt_str_t  key;
-    uint8_t   raw[32];
+    uint8_t  raw[32];
+    char     err[512];
 
-    if (s->conf.token_key_file == NULL
-        || tt_read_secret(s->conf.token_key_file, s->arena, &key) != TT_OK)
-    {
-        sched_log(SCHED_LOG_ERR, "cannot read the token key file \"%s\": %s",
-                  s->conf.token_key_file ? s->conf.token_key_file : "(unset)",
-                  strerror(errno));
+    if (s->conf.token_key_file == NULL) {
+        sched_log(SCHED_LOG_ERR, "no tiktok_token_key_file in nginx.conf");
         return SCHED_ERR;
     }
 
-    if (key.len != 64 || sched_unhex(key.data, 64, raw) != SCHED_OK) {
-        sched_log(SCHED_LOG_ERR, "the token key file \"%s\" must hold 64 "
-                  "hex characters", s->conf.token_key_file);
+    if (tt_read_token_key(s->conf.token_key_file, raw, err, sizeof(err))
+        != TT_OK)
+    {
+        sched_log(SCHED_LOG_ERR, "%s", err);
         return SCHED_ERR;
     }
 
@@ -177,30 +146,35 @@ sched_read_secrets(sched_t *s)
 }
 
 
-/* tiktok-probe next to this binary, if it is there */
-static void
-sched_find_probe(sched_t *s)
+/* a helper program (tiktok-probe, tiktok-fetch) next to this binary */
+static const char *
+sched_find_helper(sched_t *s, const char *name)
 {
     char     path[4096];
+    size_t   len;
     ssize_t  n;
     char    *slash;
 
-    n = readlink("/proc/self/exe", path, sizeof(path) - sizeof("tiktok-probe"));
+    len = strlen(name);
+
+    n = readlink("/proc/self/exe", path, sizeof(path) - len - 1);
     if (n <= 0) {
-        return;
+        return NULL;
     }
 
     path[n] = '\0';
     slash = strrchr(path, '/');
     if (slash == NULL) {
-        return;
+        return NULL;
     }
 
-    memcpy(slash + 1, "tiktok-probe", sizeof("tiktok-probe"));
+    memcpy(slash + 1, name, len + 1);
 
-    if (access(path, X_OK) == 0) {
-        s->probe_path = tt_arena_strndup(s->arena, path, strlen(path));
+    if (access(path, X_OK) != 0) {
+        return NULL;
     }
+
+    return tt_arena_strndup(s->arena, path, strlen(path));
 }
 
 
@@ -217,10 +191,9 @@ sched_init(sched_t *s)
     tt_store_conf_t  sc;
     char             err[256];
 
+    /* the map as nginx made it; grown up to its maximum, once read */
     memset(&sc, 0, sizeof(sc));
     sc.path = s->store_dir;
-    sc.map_size = 64 * 1024 * 1024;
-    sc.map_max = (size_t) 64 * 1024 * 1024 * 1024;
     sc.max_readers = 126;
 
     if (tt_store_open(&sc, &s->store, err, sizeof(err)) != TT_OK) {
@@ -234,7 +207,17 @@ sched_init(sched_t *s)
         return SCHED_ERR;
     }
 
-    sched_find_probe(s);
+    if (s->conf.map_max > 0) {
+        tt_store_set_map_max(s->store, (size_t) s->conf.map_max);
+    }
+
+    s->probe_path = sched_find_helper(s, "tiktok-probe");
+    s->fetch_path = sched_find_helper(s, "tiktok-fetch");
+
+    if (s->fetch_path == NULL) {
+        sched_log(SCHED_LOG_ERR, "tiktok-fetch is not next to this "
+                  "program: media URLs cannot be downloaded");
+    }
 
     if (sched_profs_init(s) != SCHED_OK || sched_spool_init(s) != SCHED_OK) {
         return SCHED_ERR;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "sched_job.h"
+#include "sched_fetch.h"
 #include "tt_media.h"
 
 
@@ -27,10 +29,12 @@
  *   used as it is -> M_PROBE;
  *   another job downloads that URL now: this one waits for it (the
  *   fetches table, by file name) -> M_PROBE or failed, as that one;
- *   else M_FETCH: room in the spool (tiktok_spool_quota), a curl GET to
- *   "<name>.part" (public addresses only, http and https only, size
- *   capped, time limits), renamed to <name> when complete -> M_PROBE
- *   for every job that waits for it.
+ *   else M_FETCH: room in the spool (tiktok_spool_quota), a child
+ *   process, tiktok-fetch, downloads to "<name>.part" (public addresses
+ *   only, http and https only, size capped, time limits; see
+ *   sched_fetch.h) and says on a pipe how far it got, which the quota
+ *   counts; renamed to <name> when complete -> M_PROBE for every job
+ *   that waits for it.
  *
  *   M_PROBE: tiktok-probe FILE KIND, read through a pipe in the loop,
  *   killed at a deadline -> recorded as processed or failed.
@@ -44,7 +48,7 @@
 #define SCHED_VIDEO_MAX      ((int64_t) 4 * 1024 * 1024 * 1024)
 #define SCHED_IMAGE_MAX      ((int64_t) 20 * 1024 * 1024)
 #define SCHED_FETCH_TRIES    3
-#define SCHED_FETCH_BLOCK    ((int64_t) 1024 * 1024)
+#define SCHED_FETCH_GRACE_MS 60000          /* past the child's own limit */
 #define SCHED_FETCH_BUCKETS  256
 #define SCHED_PROBE_MS       120000
 #define SCHED_PROBE_OUT_MAX  65536
@@ -54,17 +58,40 @@
 struct sched_fetch_s {
     sched_fetch_t      *next;               /* s->fetches bucket */
     sched_t            *s;
-    sched_http_t       *http;
     sched_job_t        *waiters;            /* by fetch_next */
     tt_arena_t         *arena;
     char               *path;               /* spool_dir/name */
     char               *part;               /* spool_dir/name.part */
-    int                 fd;
+    pid_t               pid;                /* tiktok-fetch, -1 none */
+    int                 fd;                 /* its stdout, -1 */
+    tt_buf_t            out;                /* its last, partial line */
+    tt_buf_t            report;             /* its last line, the JSON */
+    int64_t             got;                /* bytes it says it wrote */
+    int64_t             length;             /* it announced, -1 */
+    int64_t             deadline;           /* mono ms */
     int64_t             max;                /* the size cap */
     int64_t             reserved;           /* spool bytes taken */
     unsigned            over_quota:1;       /* larger than the quota */
+    unsigned            no_room:1;          /* killed for the quota */
+    unsigned            timed_out:1;        /* killed at the deadline */
+    unsigned            garbled:1;          /* killed for its output */
     char                name[SCHED_SPOOL_NAME];
 };
+
+
+/* what tiktok-fetch said at the end (sched_fetch.h) */
+typedef struct {
+    int64_t             result;             /* curl's CURLcode */
+    int64_t             status;             /* HTTP */
+    int64_t             bytes;
+    int64_t             total_ms;
+    unsigned            too_big:1;
+    unsigned            write_error:1;
+    unsigned            connected:1;
+    const char         *content_type;       /* NULL none */
+    const char         *refused;            /* NULL none */
+    const char         *error;              /* NULL none */
+} sched_fetch_report_t;
 
 
 /* what a finished download means for the jobs that wait for it */
@@ -74,11 +101,13 @@ typedef struct {
     unsigned            too_big:1;          /* past the download's cap */
     unsigned            no_room:1;          /* tiktok_spool_quota */
     int64_t             pass;               /* the sweep that may help */
+    int64_t             bytes;
+    const char         *content_type;       /* NULL none */
     char                msg[CURL_ERROR_SIZE + 256];
 } sched_fetch_out_t;
 
 
-static void sched_fetch_done(sched_t *s, sched_http_t *h);
+static void sched_fetch_done(sched_t *s, sched_fetch_t *f);
 static void sched_probe_start(sched_t *s, sched_job_t *j);
 
 
@@ -227,74 +256,203 @@ sched_fetch_remove(sched_t *s, sched_fetch_t *f)
 }
 
 
+/*
+ * Children are reaped without waiting: one that closed its pipe may take
+ * a few milliseconds more to exit, and the loop does not wait for that.
+ */
+static void
+sched_reap(sched_t *s, pid_t pid)
+{
+    pid_t  *z;
+
+    if (waitpid(pid, NULL, WNOHANG) != 0) {
+        return;
+    }
+
+    z = realloc(s->zombies, (s->nzombies + 1) * sizeof(pid_t));
+    if (z == NULL) {
+        (void) waitpid(pid, NULL, 0);
+        return;
+    }
+
+    s->zombies = z;
+    s->zombies[s->nzombies++] = pid;
+}
+
+
+static void
+sched_reap_tick(sched_t *s, int wait)
+{
+    size_t  i;
+
+    for (i = 0; i < s->nzombies; /* void */) {
+        if (waitpid(s->zombies[i], NULL, wait ? 0 : WNOHANG) == 0) {
+            i++;
+            continue;
+        }
+
+        s->zombies[i] = s->zombies[--s->nzombies];
+    }
+
+    if (s->nzombies == 0) {
+        free(s->zombies);
+        s->zombies = NULL;
+    }
+}
+
+
+/*
+ * A child with argv, its stdout a pipe (returned in *fd, non-blocking),
+ * stdin /dev/null, stderr the daemon's, no other descriptor, and the
+ * signals as a new program expects them (the daemon blocks SIGTERM and
+ * SIGINT for its signalfd and ignores SIGPIPE).  posix_spawn: no copy of
+ * the daemon's page tables, however large it is.
+ */
+static int
+sched_spawn(char *const argv[], pid_t *pid, int *fd)
+{
+    int                         p[2], rc;
+    sigset_t                    none, dfl;
+    posix_spawnattr_t           attr;
+    posix_spawn_file_actions_t  fa;
+
+    if (pipe2(p, O_CLOEXEC) == -1) {
+        sched_log(SCHED_LOG_ERR, "pipe2() failed: %s", strerror(errno));
+        return SCHED_ERR;
+    }
+
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    sigaddset(&dfl, SIGTERM);
+    sigaddset(&dfl, SIGINT);
+
+    rc = posix_spawnattr_init(&attr);
+
+    if (rc == 0) {
+        rc = posix_spawn_file_actions_init(&fa);
+        if (rc != 0) {
+            (void) posix_spawnattr_destroy(&attr);
+        }
+    }
+
+    if (rc == 0) {
+        if ((rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK
+                                                  | POSIX_SPAWN_SETSIGDEF))
+               == 0
+            && (rc = posix_spawnattr_setsigmask(&attr, &none)) == 0
+            && (rc = posix_spawnattr_setsigdefault(&attr, &dfl)) == 0
+            && (rc = posix_spawn_file_actions_adddup2(&fa, p[1],
+                                                      STDOUT_FILENO)) == 0
+            && (rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
+                                                      "/dev/null", O_RDONLY,
+                                                      0)) == 0
+            && (rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0)
+        {
+            rc = posix_spawn(pid, argv[0], &fa, &attr, argv, environ);
+        }
+
+        (void) posix_spawn_file_actions_destroy(&fa);
+        (void) posix_spawnattr_destroy(&attr);
+    }
+
+    (void) close(p[1]);
+
+    if (rc != 0) {
+        sched_log(SCHED_LOG_ERR, "posix_spawn(\"%s\") failed: %s", argv[0],
+                  strerror(rc));
+        (void) close(p[0]);
+        return SCHED_ERR;
+    }
+
+    (void) fcntl(p[0], F_SETFL, O_NONBLOCK);
+    *fd = p[0];
+
+    return SCHED_OK;
+}
+
+
+static void
+sched_fetch_stop(sched_t *s, sched_fetch_t *f)
+{
+    if (f->fd != -1) {
+        (void) sched_loop_del(s, f->fd);
+        (void) close(f->fd);
+        f->fd = -1;
+    }
+
+    if (f->pid != -1) {
+        (void) kill(f->pid, SIGKILL);
+        sched_reap(s, f->pid);
+        f->pid = -1;
+        s->nfetches--;
+    }
+}
+
+
 static void
 sched_fetch_free(sched_t *s, sched_fetch_t *f)
 {
-    if (f->fd != -1) {
-        (void) close(f->fd);
-    }
-
+    sched_fetch_stop(s, f);
     sched_spool_unreserve(s, f->reserved);
+    tt_buf_free(&f->out);
+    tt_buf_free(&f->report);
     tt_arena_destroy(f->arena);
     free(f);
 }
 
 
-/* at exit: the transfers are gone already (sched_http_abort_all) */
+/* at exit: the downloads are killed, their parts removed */
 void
 sched_fetches_free(sched_t *s)
 {
     unsigned        i;
     sched_fetch_t  *f;
 
-    if (s->fetches == NULL) {
-        return;
-    }
+    if (s->fetches != NULL) {
+        for (i = 0; i < SCHED_FETCH_BUCKETS; i++) {
+            while (s->fetches[i]) {
+                f = s->fetches[i];
 
-    for (i = 0; i < SCHED_FETCH_BUCKETS; i++) {
-        while (s->fetches[i]) {
-            f = s->fetches[i];
+                while (f->waiters) {
+                    sched_fetch_leave(f->waiters);
+                }
 
-            while (f->waiters) {
-                sched_fetch_leave(f->waiters);
+                sched_fetch_stop(s, f);
+                (void) unlink(f->part);
+                sched_fetch_remove(s, f);
+                sched_fetch_free(s, f);
             }
-
-            (void) unlink(f->part);
-            sched_fetch_remove(s, f);
-            sched_fetch_free(s, f);
         }
+
+        free(s->fetches);
+        s->fetches = NULL;
     }
 
-    free(s->fetches);
-    s->fetches = NULL;
+    sched_reap_tick(s, 1);
 }
 
 
 /*
- * The quota, as the bytes arrive: taken a block ahead (or the announced
- * Content-Length at once), so that the spool's table is consulted once
- * a megabyte, not once a write.
+ * The quota, as the child says how far it got: taken a block ahead (or
+ * the announced Content-Length at once), so that the spool's table is
+ * consulted once a megabyte.  The child writes on while the daemon
+ * reads its lines: the spool may hold a block or so more than the quota
+ * for the moment it takes to kill it.
  */
 static int
-sched_fetch_room(sched_http_t *h, size_t len)
+sched_fetch_room(sched_fetch_t *f, int64_t need)
 {
-    sched_fetch_t  *f = h->data;
-    curl_off_t      cl;
-    int64_t         need, want;
+    int64_t  want;
 
-    need = h->out_len + (int64_t) len;
-
-    if (f == NULL || need <= f->reserved) {
+    if (need <= f->reserved) {
         return SCHED_OK;
     }
 
     want = need + SCHED_FETCH_BLOCK;
 
-    cl = -1;
-    if (curl_easy_getinfo(h->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl)
-        == CURLE_OK && cl >= need)
-    {
-        want = cl;
+    if (f->length >= need) {
+        want = f->length;
     }
 
     if (want > f->max) {
@@ -308,7 +466,7 @@ sched_fetch_room(sched_http_t *h, size_t len)
             || sched_spool_reserve(f->s, need - f->reserved) == SCHED_ERR)
         {
             f->over_quota = (need > f->s->conf.spool_quota
-                             || cl > f->s->conf.spool_quota);
+                             || f->length > f->s->conf.spool_quota);
             return SCHED_ERR;
         }
 
@@ -321,12 +479,144 @@ sched_fetch_room(sched_http_t *h, size_t len)
 }
 
 
+/* one line of the child's: "length N", "got N", or the report */
+static int
+sched_fetch_line(sched_fetch_t *f, const char *line, size_t len)
+{
+    const char  *p;
+    char        *end;
+    long long    n;
+
+    if (len > 0 && line[0] == '{') {
+        f->report.len = 0;
+        return tt_buf_append(&f->report, line, len) == TT_OK ? SCHED_OK
+                                                             : SCHED_ERR;
+    }
+
+    if (len > 7 && memcmp(line, "length ", 7) == 0) {
+        p = line + 7;
+
+    } else if (len > 4 && memcmp(line, "got ", 4) == 0) {
+        p = line + 4;
+
+    } else {
+        return SCHED_ERR;
+    }
+
+    errno = 0;
+    n = strtoll(p, &end, 10);
+
+    if (errno != 0 || end == p || end != line + len || n < 0) {
+        return SCHED_ERR;
+    }
+
+    if (p == line + 7) {
+        f->length = n;
+        return SCHED_OK;
+    }
+
+    f->got = n;
+
+    if (sched_fetch_room(f, n) != SCHED_OK) {
+        f->no_room = 1;
+        return SCHED_ERR;
+    }
+
+    return SCHED_OK;
+}
+
+
+static void
+sched_fetch_read(sched_t *s, int fd, uint32_t events, void *data)
+{
+    sched_fetch_t  *f = data;
+    char            buf[4096], *nl, *line;
+    size_t          used;
+    ssize_t         n;
+
+    for ( ;; ) {
+        n = read(fd, buf, sizeof(buf));
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+
+        if (n < 0 && errno == EAGAIN) {
+            return;
+        }
+
+        if (n <= 0) {
+            break;
+        }
+
+        if (f->garbled || f->no_room) {
+            continue;               /* killed: read on to the EOF */
+        }
+
+        if (tt_buf_append(&f->out, buf, n) != TT_OK) {
+            sched_log(SCHED_LOG_ERR, "tiktok-fetch for %s: out of memory",
+                      f->name);
+            f->garbled = 1;
+            (void) kill(f->pid, SIGKILL);
+            continue;
+        }
+
+        line = f->out.data;
+        used = 0;
+
+        while ((nl = memchr(line, '\n', f->out.len - used)) != NULL) {
+            if (sched_fetch_line(f, line, nl - line) != SCHED_OK) {
+                if (!f->no_room) {
+                    f->garbled = 1;
+                    sched_log(SCHED_LOG_ERR, "tiktok-fetch for %s said "
+                              "what it should not: \"%.*s\"", f->name,
+                              (int) (nl - line > 80 ? 80 : nl - line), line);
+                }
+
+                (void) kill(f->pid, SIGKILL);
+                break;
+            }
+
+            used += nl + 1 - line;
+            line = nl + 1;
+        }
+
+        if (f->garbled || f->no_room) {
+            continue;
+        }
+
+        memmove(f->out.data, f->out.data + used, f->out.len - used);
+        f->out.len -= used;
+
+        if (f->out.len > SCHED_FETCH_REPORT_MAX) {
+            sched_log(SCHED_LOG_ERR, "tiktok-fetch for %s wrote a line "
+                      "too long", f->name);
+            f->garbled = 1;
+            f->out.len = 0;
+            (void) kill(f->pid, SIGKILL);
+        }
+    }
+
+    /* the EOF: the child is gone, or going */
+    (void) sched_loop_del(s, f->fd);
+    (void) close(f->fd);
+    f->fd = -1;
+
+    sched_reap(s, f->pid);
+    f->pid = -1;
+    s->nfetches--;
+
+    sched_fetch_done(s, f);
+}
+
+
 static sched_fetch_t *
 sched_fetch_new(sched_t *s, sched_job_t *j, const char *name)
 {
     sched_fetch_t  *f;
-    sched_http_t   *h;
     tt_media_t     *m;
+    int             fd;
+    char            max[32], *argv[6];
 
     m = &j->post.media[j->media_i];
 
@@ -343,8 +633,12 @@ sched_fetch_new(sched_t *s, sched_job_t *j, const char *name)
     }
 
     f->fd = -1;
+    f->pid = -1;
     f->s = s;
     f->max = sched_media_max(j);
+    f->length = -1;
+    tt_buf_init(&f->out);
+    tt_buf_init(&f->report);
     memcpy(f->name, name, SCHED_SPOOL_NAME);
 
     f->arena = tt_arena_create(1024);
@@ -360,29 +654,41 @@ sched_fetch_new(sched_t *s, sched_job_t *j, const char *name)
         goto failed;
     }
 
-    f->fd = open(f->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (f->fd == -1) {
+    /* the part exists before the child runs: the sweep knows it ours */
+    fd = open(f->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd == -1) {
         sched_log(SCHED_LOG_ERR, "open(\"%s\") failed: %s", f->part,
                   strerror(errno));
         goto failed;
     }
 
-    h = sched_http_new(s, sched_fetch_done, f);
-    if (h == NULL) {
+    (void) close(fd);
+
+    (void) snprintf(max, sizeof(max), "%lld", (long long) f->max);
+
+    argv[0] = (char *) s->fetch_path;
+    argv[1] = (char *) m->source_url;
+    argv[2] = f->part;
+    argv[3] = max;
+    argv[4] = s->conf.allow_private_media ? "open" : "guard";
+    argv[5] = NULL;
+
+    if (sched_spawn(argv, &f->pid, &f->fd) != SCHED_OK) {
+        f->pid = -1;
+        (void) unlink(f->part);
         goto failed;
     }
 
-    h->out_room = sched_fetch_room;
+    s->nfetches++;
+    f->deadline = tt_mono_ms() + SCHED_FETCH_TIMEOUT_MS
+                  + SCHED_FETCH_GRACE_MS;
 
-    if (sched_http_fetch(h, m->source_url, f->fd, f->max,
-                         !s->conf.allow_private_media) != SCHED_OK
-        || sched_http_start(s, h) != SCHED_OK)
-    {
-        sched_http_free(s, h);
+    if (sched_loop_add(s, f->fd, EPOLLIN, sched_fetch_read, f) != SCHED_OK) {
+        sched_fetch_stop(s, f);
+        (void) unlink(f->part);
         goto failed;
     }
 
-    f->http = h;
     f->next = s->fetches[sched_fetch_bucket(name)];
     s->fetches[sched_fetch_bucket(name)] = f;
 
@@ -390,11 +696,8 @@ sched_fetch_new(sched_t *s, sched_job_t *j, const char *name)
 
 failed:
 
-    if (f->fd != -1) {
-        (void) close(f->fd);
-        (void) unlink(f->part);
-    }
-
+    tt_buf_free(&f->out);
+    tt_buf_free(&f->report);
     tt_arena_destroy(f->arena);
     free(f);
 
@@ -486,6 +789,13 @@ sched_fetch_start(sched_t *s, sched_job_t *j, tt_media_t *m)
         return;
     }
 
+    if (s->fetch_path == NULL) {
+        sched_media_failed(s, j, "the media cannot be downloaded: "
+                           "tiktok-fetch is not installed next to "
+                           "tiktok-scheduler");
+        return;
+    }
+
     f = sched_fetch_new(s, j, name);
     if (f == NULL) {
         j->state = J_MEDIA;
@@ -526,37 +836,125 @@ sched_media_step(sched_t *s, sched_job_t *j)
 }
 
 
+/* the child's last line, read back; NULL if it gave none that is whole */
+static sched_fetch_report_t *
+sched_fetch_report(sched_fetch_t *f, sched_fetch_report_t *r)
+{
+    tt_json_t   *root, *v;
+    unsigned     i;
+    char         err[128];
+
+    static const char  *ints[] = { "result", "status", "bytes", "total_ms" };
+    static const char  *strs[] = { "content_type", "refused", "error" };
+
+    if (f->report.len == 0) {
+        return NULL;
+    }
+
+    root = tt_json_parse(f->arena, f->report.data, f->report.len, err,
+                         sizeof(err));
+    if (root == NULL || root->type != TT_JSON_OBJECT) {
+        return NULL;
+    }
+
+    memset(r, 0, sizeof(sched_fetch_report_t));
+
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        v = tt_json_get(root, ints[i]);
+        if (v == NULL || v->type != TT_JSON_NUMBER || !v->is_int) {
+            return NULL;
+        }
+
+        switch (i) {
+        case 0: r->result = v->i; break;
+        case 1: r->status = v->i; break;
+        case 2: r->bytes = v->i; break;
+        default: r->total_ms = v->i; break;
+        }
+    }
+
+    for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        v = tt_json_get(root, strs[i]);
+        if (v == NULL
+            || (v->type != TT_JSON_STRING && v->type != TT_JSON_NULL))
+        {
+            return NULL;
+        }
+
+        if (v->type == TT_JSON_STRING) {
+            *(i == 0 ? &r->content_type : i == 1 ? &r->refused : &r->error)
+                = v->str;
+        }
+    }
+
+    v = tt_json_get(root, "too_big");
+    r->too_big = (v != NULL && v->type == TT_JSON_TRUE);
+    v = tt_json_get(root, "write_error");
+    r->write_error = (v != NULL && v->type == TT_JSON_TRUE);
+    v = tt_json_get(root, "connected");
+    r->connected = (v != NULL && v->type == TT_JSON_TRUE);
+
+    return r;
+}
+
+
 /* what the download's end means, in the words of error_message */
 static void
-sched_fetch_outcome(sched_http_t *h, sched_fetch_out_t *o)
+sched_fetch_outcome(sched_fetch_t *f, sched_fetch_out_t *o)
 {
-    curl_off_t   total, pre;
-    const char  *why;
+    const char            *why;
+    sched_fetch_report_t   rep, *r;
 
     memset(o, 0, sizeof(sched_fetch_out_t));
 
-    if (h->too_big || h->result == CURLE_FILESIZE_EXCEEDED) {
-        o->too_big = 1;
-        return;
-    }
-
-    if (h->no_room) {
+    if (f->no_room) {
         o->no_room = 1;         /* the waiters say it: sched_spool_full */
         return;
     }
 
-    if (h->result == CURLE_OK) {
+    r = f->garbled ? NULL : sched_fetch_report(f, &rep);
+
+    if (r == NULL) {
+        if (f->timed_out) {
+            (void) snprintf(o->msg, sizeof(o->msg), "downloading the media "
+                            "failed: it took longer than %ld minutes",
+                            SCHED_FETCH_TIMEOUT_MS / 60000);
+            return;
+        }
+
+        o->retry = 1;
+        (void) snprintf(o->msg, sizeof(o->msg), "downloading the media "
+                        "failed: the download process ended without an "
+                        "answer");
+        return;
+    }
+
+    o->bytes = r->bytes;
+
+    if (r->too_big) {
+        o->too_big = 1;
+        return;
+    }
+
+    if (r->result == CURLE_OK && r->bytes == f->got) {
         o->ok = 1;
+        o->content_type = r->content_type;
         return;
     }
 
     why = NULL;
 
-    switch (h->result) {
+    switch (r->result) {
+
+    case CURLE_OK:
+        /* the child's count and its lines disagree: not to be trusted */
+        o->retry = 1;
+        why = "the download's size is not what was written";
+        break;
 
     case CURLE_COULDNT_CONNECT:
-        if (h->refused) {
-            (void) snprintf(o->msg, sizeof(o->msg), "%s", h->refused);
+        if (r->refused) {
+            (void) snprintf(o->msg, sizeof(o->msg), "%s", r->refused);
             return;
         }
 
@@ -565,9 +963,9 @@ sched_fetch_outcome(sched_http_t *h, sched_fetch_out_t *o)
 
     case CURLE_HTTP_RETURNED_ERROR:
         (void) snprintf(o->msg, sizeof(o->msg), "downloading the media "
-                        "failed: HTTP %ld", h->status);
-        o->retry = (h->status == 408 || h->status == 429
-                    || h->status >= 500);
+                        "failed: HTTP %lld", (long long) r->status);
+        o->retry = (r->status == 408 || r->status == 429
+                    || r->status >= 500);
         return;
 
     case CURLE_TOO_MANY_REDIRECTS:
@@ -581,19 +979,14 @@ sched_fetch_outcome(sched_http_t *h, sched_fetch_out_t *o)
         break;
 
     case CURLE_OPERATION_TIMEDOUT:
-        total = 0;
-        pre = 0;
-        (void) curl_easy_getinfo(h->easy, CURLINFO_TOTAL_TIME_T, &total);
-        (void) curl_easy_getinfo(h->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
-
-        if (total / 1000 >= SCHED_FETCH_TIMEOUT_MS - 1000) {
+        if (r->total_ms >= SCHED_FETCH_TIMEOUT_MS - 1000) {
             (void) snprintf(o->msg, sizeof(o->msg), "downloading the media "
                             "failed: it took longer than %ld minutes",
                             SCHED_FETCH_TIMEOUT_MS / 60000);
             return;
         }
 
-        if (pre == 0) {
+        if (!r->connected) {
             o->retry = 1;
             why = "connecting to its host timed out";
             break;
@@ -607,13 +1000,14 @@ sched_fetch_outcome(sched_http_t *h, sched_fetch_out_t *o)
         return;
 
     default:
-        /* DNS, refused or reset connections, TLS, a short body */
+        /* DNS, refused or reset connections, TLS, a short body, a spool
+         * file that could not be written */
         o->retry = 1;
         break;
     }
 
     if (why == NULL) {
-        why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(h->result);
+        why = r->error ? r->error : curl_easy_strerror((CURLcode) r->result);
     }
 
     (void) snprintf(o->msg, sizeof(o->msg), "downloading the media failed: "
@@ -624,8 +1018,10 @@ sched_fetch_outcome(sched_http_t *h, sched_fetch_out_t *o)
 /* a waiter's share of a finished download */
 static void
 sched_fetch_waiter(sched_t *s, sched_job_t *j, sched_fetch_t *f,
-    sched_fetch_out_t *o, const char *ct)
+    sched_fetch_out_t *o)
 {
+    const char  *ct;
+
     tt_media_t  *m;
     char         msg[256];
 
@@ -634,7 +1030,8 @@ sched_fetch_waiter(sched_t *s, sched_job_t *j, sched_fetch_t *f,
     if (o->ok) {
         j->chunk_tries = 0;
         m->spool_path = tt_arena_strndup(j->arena, f->path, strlen(f->path));
-        m->size = f->http->out_len;
+        m->size = o->bytes;
+        ct = o->content_type;
 
         if (ct != NULL && m->content_type == NULL) {
             m->content_type = tt_arena_strndup(j->arena, ct,
@@ -694,19 +1091,12 @@ sched_fetch_waiter(sched_t *s, sched_job_t *j, sched_fetch_t *f,
 
 
 static void
-sched_fetch_done(sched_t *s, sched_http_t *h)
+sched_fetch_done(sched_t *s, sched_fetch_t *f)
 {
-    sched_fetch_t      *f;
     sched_job_t        *j, *list;
     sched_fetch_out_t   o;
-    char               *ct;
 
-    f = h->data;
-
-    (void) close(f->fd);
-    f->fd = -1;
-
-    sched_fetch_outcome(h, &o);
+    sched_fetch_outcome(f, &o);
 
     if (o.no_room) {
         o.pass = sched_spool_fresh(s);
@@ -722,20 +1112,13 @@ sched_fetch_done(sched_t *s, sched_http_t *h)
     }
 
     if (o.ok) {
-        sched_spool_added(s, f->name, h->out_len);
+        sched_spool_added(s, f->name, o.bytes);
         sched_debug("downloaded %s, %lld bytes", f->name,
-                    (long long) h->out_len);
+                    (long long) o.bytes);
 
     } else if (unlink(f->part) == -1 && errno != ENOENT) {
         sched_log(SCHED_LOG_WARN, "unlink(\"%s\") failed: %s", f->part,
                   strerror(errno));
-    }
-
-    ct = NULL;
-    if (!o.ok
-        || curl_easy_getinfo(h->easy, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK)
-    {
-        ct = NULL;
     }
 
     /* the waiters may start a new download of the same name at once */
@@ -752,11 +1135,13 @@ sched_fetch_done(sched_t *s, sched_http_t *h)
         j->fetch_next = NULL;
         j->fetch = NULL;
 
-        sched_fetch_waiter(s, j, f, &o, ct);
+        sched_fetch_waiter(s, j, f, &o);
     }
 
     sched_fetch_free(s, f);
 }
+
+
 /* the probe child */
 
 /* the job stops waiting: for a download (which goes on for the others,
@@ -776,7 +1161,7 @@ sched_media_cancel(sched_t *s, sched_job_t *j)
     (void) sched_loop_del(s, c->fd);
     (void) close(c->fd);
     (void) kill(c->pid, SIGKILL);
-    (void) waitpid(c->pid, NULL, 0);
+    sched_reap(s, c->pid);
     tt_buf_free(&c->out);
     free(c);
     j->child = NULL;
@@ -894,7 +1279,7 @@ sched_probe_end(sched_t *s, sched_job_t *j)
 
     (void) sched_loop_del(s, c->fd);
     (void) close(c->fd);
-    (void) waitpid(c->pid, &c->status, 0);
+    sched_reap(s, c->pid);
     j->child = NULL;
     s->children--;
 
@@ -943,7 +1328,25 @@ sched_child_read(sched_t *s, int fd, uint32_t events, void *data)
 void
 sched_children_tick(sched_t *s, int64_t now)
 {
-    sched_job_t  *j;
+    unsigned        i;
+    sched_job_t    *j;
+    sched_fetch_t  *f;
+
+    if (s->nzombies) {
+        sched_reap_tick(s, 0);
+    }
+
+    for (i = 0; s->nfetches && i < SCHED_FETCH_BUCKETS; i++) {
+        for (f = s->fetches[i]; f; f = f->next) {
+            if (f->pid != -1 && !f->timed_out && now >= f->deadline) {
+                sched_log(SCHED_LOG_WARN, "the download of %s outlived its "
+                          "time limit", f->name);
+                f->timed_out = 1;
+                (void) kill(f->pid, SIGKILL);
+                /* the pipe's EOF ends it in sched_fetch_read */
+            }
+        }
+    }
 
     /* no walk over every job on each iteration while no probe runs */
     if (s->children == 0) {
@@ -963,32 +1366,11 @@ sched_children_tick(sched_t *s, int64_t now)
 
 
 static void
-sched_probe_exec(const char *probe, const char *path, const char *kind,
-    int out)
-{
-    int  null;
-
-    if (dup2(out, STDOUT_FILENO) == -1) {
-        _exit(127);
-    }
-
-    null = open("/dev/null", O_RDONLY);
-    if (null != -1) {
-        (void) dup2(null, STDIN_FILENO);
-    }
-
-    execl(probe, probe, path, kind, (char *) NULL);
-    _exit(127);
-}
-
-
-static void
 sched_probe_start(sched_t *s, sched_job_t *j)
 {
     tt_media_t     *m;
     sched_child_t  *c;
-    int             p[2];
-    pid_t           pid;
+    char           *argv[4];
 
     m = &j->post.media[j->media_i];
 
@@ -1001,37 +1383,20 @@ sched_probe_start(sched_t *s, sched_job_t *j)
         return;
     }
 
+    argv[0] = (char *) s->probe_path;
+    argv[1] = (char *) m->spool_path;
+    argv[2] = sched_media_image(j) ? "image" : "video";
+    argv[3] = NULL;
+
     c = calloc(1, sizeof(sched_child_t));
-    if (c == NULL || pipe2(p, O_CLOEXEC) == -1) {
+    if (c == NULL || sched_spawn(argv, &c->pid, &c->fd) != SCHED_OK) {
         free(c);
         j->state = J_MEDIA;
         sched_job_wait(s, j, 5000);
         return;
     }
-
-    pid = fork();
-
-    if (pid == 0) {
-        sched_probe_exec(s->probe_path, m->spool_path,
-                         sched_media_image(j) ? "image" : "video", p[1]);
-    }
-
-    (void) close(p[1]);
-
-    if (pid == -1) {
-        (void) close(p[0]);
-        free(c);
-        j->state = J_MEDIA;
-        sched_job_wait(s, j, 5000);
-        return;
-    }
-
-    (void) fcntl(p[0], F_SETFL, O_NONBLOCK);
 
     tt_buf_init(&c->out);
-    c->pid = pid;
-    c->fd = p[0];
-    c->status = -1;
     c->deadline = tt_mono_ms() + SCHED_PROBE_MS;
     j->child = c;
     s->children++;

@@ -69,7 +69,6 @@
 #define SCHED_JOBS_MAX       4096
 #define SCHED_JOB_BUCKETS    4096
 #define SCHED_ATTEMPTS_MAX   8
-#define SCHED_URL_MARGIN_MS  60000
 
 /*
  * Posts are taken up to this long before they are due: the claim, its
@@ -252,6 +251,29 @@ sched_jobs_free(sched_t *s)
 
     sched_heap_free(&s->wakes);
     sched_heap_free(&s->holds);
+}
+
+
+/* a video's upload slot, one of conf.max_uploads: 0 if none is free */
+int
+sched_slot_take(sched_t *s, sched_job_t *j)
+{
+    int64_t  max;
+
+    if (j->upload_slot || j->pl->params.format != TT_FORMAT_VIDEO) {
+        return 1;
+    }
+
+    max = s->conf.max_uploads > 0 ? s->conf.max_uploads : 64;
+
+    if ((int64_t) s->uploads >= max) {
+        return 0;
+    }
+
+    s->uploads++;
+    j->upload_slot = 1;
+
+    return 1;
 }
 
 
@@ -562,7 +584,7 @@ sched_job_save(sched_t *s, sched_job_t *j)
 
 /* the end of an attempt */
 
-static void
+void
 sched_clear_upload(sched_job_t *j)
 {
     j->pl->stage = TT_STAGE_NONE;
@@ -617,8 +639,15 @@ sched_job_fail(sched_t *s, sched_job_t *j, const sched_answer_t *ans)
         pl->status = TT_PLAT_RETRY;
         pl->next_attempt_at = now + sched_backoff(pl->attempts);
 
-        /* what TikTok already holds stays usable only while polling */
-        if (pl->stage != TT_STAGE_POLL) {
+        /*
+         * What TikTok already holds is kept while polling, and while
+         * uploading: the last chunk may have landed with its answer
+         * lost, so the next attempt asks TikTok (J_RESYNC) before it
+         * would ever init again.
+         */
+        if (pl->stage != TT_STAGE_POLL
+            && !(pl->stage == TT_STAGE_UPLOAD && pl->publish_id))
+        {
             sched_clear_upload(j);
         }
 
@@ -1029,9 +1058,18 @@ sched_job_route(sched_t *s, sched_job_t *j)
         break;
 
     case TT_STAGE_UPLOAD:
-        if (pl->upload_url && pl->publish_id
-            && pl->upload_expires_at > tt_now_ms() + SCHED_URL_MARGIN_MS)
-        {
+        /*
+         * TikTok says how far the upload got, even once its URL expired:
+         * all of it (the last answer was lost) is followed, never sent
+         * again; less goes on while the URL lives, else starts over.
+         */
+        if (pl->publish_id) {
+            if (!sched_slot_take(s, j)) {
+                j->state = J_ROUTE;
+                sched_job_wait(s, j, 1000);
+                return;
+            }
+
             j->state = J_RESYNC;
             sched_job_step(s, j);
             return;
@@ -1063,10 +1101,6 @@ sched_job_route(sched_t *s, sched_job_t *j)
 static void
 sched_job_slot(sched_t *s, sched_job_t *j)
 {
-    int64_t  max;
-
-    max = s->conf.max_uploads > 0 ? s->conf.max_uploads : 64;
-
     /*
      * Early, a video takes its slot and the INIT mark now: a video found
      * at stage INIT is initialised anew, TikTok got nothing yet.  A
@@ -1083,17 +1117,12 @@ sched_job_slot(sched_t *s, sched_job_t *j)
         return;
     }
 
-    if (j->pl->params.format == TT_FORMAT_VIDEO && !j->upload_slot) {
-        if ((int64_t) s->uploads >= max) {
-            /* kicked when a slot frees (sched_slot_release); the timer
-             * is only a safety net */
-            j->state = J_SLOT;
-            sched_job_wait(s, j, 5000);
-            return;
-        }
-
-        s->uploads++;
-        j->upload_slot = 1;
+    if (!sched_slot_take(s, j)) {
+        /* kicked when a slot frees (sched_slot_release); the timer is
+         * only a safety net */
+        j->state = J_SLOT;
+        sched_job_wait(s, j, 5000);
+        return;
     }
 
     /* the mark must be durable before the init is sent */

@@ -171,7 +171,7 @@ sched_put_retry(sched_t *s, sched_job_t *j, sched_http_t *h)
                   (long long) j->pl->bytes_sent, h->status,
                   h->result != CURLE_OK ? curl_easy_strerror(h->result) : "");
         j->state = J_PUT;
-        sched_job_wait(s, j, 1000 * j->chunk_tries);
+        sched_job_wait(s, j, sched_backoff_from(1000, 30000, j->chunk_tries));
         return;
     }
 
@@ -313,6 +313,19 @@ sched_poll_again(sched_t *s, sched_job_t *j)
 }
 
 
+/* an upload TikTok will never publish: a new init is safe */
+static void
+sched_upload_over(sched_t *s, sched_job_t *j, const char *why)
+{
+    sched_log(SCHED_LOG_INFO, "post %s: %s, starting the upload again",
+              j->post_id, why);
+
+    sched_clear_upload(j);
+    j->state = J_SLOT;
+    sched_job_kick(s, j);
+}
+
+
 static void
 sched_status_upload(sched_t *s, sched_job_t *j, const tt_json_t *data)
 {
@@ -331,17 +344,22 @@ sched_status_upload(sched_t *s, sched_job_t *j, const tt_json_t *data)
         || (got < plan.video_size && tt_chunk_at(&plan, got) < 0))
     {
         /* nothing is published before the last chunk: start over */
-        j->pl->stage = TT_STAGE_NONE;
-        j->pl->publish_id = NULL;
-        j->pl->upload_url = NULL;
-        j->pl->bytes_sent = 0;
-        j->state = J_SLOT;
-        sched_job_kick(s, j);
+        sched_upload_over(s, j, "TikTok's count of the bytes is not a "
+                          "chunk's end");
         return;
     }
 
     if (got >= plan.video_size) {
+        /* every chunk landed, the last answer was lost: follow it */
         sched_job_uploaded(s, j);
+        return;
+    }
+
+    if (j->pl->upload_url == NULL
+        || j->pl->upload_expires_at <= tt_now_ms() + SCHED_URL_MARGIN_MS)
+    {
+        sched_upload_over(s, j, "the upload URL expired before the last "
+                          "chunk");
         return;
     }
 
@@ -456,12 +474,7 @@ sched_status_done(sched_t *s, sched_http_t *h)
                && j->pl->stage == TT_STAGE_UPLOAD)
     {
         /* an upload TikTok forgot: nothing was published, start over */
-        j->pl->stage = TT_STAGE_NONE;
-        j->pl->publish_id = NULL;
-        j->pl->upload_url = NULL;
-        j->pl->bytes_sent = 0;
-        j->state = J_SLOT;
-        sched_job_kick(s, j);
+        sched_upload_over(s, j, "TikTok does not know the upload");
 
     } else {
         (void) sched_job_answer(s, j, h, a, &ans);

@@ -19,8 +19,6 @@
 #define ADMIN_FAIL     1
 #define ADMIN_USAGE    2
 
-#define ADMIN_MAP      (64 * 1024 * 1024)
-#define ADMIN_MAP_MAX  ((size_t) 16 * 1024 * 1024 * 1024)
 
 /* a write that keeps meeting a full or resized map gives up after this */
 #define ADMIN_RETRIES  8
@@ -132,57 +130,41 @@ admin_time(int64_t ms, char buf[TT_TIME_LEN + 1])
 /* the store */
 
 static int
-admin_hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-
-    return -1;
-}
-
-
-static int
 admin_token_key(admin_t *ad, uint8_t key[32])
 {
-    size_t    i;
-    int       hi, lo;
-    tt_str_t  s;
+    char  err[512];
 
-    if (tt_read_secret(ad->key_file, ad->a, &s) != TT_OK) {
-        return admin_error("cannot read token key file \"%s\": %s",
-                           ad->key_file, strerror(errno));
-    }
-
-    if (s.len == 32) {
-        memcpy(key, s.data, 32);
-        return ADMIN_OK;
-    }
-
-    for (i = 0; s.len == 64 && i < 32; i++) {
-        hi = admin_hex_digit(s.data[2 * i]);
-        lo = admin_hex_digit(s.data[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            break;
-        }
-
-        key[i] = (uint8_t) (hi << 4 | lo);
-    }
-
-    if (s.len != 64 || i != 32) {
-        return admin_error("token key file \"%s\" must hold 64 hex "
-                           "characters or 32 bytes", ad->key_file);
+    if (tt_read_token_key(ad->key_file, key, err, sizeof(err)) != TT_OK) {
+        return admin_error("%s", err);
     }
 
     return ADMIN_OK;
+}
+
+
+/* the map grows no further than tiktok_store_map_size, as nginx said */
+static void
+admin_map_max(admin_t *ad)
+{
+    tt_txn_t     t;
+    tt_str_t     v;
+    tt_conf_t    c;
+    tt_arena_t  *a;
+
+    if (tt_txn_begin(ad->st, &t, 0) != TT_OK) {
+        return;
+    }
+
+    a = tt_arena_create(1024);
+
+    if (a != NULL && tt_meta_get(&t, "config", &v) == TT_OK
+        && tt_conf_decode(v.data, v.len, a, &c) == TT_OK && c.map_max > 0)
+    {
+        tt_store_set_map_max(ad->st, (size_t) c.map_max);
+    }
+
+    tt_txn_abort(&t);
+    tt_arena_destroy(a);
 }
 
 
@@ -194,10 +176,9 @@ admin_open(admin_t *ad, int need_key)
     uint8_t          key[32];
     tt_store_conf_t  conf;
 
+    /* the map as nginx made it (LMDB's default for a new store) */
     memset(&conf, 0, sizeof(conf));
     conf.path = ad->store_path;
-    conf.map_size = ADMIN_MAP;
-    conf.map_max = ADMIN_MAP_MAX;
 
     if (need_key) {
         if (ad->key_file == NULL) {
@@ -218,6 +199,8 @@ admin_open(admin_t *ad, int need_key)
     if (rc != TT_OK) {
         return admin_error("%s", err);
     }
+
+    admin_map_max(ad);
 
     return ADMIN_OK;
 }

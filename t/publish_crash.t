@@ -103,7 +103,9 @@ my $id = $r->{json}{id};
 my $p = wait_for($id, sub { ($_[0]{upload}{bytes_sent} // 0) >= 5242880 },
                  60);
 my $sent = $p->{platforms}[0]{upload}{bytes_sent};
+my $kept = $p->{platforms}[0]{publish_id};
 ok($sent > 0 && $sent < $size, "mid-upload: $sent of $size bytes");
+ok($kept, "the publish_id is on the post before the kill: $kept");
 
 kill 'KILL', $sched;
 waitpid $sched, 0;
@@ -130,17 +132,25 @@ my @mine = grep { $_->{status} eq 'PUBLISH_COMPLETE'
            @{ $sim->ledger->{publishes} };
 is(scalar @mine, 1, 'one publish with the exact bytes');
 
-my @done = grep { $_->{status} eq 'PUBLISH_COMPLETE' }
-           @{ $sim->ledger->{publishes} };
-ok(@done <= 2, 'nothing published twice');
+# the upload went on where it was: the same publish, every chunk once
+is($pl->{publish_id}, $kept, 'the upload went on under its first init');
+my ($entry) = grep { $_->{publish_id} eq $kept }
+              @{ $sim->ledger->{publishes} };
+is($entry->{chunks_received}, $entry->{total_chunk_count},
+   'TikTok got each chunk once');
 
 my $p2 = wait_for($r2->{json}{id},
                   sub { $_[0]{status} =~ /^(published|failed)$/ }, 60);
 is($p2->{platforms}[0]{status}, 'published',
    'the post due while down is published at start');
 
-like(TT::read_file("$t->{dir}/scheduler.log"), qr/resuming/,
-     'the upload was resumed');
+# two posts, two inits: no upload was started again
+my @inits = @{ $sim->ledger->{publishes} };
+is(scalar @inits, 2, 'two inits in all, one a post')
+    or diag(join ' ', map { "$_->{publish_id}:$_->{status}" } @inits);
+
+like(TT::read_file("$t->{dir}/scheduler.log"), qr/TikTok has \d+ of $size bytes/,
+     'the upload was resumed from what TikTok had');
 
 kill 'TERM', $sched;
 waitpid $sched, 0;

@@ -1099,6 +1099,65 @@ test_grow(void **state)
 }
 
 
+/*
+ * Another process set a larger map (its tiktok_store_map_size, say) and
+ * this one's is full at its own maximum: it takes up the larger map
+ * rather than failing.  A store opened with no size takes the store's.
+ */
+static void
+test_grow_adopts(void **state)
+{
+    t_env_t    *e = *state;
+    int         rc, status;
+    pid_t       pid;
+    unsigned    i;
+    tt_store_t *mine;
+
+    tt_store_close(e->st);
+    e->st = NULL;
+    tt_test_rmdir(e->dir);
+    e->dir = tt_test_mkdtemp();
+
+    assert_int_equal(t_open(e, NULL, 64 * T_KIB, 64 * T_KIB), TT_OK);
+    mine = e->st;
+    e->st = NULL;
+
+    pid = fork();
+    assert_true(pid >= 0);
+
+    if (pid == 0) {
+        if (t_open(e, NULL, 4 * T_MIB, 4 * T_MIB) != TT_OK
+            || t_fill(e->st, 0) != TT_OK)
+        {
+            _exit(2);
+        }
+
+        tt_store_close(e->st);
+        _exit(0);
+    }
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    e->st = mine;
+
+    for (i = 1, rc = TT_OK; i < 200 && rc == TT_OK; i++) {
+        rc = t_fill(e->st, i);
+    }
+
+    assert_int_equal(rc, TT_FULL);
+    assert_int_equal(tt_store_grow(e->st), TT_OK);
+    assert_int_equal(tt_store_map_size(e->st), 4 * T_MIB);
+    assert_int_equal(t_fill(e->st, i - 1), TT_OK);
+
+    /* opened with no size: the store's own, not a default */
+    tt_store_close(e->st);
+    assert_int_equal(t_open(e, NULL, 0, 0), TT_OK);
+    assert_int_equal(tt_store_map_size(e->st), 4 * T_MIB);
+}
+
+
 /* a second process grows the map under this one */
 static void
 test_resized(void **state)
@@ -1258,6 +1317,8 @@ main(void)
                                         t_teardown),
         cmocka_unit_test_setup_teardown(test_idem, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_grow, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_grow_adopts, t_setup,
+                                        t_teardown),
         cmocka_unit_test_setup_teardown(test_resized, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_nested, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_sticky, t_setup, t_teardown),

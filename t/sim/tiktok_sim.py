@@ -1020,13 +1020,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.env(405, "invalid_params",
                             "method %s not allowed" % method)
 
-        # a fault may name a user: look the token up without judging it
+        # a fault may name a user: look the token (or, for a chunk, the
+        # upload) up without judging it
         tok = self.bearer()
         if tok:
             with sim.lock:
                 t = sim.access.get(tok)
                 if t:
                     self.open_id = t["open_id"]
+        elif ep == "upload":
+            q = dict(urllib.parse.parse_qsl(u.query))
+            with sim.lock:
+                p = sim.uploads.get(q.get("upload_id", ""))
+                if p:
+                    self.open_id = p["open_id"]
         f = sim.take_fault(ep, self.open_id)
 
         if ep == "upload":
