@@ -572,12 +572,53 @@ tt_api_reason(int status)
     case 400: return "Bad Request";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
+    case 408: return "Request Timeout";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 494: return "Request Header Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 507: return "Insufficient Storage";
     default: return "Error";
+    }
+}
+
+
+void
+tt_api_allowed(const char *path, size_t len, char *buf, size_t size)
+{
+    size_t       i, n;
+    tt_route_t   r;
+
+    static const struct {
+        tt_method_e   method;
+        const char   *name;
+    } methods[] = {
+        { TT_METHOD_GET, "GET" }, { TT_METHOD_HEAD, "HEAD" },
+        { TT_METHOD_POST, "POST" }, { TT_METHOD_PATCH, "PATCH" },
+        { TT_METHOD_PUT, "PUT" }, { TT_METHOD_DELETE, "DELETE" }
+    };
+
+    n = 0;
+
+    if (size > 0) {
+        buf[0] = '\0';
+    }
+
+    for (i = 0; i < TT_ARRAY_SIZE(methods); i++) {
+        if (tt_api_route(methods[i].method, path, len, &r) == TT_OK
+            && n + strlen(methods[i].name) + 3 <= size)
+        {
+            n += (size_t) snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
+                                   methods[i].name);
+        }
     }
 }
 

@@ -56,6 +56,9 @@ typedef struct {
 int tt_api_route(tt_method_e method, const char *path, size_t len,
     tt_route_t *r);
 
+/* the methods a path takes, for a 405's Allow: "GET, HEAD, DELETE" */
+void tt_api_allowed(const char *path, size_t len, char *buf, size_t size);
+
 
 typedef struct {
     tt_route_t      route;

@@ -38,9 +38,8 @@ static void ngx_http_tiktok_cleanup(void *data);
 ngx_int_t
 ngx_http_tiktok_handler(ngx_http_request_t *r)
 {
-    u_char                      *p;
-    uint8_t                      rnd[16];
     ngx_int_t                    rc;
+    ngx_str_t                    allow;
     ngx_table_elt_t             *h;
     ngx_pool_cleanup_t          *cln;
     ngx_http_tiktok_op_t        *op;
@@ -75,15 +74,6 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_tiktok_cleanup;
     cln->data = op;
 
-    p = ngx_pnalloc(r->pool, 32);
-    if (p == NULL || tt_random(rnd, sizeof(rnd)) != TT_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_hex_dump(p, rnd, sizeof(rnd));
-    op->request_id.data = p;
-    op->request_id.len = 32;
-
     if (ngx_http_tiktok_worker.store == NULL) {
         return ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
                                      "the store is not open");
@@ -98,6 +88,19 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
     }
 
     if (rc != TT_OK) {
+        allow.data = ngx_pnalloc(r->pool, 64);
+        if (allow.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        tt_api_allowed((const char *) r->uri.data, r->uri.len,
+                       (char *) allow.data, 64);
+        allow.len = ngx_strlen(allow.data);
+
+        if (ngx_http_tiktok_header(r, "Allow", &allow) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_tiktok_error(op, NGX_HTTP_NOT_ALLOWED,
                                      "method not allowed on this path");
     }
@@ -513,15 +516,19 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
 
     r->headers_out.status = op->resp.status;
     r->headers_out.content_length_n = op->resp.body.len;
+
+    /* a status nginx has no reason phrase for */
+    if (op->resp.status == 422) {
+        ngx_str_set(&r->headers_out.status_line, "422 Unprocessable Entity");
+    }
+
     ngx_str_set(&r->headers_out.content_type,
                 "application/json; charset=utf-8");
     r->headers_out.content_type_len = sizeof("application/json") - 1;
 
-    if (ngx_http_tiktok_header(r, "X-Request-Id", &op->request_id)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    /* X-Request-Id is the filter's, on this answer as on nginx's own */
+    op->answered = 1;
+    ngx_http_set_ctx(r, op, ngx_http_tiktok_module);
 
     if (op->resp.retry_after) {
         p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);

@@ -10,7 +10,11 @@
 
 
 static void *ngx_http_tiktok_create_main_conf(ngx_conf_t *cf);
+static ngx_int_t ngx_http_tiktok_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_tiktok_check_files(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf);
+static char *ngx_http_tiktok_cstr(ngx_pool_t *pool, ngx_str_t *s);
 static void *ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -191,7 +195,7 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
 
 static ngx_http_module_t  ngx_http_tiktok_module_ctx = {
     NULL,                                  /* preconfiguration */
-    ngx_http_tiktok_body_filter_init,      /* postconfiguration */
+    ngx_http_tiktok_postconfiguration,     /* postconfiguration */
 
     ngx_http_tiktok_create_main_conf,      /* create main configuration */
     ngx_http_tiktok_init_main_conf,        /* init main configuration */
@@ -260,6 +264,94 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->nosync = NGX_CONF_UNSET;
 
     return tmcf;
+}
+
+
+/*
+ * What the scheduler needs and reads later, checked now, so that nginx -t
+ * says what is wrong rather than a daemon's log an hour later.
+ */
+static ngx_int_t
+ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
+{
+    char         *path, err[512];
+    uint8_t       key[32];
+    tt_str_t      secret;
+    tt_arena_t   *a;
+
+    if (tmcf->wake_socket.len >= sizeof(((struct sockaddr_un *) 0)->sun_path))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tiktok_wake_socket \"%V\" is too long for a unix "
+                           "socket (at most %uz bytes)", &tmcf->wake_socket,
+                           sizeof(((struct sockaddr_un *) 0)->sun_path) - 1);
+        return NGX_ERROR;
+    }
+
+    if (tmcf->client_key.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "tiktok_client_key is not set: the TikTok app's "
+                           "client key is needed to publish");
+        return NGX_ERROR;
+    }
+
+    if (tmcf->client_secret_file.len == 0 || tmcf->token_key_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s is not set",
+                           tmcf->token_key_file.len == 0
+                           ? "tiktok_token_key_file (64 hex characters that "
+                             "seal the profiles' OAuth tokens)"
+                           : "tiktok_client_secret_file (the TikTok app's "
+                             "client secret)");
+        return NGX_ERROR;
+    }
+
+    path = ngx_http_tiktok_cstr(cf->pool, &tmcf->token_key_file);
+    if (path == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (tt_read_token_key(path, key, err, sizeof(err)) != TT_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "tiktok_token_key_file: %s",
+                           err);
+        return NGX_ERROR;
+    }
+
+    explicit_bzero(key, sizeof(key));
+
+    path = ngx_http_tiktok_cstr(cf->pool, &tmcf->client_secret_file);
+    a = tt_arena_create(256);
+
+    if (path == NULL || a == NULL) {
+        tt_arena_destroy(a);
+        return NGX_ERROR;
+    }
+
+    if (tt_read_secret(path, a, &secret) != TT_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno == ENODATA ? 0
+                                                                   : ngx_errno,
+                           "tiktok_client_secret_file: cannot read \"%s\"%s",
+                           path, ngx_errno == ENODATA ? ": it is empty" : "");
+        tt_arena_destroy(a);
+        return NGX_ERROR;
+    }
+
+    explicit_bzero((char *) secret.data, secret.len);
+    tt_arena_destroy(a);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tiktok_postconfiguration(ngx_conf_t *cf)
+{
+    if (ngx_http_tiktok_body_filter_init(cf) != NGX_OK
+        || ngx_http_tiktok_filter_init(cf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -364,6 +456,10 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_tiktok_check_files(cf, tmcf) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     if (tmcf->thread_pool_name.len == 0) {
         tmcf->thread_pool_name = default_pool;
     }
@@ -388,6 +484,7 @@ ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf)
     }
 
     tlcf->enable = NGX_CONF_UNSET;
+    tlcf->api_server = NGX_CONF_UNSET;
     tlcf->body_limit = NGX_CONF_UNSET_SIZE;
 
     return tlcf;
@@ -404,6 +501,7 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_loc_conf_t  *clcf;
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_conf_merge_value(conf->api_server, prev->api_server, 0);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               1024 * 1024);
 
@@ -441,6 +539,8 @@ ngx_http_tiktok_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_tiktok_loc_conf_t *tlcf = conf;
 
     ngx_http_core_loc_conf_t     *clcf;
+    ngx_http_core_srv_conf_t     *cscf;
+    ngx_http_tiktok_loc_conf_t   *server;
     ngx_http_tiktok_main_conf_t  *tmcf;
 
     if (tlcf->enable != NGX_CONF_UNSET) {
@@ -457,6 +557,13 @@ ngx_http_tiktok_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_tiktok_handler;
+
+    /* the server's own conf, which its other locations inherit from: its
+     * every answer gets X-Request-Id (ngx_http_tiktok_filter.c) */
+    cscf = ngx_http_conf_get_module_srv_conf(cf, ngx_http_core_module);
+    server = cscf->ctx->loc_conf[ngx_http_tiktok_module.ctx_index];
+    server->api_server = 1;
+    tlcf->api_server = 1;
 
     return NGX_CONF_OK;
 }
@@ -639,6 +746,14 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    /*
+     * nginx -t checks a configuration, and must not make the running
+     * scheduler's: the record is written by the nginx that will run it
+     */
+    if (ngx_test_config) {
+        return NGX_OK;
+    }
+
     if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -662,6 +777,7 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
     c.allow_private_media = tmcf->media_allow_private ? 1 : 0;
     c.spool_retention_ms = (int64_t) tmcf->spool_retention * 1000;
     c.spool_quota = tmcf->spool_quota;
+    c.map_max = (int64_t) tmcf->map_max;
 
     tt_buf_init(&buf);
 

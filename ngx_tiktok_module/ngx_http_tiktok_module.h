@@ -43,8 +43,13 @@ typedef struct {
 
 typedef struct {
     ngx_flag_t              enable;
+    ngx_flag_t              api_server;     /* a tiktok_api location in
+                                             * this server */
     size_t                  body_limit;
 } ngx_http_tiktok_loc_conf_t;
+
+
+typedef struct ngx_http_tiktok_error_page_s  ngx_http_tiktok_error_page_t;
 
 
 /* one request's life: the handler, the body reader and the write batch */
@@ -55,10 +60,11 @@ struct ngx_http_tiktok_op_s {
     ngx_queue_t             queue;          /* pending or running batch */
     tt_api_req_t            req;
     tt_api_resp_t           resp;
-    ngx_str_t               request_id;
     int                     rc;             /* tt_api_exec() result */
     off_t                   body_seen;      /* body bytes read so far */
+    ngx_http_tiktok_error_page_t  *error_page; /* see the filter */
     unsigned                body_too_big:1; /* the rest is dropped */
+    unsigned                answered:1;     /* the API's own answer */
 };
 
 
@@ -82,6 +88,8 @@ extern ngx_http_tiktok_worker_t   ngx_http_tiktok_worker;
 
 ngx_int_t ngx_http_tiktok_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_tiktok_body_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_tiktok_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_tiktok_request_id(ngx_http_request_t *r, ngx_str_t *id);
 void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
 void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 

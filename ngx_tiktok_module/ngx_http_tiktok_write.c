@@ -331,10 +331,20 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
         }
     }
 
-    if (rc != TT_OK) {
+    if (rc == TT_FULL) {
+        /* the operator's to fix: the clients were told with a 507 */
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "tiktok store is full at the maximum of "
+                      "tiktok_store_map_size: %ui requests refused",
+                      batch->nops);
+
+    } else if (rc != TT_OK) {
         ngx_log_error(NGX_LOG_ALERT, w->log, 0,
                       "tiktok store write of %ui requests failed: %s",
                       batch->nops, tt_store_last_error(batch->store));
+    }
+
+    if (rc != TT_OK) {
         ngx_http_tiktok_batch_fail(batch, rc);
         ngx_http_tiktok_post_batch();
         return;

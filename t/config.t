@@ -69,6 +69,66 @@ ok(!$ok, 'refused: a negative body limit in a location');
 END
 ok($ok, 'every directive with a good value passes') or diag($out);
 
+# what the scheduler reads later is checked now: the files, the key
+sub check_edit {
+    my ($from, $to) = @_;
+    $t->{extra_http} = '';
+    $t->{extra_server} = '';
+    $t->write_conf();
+    my $conf = TT::read_file("$t->{dir}/nginx.conf");
+    $conf =~ s/$from/$to/ or die "no $from in nginx.conf";
+    TT::write_file("$t->{dir}/nginx-edit.conf", $conf);
+    my $out = `nginx -t -p $t->{dir} -c $t->{dir}/nginx-edit.conf -e $t->{dir}/t.log 2>&1`;
+    return ($? == 0, $out);
+}
+
+my $key = TT::read_file("$t->{dir}/token-key");
+my @files = (
+    [ 'a token key that is not hex', sub {
+          TT::write_file("$t->{dir}/token-key", "deadbeef\n") },
+      qr/tiktok_token_key_file.*64 hex/ ],
+    [ 'no token key file', sub { unlink "$t->{dir}/token-key" },
+      qr/tiktok_token_key_file.*cannot read/ ],
+    [ 'an empty client secret', sub {
+          TT::write_file("$t->{dir}/client-secret", "") },
+      qr/tiktok_client_secret_file.*empty/ ],
+);
+for my $case (@files) {
+    my ($what, $break, $re) = @$case;
+    $break->();
+    my ($ok, $out) = check('');
+    ok(!$ok, "refused: $what");
+    like($out, $re, "the message says so: $what") or diag($out);
+    TT::write_file("$t->{dir}/token-key", $key);
+    TT::write_file("$t->{dir}/client-secret", "sim-secret\n");
+}
+
+for my $case (
+    [ qr/tiktok_client_key\s+sim-client;/, 'tiktok_client_key "";',
+      qr/tiktok_client_key is not set/ ],
+    [ qr/tiktok_token_key_file\s+\S+;/, '',
+      qr/tiktok_token_key_file .*is not set/ ],
+    [ qr/tiktok_thread_pool\s+tiktok;/,
+      "tiktok_thread_pool tiktok;\ntiktok_wake_socket /tmp/" . ('w' x 120)
+      . ';', qr/tiktok_wake_socket .*too long/ ],
+) {
+    my ($ok, $out) = check_edit($case->[0], $case->[1]);
+    my $what = $case->[1] || 'no tiktok_token_key_file';
+    ok(!$ok, "refused: $what");
+    like($out, $case->[2], "the message says so: $what") or diag($out);
+}
+
+# nginx -t leaves the running configuration alone: the record the
+# scheduler reads is the running nginx's, not the tested one's
+{
+    my ($ok, $out) = check_edit(qr/tiktok_api_base\s+\S+;/,
+                                'tiktok_api_base http://127.0.0.1:1;');
+    ok($ok, 'a changed configuration passes nginx -t') or diag($out);
+    my $rec = `mdb_dump -s meta -p $t->{store} 2>/dev/null`;
+    like($rec, qr/api_base/, 'the record is there');
+    unlike($rec, qr/127\.0\.0\.1:1\b/, 'and is not recorded for the scheduler');
+}
+
 $t->{extra_http} = '';
 $t->{extra_server} = '';
 $t->write_conf();

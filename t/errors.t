@@ -8,6 +8,9 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
+use IO::Socket::INET;
+use JSON::PP;
+use POSIX ();
 use Test::More;
 use TT;
 
@@ -36,7 +39,9 @@ is($r->{status}, 404, 'unknown path');
 is_deeply($r->{json}, { error => 'Not found' }, '404 shape');
 is($t->api(GET => '/api/posts/p_doesnotexist00000000')->{status}, 404,
    'unknown id');
-is($t->api(PUT => '/api/posts', {})->{status}, 405, 'wrong method');
+$r = $t->api(PUT => '/api/posts', {});
+is($r->{status}, 405, 'wrong method');
+is($r->{headers}{allow}, 'GET, HEAD, POST', '405 says what is allowed');
 ok($t->api(GET => '/api/health', key => undef)->{status} == 200,
    'health needs no key');
 
@@ -191,6 +196,106 @@ is($r->{status}, 201, 'errors are not stored: the retry runs');
 is($t->api(POST => '/api/posts', \%ok,
            headers => { 'Idempotency-Key' => 'k' x 256 })->{status},
    400, 'key over 255 characters');
+
+# the same key from many clients at once: one runs, the others get the
+# 409 of a request still in flight or, once it committed, its replay
+{
+    my $n = 24;
+    my $body = { %ok, post => { body => 'concurrent' } };
+    my @kids;
+    for my $i (1 .. $n) {
+        pipe(my $rd, my $wr) or die "pipe: $!";
+        my $pid = fork() // die "fork: $!";
+        if ($pid == 0) {
+            close $rd;
+            my $res = $t->api(POST => '/api/posts', $body,
+                              headers => { 'Idempotency-Key' => 'race-1' });
+            print $wr join("\t", $res->{status}, $res->{json}{id} // '',
+                           $res->{json}{error} // '',
+                           $res->{headers}{'x-request-id'} // ''), "\n";
+            close $wr;
+            POSIX::_exit(0);
+        }
+        close $wr;
+        push @kids, [$pid, $rd];
+    }
+    my (%status, %ids, $conflict);
+    for my $k (@kids) {
+        my $fh = $k->[1];
+        my ($st, $id, $err, $rid) = split /\t/, scalar(<$fh>) // '', -1;
+        waitpid $k->[0], 0;
+        $status{$st // 'none'}++;
+        $ids{$id}++ if $st && $st == 201;
+        $conflict = $err if $st && $st == 409;
+    }
+    is(join(',', grep { $_ ne '201' && $_ ne '409' } keys %status), '',
+       'concurrent same key: only 201s and 409s')
+        or diag(explain(\%status));
+    is(scalar keys %ids, 1, 'concurrent same key: every 201 is the one post');
+    is(scalar(grep { $_->{body} eq 'concurrent' }
+              @{ $t->api(GET => '/api/posts?per_page=100')->{json}{data} }),
+       1, 'concurrent same key: stored once');
+    diag("concurrent same key: " . join(' ', map { "$_ x$status{$_}" }
+                                        sort keys %status));
+    ok(!defined $conflict || $conflict eq 'Conflict',
+       'a 409 in flight has the error shape');
+}
+
+# every answer carries X-Request-Id, nginx's own errors too, and those
+# are JSON in the API's shapes
+{
+    my %seen;
+    for my $r ($t->api(GET => '/api/posts', key => undef),
+               $t->api(GET => '/api/nothing'),
+               $t->api(PUT => '/api/posts', {}),
+               $t->api(POST => '/api/posts', raw => '{'),
+               $t->api(POST => '/api/posts', raw => 'x' x 70000),
+               $t->api(POST => '/api/posts', raw => '{}',
+                       content_type => 'text/plain'),
+               $t->api(POST => '/api/posts', {}),
+               $t->api(GET => '/api/health', key => undef))
+    {
+        like($r->{headers}{'x-request-id'} // '', qr/^[0-9a-f]{32}$/,
+             "X-Request-Id on a $r->{status}");
+        $seen{ $r->{headers}{'x-request-id'} // '' }++;
+    }
+    is(scalar keys %seen, 8, 'a new id each time');
+
+    my $last = (sort keys %seen)[0];
+    like(TT::read_file("$t->{dir}/access.log"), qr/\Q$last\E/,
+         'the access log names the id');
+
+    my @raw = (
+        [ "TRACE /api/posts HTTP/1.1\r\nHost: t\r\n\r\n", 405 ],
+        [ "POST /api/posts HTTP/1.1\r\nHost: t\r\nContent-Type: "
+          . "application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+          400 ],
+        [ "GET /api/" . ('a' x 9000) . " HTTP/1.1\r\nHost: t\r\n\r\n", 414 ],
+        [ "GET /api/posts HTTP/1.1\r\nHost: t\r\nX-Big: " . ('b' x 20000)
+          . "\r\n\r\n", 400 ],
+    );
+    for my $case (@raw) {
+        my ($req, $want) = @$case;
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$t->{port}",
+                                      Timeout => 10) or die "connect: $!";
+        $req =~ s/\r\n\r\n/\r\nConnection: close\r\n\r\n/;
+        print $s $req;
+        local $/;
+        my $a = <$s> // '';
+        close $s;
+        my ($head, $body) = split /\r\n\r\n/, $a, 2;
+        my ($st) = $head =~ m{^HTTP/1\.1 (\d+)};
+        my $what = substr($req, 0, index($req, ' ') + 12);
+        is($st, $want, "nginx's own $want ($what...)");
+        like($head, qr/^X-Request-Id: [0-9a-f]{32}\r?$/mi,
+             "nginx's own $want has X-Request-Id");
+        like($head, qr{^Content-Type: application/json}mi,
+             "nginx's own $want is JSON");
+        my $j = eval { JSON::PP->new->decode($body // '') };
+        is($j && $j->{status}, $want, "nginx's own $want in the API's shape")
+            or diag($body);
+    }
+}
 
 $t->stop();
 done_testing();

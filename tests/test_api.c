@@ -523,6 +523,27 @@ list_ids(fx_t *fx, const char *auth, const char *query)
 
 /* the tests */
 
+/* a 405's Allow header: the methods the path takes */
+static void
+test_allowed(void **state)
+{
+    char  buf[64];
+
+    tt_api_allowed("/api/posts", 10, buf, sizeof(buf));
+    assert_string_equal(buf, "GET, HEAD, POST");
+
+    tt_api_allowed("/api/posts/p_abc", 16, buf, sizeof(buf));
+    assert_string_equal(buf, "GET, HEAD, PATCH, DELETE");
+
+    tt_api_allowed("/api/nothing", 12, buf, sizeof(buf));
+    assert_string_equal(buf, "");
+
+    /* cut to size, whole names only */
+    tt_api_allowed("/api/posts", 10, buf, 10);
+    assert_string_equal(buf, "GET, HEAD");
+}
+
+
 static void
 test_route(void **state)
 {
@@ -1810,6 +1831,7 @@ main(void)
 {
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test_setup_teardown(test_route, setup, teardown),
+        cmocka_unit_test(test_allowed),
         cmocka_unit_test_setup_teardown(test_error_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auth, setup, teardown),

@@ -1,0 +1,102 @@
+#!/usr/bin/perl
+#
+# Copyright (C) the ngx_tiktok authors.
+# End to end: the store under nginx.  A 201 survives kill -9 of every
+# nginx process; the map grows as posts arrive and stops at the maximum of
+# tiktok_store_map_size, in nginx and in the tools that open the store
+# too, and a full store is a 507 that names the directive, never a 500.
+
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use TT;
+
+plan skip_all => 'no tiktok module built'
+    unless -f "$TT::BUILD/nginx/objs/ngx_http_tiktok_module.so";
+plan skip_all => 'no mdb_stat (lmdb-utils)'
+    if system('mdb_stat -V >/dev/null 2>&1');
+
+my $MIB = 1024 * 1024;
+
+my $t = TT->new(extra_http => 'tiktok_store_map_size 1m 4m;');
+$t->add_profile();
+
+sub map_size {
+    my $out = `mdb_stat -e $t->{store} 2>&1`;
+    return $out =~ /Map size: (\d+)/ ? $1 : -1;
+}
+
+sub post {
+    my ($n) = @_;
+    return { post => { body => "store test $n " . ('x' x 1500) },
+             profiles => ['tiktok'], media => ['https://cdn.example/v.mp4'],
+             platforms => { tiktok => { privacy_status => 'SELF_ONLY' } } };
+}
+
+# the tools open the store as nginx made it: no larger map of their own
+ok(map_size() <= 4 * $MIB, 'after tiktok-admin, the map is within 4m: '
+                           . map_size());
+
+# durable: an answered write is there after kill -9 of every process
+my $r = $t->api(POST => '/api/posts', post(0));
+is($r->{status}, 201, 'created');
+my $id = $r->{json}{id};
+
+my $master = TT::read_file("$t->{dir}/nginx.pid");
+chomp $master;
+my @pids = ($master, grep { /^\d+$/ } split /\s+/, `pgrep -P $master`);
+is(scalar @pids, 3, 'the master and its two workers');
+kill 'KILL', @pids;
+waitpid($master, 0);
+# gone, or a zombie not reaped yet: nothing that holds the store or port
+sub alive {
+    my $st = eval { TT::read_file("/proc/$_[0]/stat") } // '';
+    return $st =~ /^\d+ \(.*\) [^Z]/;
+}
+for (1 .. 100) {
+    last unless grep { alive($_) } @pids;
+    sleep 0.05;
+}
+ok(!(grep { alive($_) } @pids), 'all gone');
+unlink "$t->{dir}/nginx.pid";
+$t->start_nginx();
+
+$r = $t->api(GET => "/api/posts/$id");
+is($r->{status}, 200, 'the post is there after kill -9 of nginx');
+is($r->{json}{body}, post(0)->{post}{body}, 'with its body');
+
+# fill: the map grows from 1m, then the store is full at 4m
+my (%status, $full);
+for my $batch (1 .. 60) {
+    $r = $t->api(POST => '/api/posts/batch',
+                 { posts => [ map { post($batch * 100 + $_) } 1 .. 50 ] });
+    $status{ $r->{status} }++;
+    if ($r->{status} == 507) {
+        $full = $r;
+        last;
+    }
+}
+
+ok($status{201} && $status{201} > 1, 'batches stored while the map grew');
+ok(!$status{500}, 'never a 500') or diag(explain(\%status));
+ok($full, 'a full store answers 507') or diag(explain(\%status));
+like($full && $full->{json}{message} // '', qr/tiktok_store_map_size/,
+     'the 507 names the directive');
+like($full && $full->{headers}{'x-request-id'} // '', qr/^[0-9a-f]{32}$/,
+     'the 507 has X-Request-Id');
+my $size = map_size();
+ok($size > 1 * $MIB && $size <= 4 * $MIB, "the map grew, to 4m at most: $size");
+
+# what was answered 201 is all there
+my $total = $t->api(GET => '/api/posts')->{json}{total};
+is($total, 1 + 50 * ($status{201} // 0), "every stored post is listed: $total");
+
+# the admin tool does not grow it past the maximum either
+$t->admin(qw(workspace create), 'second');
+ok(map_size() <= 4 * $MIB, 'tiktok-admin kept within 4m: ' . map_size());
+
+$t->stop();
+done_testing();
