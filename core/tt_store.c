@@ -73,12 +73,6 @@ typedef int (*tt_store_dec_pt)(tt_store_t *st, const tt_json_t *r,
     tt_arena_t *a, void *obj);
 typedef int (*tt_store_keep_pt)(const void *obj, const void *ctx);
 
-/* a migration from schema version `from` to from + 1 */
-typedef struct {
-    unsigned        from;
-    int           (*run)(tt_txn_t *t);
-} tt_store_migration_t;
-
 /*
  * Schema v1 is the first; a v2 adds { 1, tt_store_migrate_1_2 } here and
  * bumps TT_SCHEMA_VERSION.
@@ -270,28 +264,27 @@ tt_store_schema_write(tt_txn_t *t, unsigned version)
 }
 
 
-static int
-tt_store_migrate(tt_txn_t *t, unsigned version, char *err, size_t err_len)
+int
+tt_store_migrate_steps(tt_txn_t *t, unsigned version, unsigned to,
+    const tt_store_migration_t *steps, size_t n, char *err, size_t err_len)
 {
     size_t  i;
 
-    while (version < TT_SCHEMA_VERSION) {
+    while (version < to) {
 
-        for (i = 0; i < TT_ARRAY_SIZE(tt_store_migrations); i++) {
-            if (tt_store_migrations[i].run != NULL
-                && tt_store_migrations[i].from == version)
-            {
+        for (i = 0; i < n; i++) {
+            if (steps[i].run != NULL && steps[i].from == version) {
                 break;
             }
         }
 
-        if (i == TT_ARRAY_SIZE(tt_store_migrations)) {
+        if (i == n) {
             snprintf(err, err_len, "no migration from store schema %u",
                      version);
             return TT_ERR;
         }
 
-        if (tt_store_migrations[i].run(t) != TT_OK) {
+        if (steps[i].run(t) != TT_OK) {
             snprintf(err, err_len, "migration of store schema %u failed",
                      version);
             return TT_ERR;
@@ -301,6 +294,16 @@ tt_store_migrate(tt_txn_t *t, unsigned version, char *err, size_t err_len)
     }
 
     return tt_store_schema_write(t, version);
+}
+
+
+static int
+tt_store_migrate(tt_txn_t *t, unsigned version, char *err, size_t err_len)
+{
+    return tt_store_migrate_steps(t, version, TT_SCHEMA_VERSION,
+                                  tt_store_migrations,
+                                  TT_ARRAY_SIZE(tt_store_migrations), err,
+                                  err_len);
 }
 
 

@@ -93,6 +93,22 @@ int tt_meta_get(tt_txn_t *t, const char *name, tt_str_t *val);
 int tt_meta_put(tt_txn_t *t, const char *name, const void *val, size_t len);
 
 
+/*
+ * Schema migrations: a step from schema `from` to from + 1, run in the
+ * write transaction that opens the store, so that a store is migrated
+ * whole or not at all.  tt_store_open runs the table in tt_store.c up to
+ * TT_SCHEMA_VERSION; tt_store_migrate_steps runs any table (its tests
+ * give their own) from version up to `to` and records `to`.
+ */
+typedef struct {
+    unsigned        from;
+    int           (*run)(tt_txn_t *t);
+} tt_store_migration_t;
+
+int tt_store_migrate_steps(tt_txn_t *t, unsigned version, unsigned to,
+    const tt_store_migration_t *steps, size_t n, char *err, size_t err_len);
+
+
 /* workspaces */
 typedef struct {
     char            id[TT_ID_SIZE];

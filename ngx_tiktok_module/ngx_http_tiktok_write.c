@@ -259,10 +259,20 @@ ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log)
 
         op->rc = tt_api_exec(&child, &op->req, &op->resp);
 
-        if (op->rc != TT_OK) {
+        if (op->rc == TT_FULL || op->rc == TT_RESIZED) {
+            /* the map: the whole batch runs again once it is larger */
             tt_txn_abort(&child);
             rc = op->rc;
             break;
+        }
+
+        if (op->rc != TT_OK) {
+            /* this request alone fails (a 500); the others go on */
+            ngx_log_error(NGX_LOG_ALERT, log, 0,
+                          "tiktok store write failed: %s",
+                          tt_store_last_error(batch->store));
+            tt_txn_abort(&child);
+            continue;
         }
 
         if (op->resp.status >= 200 && op->resp.status < 300) {

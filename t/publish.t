@@ -159,6 +159,8 @@ sub ledger_of {
 
     my $l = ledger_of($pl->{publish_id});
     is($l->{sha256}, $sha{big}, 'TikTok got the exact bytes');
+    is("$pl->{platform_id}", "$l->{post_ids}[0]",
+       'platform_id is TikTok\'s post id, every digit');
     is($l->{chunk_size}, 5242880, 'chunks of 5 MiB');
     is($l->{total_chunk_count}, int($size_big / 5242880),
        'floor division');

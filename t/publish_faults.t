@@ -6,7 +6,8 @@
 # answer did not), on a middle chunk, on the last one, and after two 5xx
 # answers; a retry that is visible on the post while it waits; a token
 # that expires within the refresh margin, refreshed before each publish
-# with the rotated refresh token; the cap on concurrent uploads.
+# with the rotated refresh token; the cap on concurrent uploads; the
+# creator's limit on a video's duration.
 
 use strict;
 use warnings;
@@ -67,7 +68,8 @@ my $user;
 
 sub creator {
     my (%o) = @_;
-    $user = $sim->add_user(account_private => JSON::PP::false);
+    $user = $sim->add_user(account_private => JSON::PP::false,
+                           %{ $o{user} || {} });
     return $t->add_profile(open_id => $user->{open_id},
                            username => $user->{username},
                            access_token => $user->{access_token},
@@ -229,6 +231,20 @@ sub once {
     is(scalar @tasks, 2, 'cap: two uploads');
     ok($tasks[1]{chunk_times}[0]{head} >= $tasks[0]{chunk_times}[-1]{answered},
        'cap: the second upload began after the first one ended');
+}
+
+# 7. the creator's max_video_post_duration_sec, from creator_info: a
+# longer video fails before any upload, saying why
+{
+    my $prof = creator(user => { max_video_post_duration_sec => 3 });
+    my $p = settle(create($prof, 'small.mp4', 'too long for this creator'),
+                   60);
+    my $pl = $p->{platforms}[0];
+    is($pl->{status}, 'failed', 'too long for the creator: failed');
+    like($pl->{error} // '', qr/4 s long; this creator can post at most 3 s/,
+         'too long for the creator: says so');
+    is(scalar(tasks_of($user->{open_id})), 0,
+       'too long for the creator: nothing sent to TikTok');
 }
 
 $t->stop_scheduler();

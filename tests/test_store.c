@@ -1099,6 +1099,84 @@ test_grow(void **state)
 }
 
 
+/* migrations: every step in order in one transaction, or none */
+
+static int
+t_step_2(tt_txn_t *t)
+{
+    return tt_meta_put(t, "step-2", "done", 4);
+}
+
+
+static int
+t_step_3(tt_txn_t *t)
+{
+    tt_str_t  v;
+
+    /* steps run in order: 2's work is there for 3 */
+    if (tt_meta_get(t, "step-2", &v) != TT_OK) {
+        return TT_ERR;
+    }
+
+    return tt_meta_put(t, "step-3", "done", 4);
+}
+
+
+static int
+t_step_fails(tt_txn_t *t)
+{
+    (void) tt_meta_put(t, "step-4", "half", 4);
+    return TT_ERR;
+}
+
+
+static void
+test_migrate(void **state)
+{
+    t_env_t   *e = *state;
+    tt_txn_t   t;
+    tt_str_t   v;
+    char       err[128];
+
+    static const tt_store_migration_t  steps[] = {
+        { 2, t_step_3 }, { 1, t_step_2 }, { 3, t_step_fails }
+    };
+
+    /* 1 -> 3: both steps, in order whatever the table's, and the record */
+    t_begin(e, &t, 1);
+    assert_int_equal(tt_store_migrate_steps(&t, 1, 3, steps, 2, err,
+                                            sizeof(err)), TT_OK);
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+
+    t_begin(e, &t, 0);
+    assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
+    assert_int_equal(v.len, 1);
+    assert_memory_equal(v.data, "3", 1);
+    assert_int_equal(tt_meta_get(&t, "step-3", &v), TT_OK);
+    tt_txn_abort(&t);
+
+    /* a step missing: refused, saying from where */
+    t_begin(e, &t, 1);
+    assert_int_equal(tt_store_migrate_steps(&t, 3, 4, steps, 2, err,
+                                            sizeof(err)), TT_ERR);
+    assert_string_equal(err, "no migration from store schema 3");
+    tt_txn_abort(&t);
+
+    /* a step that fails: its transaction goes, nothing half-written */
+    t_begin(e, &t, 1);
+    assert_int_equal(tt_store_migrate_steps(&t, 3, 4, steps, 3, err,
+                                            sizeof(err)), TT_ERR);
+    assert_string_equal(err, "migration of store schema 3 failed");
+    tt_txn_abort(&t);
+
+    t_begin(e, &t, 0);
+    assert_int_equal(tt_meta_get(&t, "step-4", &v), TT_NOTFOUND);
+    assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
+    assert_memory_equal(v.data, "3", 1);
+    tt_txn_abort(&t);
+}
+
+
 /*
  * Another process set a larger map (its tiktok_store_map_size, say) and
  * this one's is full at its own maximum: it takes up the larger map
@@ -1317,6 +1395,7 @@ main(void)
                                         t_teardown),
         cmocka_unit_test_setup_teardown(test_idem, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_grow, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_grow_adopts, t_setup,
                                         t_teardown),
         cmocka_unit_test_setup_teardown(test_resized, t_setup, t_teardown),
