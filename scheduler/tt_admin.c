@@ -65,7 +65,7 @@ static const char  admin_usage_text[] =
     "  profile list [WS_ID]         id, workspace, group, username, name,\n"
     "                               status, expires (never a token)\n"
     "\n"
-    "TOKEN_KEY_FILE holds 64 hex characters or 32 raw bytes.\n"
+    "TOKEN_KEY_FILE holds 64 hex characters (tiktok_token_key_file).\n"
     "Lists are tab-separated.  Exit status: 0 done, 1 failed, 2 usage.\n";
 
 
