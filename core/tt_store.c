@@ -18,24 +18,19 @@
 #include "tt_store.h"
 
 
-enum {
-    TT_DB_META = 0,
-    TT_DB_WORKSPACES,
-    TT_DB_KEYS,
-    TT_DB_GROUPS,
-    TT_DB_WS_GROUPS,
-    TT_DB_PROFILES,
-    TT_DB_POSTS,
-    TT_DB_WS_POSTS,
-    TT_DB_DUE,
-    TT_DB_IDEM,
-    TT_DB_IDEM_EXP,
-    TT_DB_COUNT
-};
-
+/* LMDB's names of the databases of tt_store.h */
 static const char  *tt_store_db_names[TT_DB_COUNT] = {
-    "meta", "workspaces", "keys", "groups", "ws_groups", "profiles",
-    "posts", "ws_posts", "due", "idem", "idem_exp"
+    [TT_DB_META] = "meta",
+    [TT_DB_WORKSPACES] = "workspaces",
+    [TT_DB_KEYS] = "keys",
+    [TT_DB_GROUPS] = "groups",
+    [TT_DB_WS_GROUPS] = "ws_groups",
+    [TT_DB_PROFILES] = "profiles",
+    [TT_DB_POSTS] = "posts",
+    [TT_DB_WS_POSTS] = "ws_posts",
+    [TT_DB_DUE] = "due",
+    [TT_DB_IDEM] = "idem",
+    [TT_DB_IDEM_EXP] = "idem_exp"
 };
 
 

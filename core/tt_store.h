@@ -29,7 +29,25 @@
  *   due         due BE64, post id             -> ""   (the agenda)
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
+ *
+ * Each is opened under its name above (tt_store.c) and addressed by its
+ * TT_DB_ constant; a new family adds both here, within TT_STORE_MAXDBS.
  */
+enum {
+    TT_DB_META = 0,
+    TT_DB_WORKSPACES,
+    TT_DB_KEYS,
+    TT_DB_GROUPS,
+    TT_DB_WS_GROUPS,
+    TT_DB_PROFILES,
+    TT_DB_POSTS,
+    TT_DB_WS_POSTS,
+    TT_DB_DUE,
+    TT_DB_IDEM,
+    TT_DB_IDEM_EXP,
+    TT_DB_COUNT
+};
+
 #define TT_SCHEMA_VERSION  1
 
 

@@ -12,6 +12,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use POSIX ();
 use Time::HiRes qw(sleep);
 use TT;
 
@@ -75,6 +76,44 @@ is($r->{status}, 200, 'the post is there after kill -9 of nginx')
     or diag($r->{raw});
 is($r->{json}{body}, post(0)->{post}{body}, 'with its body');
 
+# group commit: writes that arrive together share one transaction (and
+# one fsync); LMDB's transaction id counts the commits
+sub txnid {
+    my $out = `mdb_stat -e $t->{store} 2>&1`;
+    return $out =~ /Last transaction ID: (\d+)/ ? $1 : -1;
+}
+
+{
+    my $n = 64;
+    my $txn = txnid();
+    pipe(my $go_r, my $go_w) or die "pipe: $!";
+    pipe(my $out_r, my $out_w) or die "pipe: $!";
+    my @kids;
+    for my $i (1 .. $n) {
+        my $pid = fork() // die "fork: $!";
+        if ($pid == 0) {
+            close $go_w;
+            close $out_r;
+            my $go = <$go_r>;         # every client starts at once
+            my $res = $t->api(POST => '/api/posts', post("together $i"));
+            syswrite $out_w, "$res->{status}\n";
+            POSIX::_exit(0);
+        }
+        push @kids, $pid;
+    }
+    close $go_r;
+    close $out_w;
+    close $go_w;
+    my @status = <$out_r>;
+    waitpid $_, 0 for @kids;
+    chomp @status;
+
+    is(scalar(grep { $_ eq '201' } @status), $n, "$n writes at once, all 201");
+    my $commits = txnid() - $txn;
+    ok($commits > 0 && $commits < $n, "in fewer commits than writes: $commits")
+        or diag("transaction id before $txn, after " . txnid());
+}
+
 # fill: the map grows from 1m, then the store is full at 4m
 my (%status, $full);
 for my $batch (1 .. 60) {
@@ -99,7 +138,8 @@ ok($size > 1 * $MIB && $size <= 4 * $MIB, "the map grew, to 4m at most: $size");
 
 # what was answered 201 is all there
 my $total = $t->api(GET => '/api/posts')->{json}{total};
-is($total, 1 + 50 * ($status{201} // 0), "every stored post is listed: $total");
+is($total, 1 + 64 + 50 * ($status{201} // 0),
+   "every stored post is listed: $total");
 
 # the admin tool does not grow it past the maximum either
 $t->admin(qw(workspace create), 'second');
