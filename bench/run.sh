@@ -13,7 +13,13 @@ build=${TT_BUILD:-$top/build}
 duration=${DURATION:-10}
 conns=${CONNS:-64}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tt-bench-XXXXXX")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
+# the baseline's server of its own: no tiktok_api there, so none of the
+# API server's work (X-Request-Id) on its answers
+sport=$(free_port)
 mkdir -p "$dir/tmp"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/token-key"
 echo secret > "$dir/client-secret"
@@ -33,8 +39,8 @@ conf() {
         -e "s|@LOG_LEVEL@|warn|" -e "s|@ACCESS_LOG@|off|" \
         -e "s|@TIKTOK_API@|http://127.0.0.1:9|g" \
         -e "s|@CLIENT_KEY@|bench|" -e "s|@PORT@|$port|" \
-        -e "s|@EXTRA_HTTP@|${EXTRA_HTTP:-}|" \
-        -e "s|@EXTRA_SERVER@|location = /static { default_type application/json; return 200 '$1'; }|" \
+        -e "s|@EXTRA_HTTP@|${EXTRA_HTTP:-} server { listen 127.0.0.1:$sport; location = /static { default_type application/json; return 200 '$1'; } }|" \
+        -e "s|@EXTRA_SERVER@||" \
         "$top/conf/nginx.conf.in" > "$dir/nginx.conf"
 }
 
@@ -74,15 +80,20 @@ conf "$(head -c "$size" /dev/zero | tr '\0' 'x')"
 nginx -s reload -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
 sleep 1
 
+# requests/s; the answers that were not 2xx go to $dir/non2xx.NAME
 rps() {
-    wrk -t1 -c"$conns" -d"${duration}s" "$@" 2>&1 \
-        | awk '/Requests\/sec/ {print int($2)}'
+    name=$1
+    shift
+    wrk -t1 -c"$conns" -d"${duration}s" "$@" > "$dir/wrk.$name" 2>&1
+    awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$dir/wrk.$name" \
+        > "$dir/non2xx.$name"
+    awk '/Requests\/sec/ {print int($2)}' "$dir/wrk.$name"
 }
 
-static=$(rps "http://127.0.0.1:$port/static")
-read=$(rps -H "Authorization: Bearer $key" \
+static=$(rps static "http://127.0.0.1:$sport/static")
+read=$(rps read -H "Authorization: Bearer $key" \
        "http://127.0.0.1:$port/api/posts/$id")
-write=$(rps -s "$top/bench/post.lua" "http://127.0.0.1:$port/api/posts")
+write=$(rps write -s "$top/bench/post.lua" "http://127.0.0.1:$port/api/posts")
 stored=$(curl -s "http://127.0.0.1:$port/api/posts?per_page=1" \
          -H "Authorization: Bearer $key" \
          | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
@@ -92,4 +103,5 @@ echo "static return 200:     $static req/s"
 echo "GET /api/posts/:id:    $read req/s ($(awk "BEGIN {printf \"%.0f\", 100 * $read / $static}")% of static; target >= 70%)"
 echo "POST /api/posts:       $write req/s durable (target >= 10000)"
 echo "posts stored:          $stored"
+echo "answers not 2xx:       static $(cat "$dir/non2xx.static"), read $(cat "$dir/non2xx.read"), write $(cat "$dir/non2xx.write")"
 echo "wrk: 1 thread, $conns connections, ${duration}s each; nginx: 2 workers; $(nproc) cores"

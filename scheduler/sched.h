@@ -247,6 +247,7 @@ struct sched_s {
     /* media downloads by the spool name of their URL; see sched_media.c */
     sched_fetch_t     **fetches;
     size_t              nfetches;           /* tiktok-fetch children */
+    int64_t             next_fetch_check;   /* mono ms: their posts */
     pid_t              *zombies;            /* children not reaped yet */
     size_t              nzombies;
     sched_spool_t      *spool;
@@ -342,6 +343,7 @@ void sched_lag_report(sched_t *s);
 void sched_media_step(sched_t *s, sched_job_t *j);
 void sched_child_read(sched_t *s, int fd, uint32_t events, void *data);
 void sched_children_tick(sched_t *s, int64_t now);
+int64_t sched_media_next_wake(sched_t *s);
 int sched_fetching(sched_t *s, const char *name);
 void sched_fetches_free(sched_t *s);
 

@@ -38,6 +38,7 @@ enum {
 
 void sched_job_wait(sched_t *s, sched_job_t *j, int64_t ms);
 int sched_job_early(sched_t *s, sched_job_t *j);
+int sched_job_stale(sched_t *s, sched_job_t *j, tt_txn_t *t);
 int sched_slot_take(sched_t *s, sched_job_t *j);
 void sched_clear_upload(sched_job_t *j);
 void sched_slot_release(sched_t *s, sched_job_t *j);

@@ -214,6 +214,11 @@ sched_init(sched_t *s)
     s->probe_path = sched_find_helper(s, "tiktok-probe");
     s->fetch_path = sched_find_helper(s, "tiktok-fetch");
 
+    if (s->probe_path == NULL) {
+        sched_log(SCHED_LOG_ERR, "tiktok-probe is not next to this "
+                  "program: media cannot be checked, and fails");
+    }
+
     if (s->fetch_path == NULL) {
         sched_log(SCHED_LOG_ERR, "tiktok-fetch is not next to this "
                   "program: media URLs cannot be downloaded");

@@ -48,7 +48,9 @@
 #define SCHED_VIDEO_MAX      ((int64_t) 4 * 1024 * 1024 * 1024)
 #define SCHED_IMAGE_MAX      ((int64_t) 20 * 1024 * 1024)
 #define SCHED_FETCH_TRIES    3
-#define SCHED_FETCH_GRACE_MS 60000          /* past the child's own limit */
+#define SCHED_FETCH_GRACE_MS 60000          /* past curl's own limit */
+#define SCHED_FETCH_ORPHAN_MS 5000
+#define SCHED_FETCH_CHECK_MS 2000
 #define SCHED_FETCH_BUCKETS  256
 #define SCHED_PROBE_MS       120000
 #define SCHED_PROBE_OUT_MAX  65536
@@ -74,7 +76,9 @@ struct sched_fetch_s {
     unsigned            over_quota:1;       /* larger than the quota */
     unsigned            no_room:1;          /* killed for the quota */
     unsigned            timed_out:1;        /* killed at the deadline */
+    unsigned            abandoned:1;        /* killed: no job waits */
     unsigned            garbled:1;          /* killed for its output */
+    int64_t             orphan_since;       /* mono ms no job waits, 0 */
     char                name[SCHED_SPOOL_NAME];
 };
 
@@ -132,6 +136,24 @@ sched_media_failed(sched_t *s, sched_job_t *j, const char *msg)
      * files of those done are let go */
     sched_spool_release(s, &j->post);
     sched_job_end(s, j);
+}
+
+
+/* a child that could not start: again a little later, a few times */
+static void
+sched_media_spawn_failed(sched_t *s, sched_job_t *j, const char *what)
+{
+    char  msg[160];
+
+    if (++j->chunk_tries < SCHED_FETCH_TRIES) {
+        j->state = J_MEDIA;
+        sched_job_wait(s, j, 5000);
+        return;
+    }
+
+    (void) snprintf(msg, sizeof(msg), "%s (the scheduler's log says why)",
+                    what);
+    sched_media_failed(s, j, msg);
 }
 
 
@@ -209,6 +231,7 @@ sched_fetching(sched_t *s, const char *name)
 static void
 sched_fetch_join(sched_fetch_t *f, sched_job_t *j)
 {
+    f->orphan_since = 0;
     j->fetch = f;
     j->fetch_next = f->waiters;
     f->waiters = j;
@@ -798,8 +821,7 @@ sched_fetch_start(sched_t *s, sched_job_t *j, tt_media_t *m)
 
     f = sched_fetch_new(s, j, name);
     if (f == NULL) {
-        j->state = J_MEDIA;
-        sched_job_wait(s, j, 5000);
+        sched_media_spawn_failed(s, j, "the download could not be started");
         return;
     }
 
@@ -1144,14 +1166,24 @@ sched_fetch_done(sched_t *s, sched_fetch_t *f)
 
 /* the probe child */
 
-/* the job stops waiting: for a download (which goes on for the others,
- * or to the spool) or for its probe (which is killed) */
+/*
+ * The job stops waiting: for a download (which goes on for the others,
+ * and is stopped if for SCHED_FETCH_ORPHAN_MS no job waits for it: the
+ * post was deleted or its media changed, while a job that only reloads
+ * joins it again at once) or for its probe (which is killed).
+ */
 void
 sched_media_cancel(sched_t *s, sched_job_t *j)
 {
     sched_child_t  *c;
+    sched_fetch_t  *f;
 
+    f = j->fetch;
     sched_fetch_leave(j);
+
+    if (f != NULL && f->waiters == NULL) {
+        f->orphan_since = tt_mono_ms();
+    }
 
     c = j->child;
     if (c == NULL) {
@@ -1325,6 +1357,44 @@ sched_child_read(sched_t *s, int fd, uint32_t events, void *data)
 }
 
 
+/*
+ * A download may take an hour: now and then its waiters' posts are read
+ * again, so that one deleted or changed meanwhile lets go of it (and a
+ * download no post needs stops, see sched_media_cancel).
+ */
+static void
+sched_fetch_check_waiters(sched_t *s)
+{
+    unsigned        i;
+    tt_txn_t        t, *use;
+    sched_job_t    *j;
+    sched_fetch_t  *f;
+
+    if (sched_read_begin(s, &t, &use) != SCHED_OK) {
+        return;
+    }
+
+    for (i = 0; i < SCHED_FETCH_BUCKETS; i++) {
+        for (f = s->fetches[i]; f; f = f->next) {
+            for (j = f->waiters; j; j = j->fetch_next) {
+                (void) sched_job_stale(s, j, use);
+            }
+        }
+    }
+
+    sched_read_end(s, &t, use);
+}
+
+
+/* while downloads run, their checks (above, and the orphans' and the
+ * deadlines' in the tick) come every SCHED_FETCH_CHECK_MS; -1 none */
+int64_t
+sched_media_next_wake(sched_t *s)
+{
+    return s->nfetches ? s->next_fetch_check : -1;
+}
+
+
 void
 sched_children_tick(sched_t *s, int64_t now)
 {
@@ -1336,14 +1406,31 @@ sched_children_tick(sched_t *s, int64_t now)
         sched_reap_tick(s, 0);
     }
 
+    if (s->nfetches && now >= s->next_fetch_check) {
+        s->next_fetch_check = now + SCHED_FETCH_CHECK_MS;
+        sched_fetch_check_waiters(s);
+    }
+
     for (i = 0; s->nfetches && i < SCHED_FETCH_BUCKETS; i++) {
         for (f = s->fetches[i]; f; f = f->next) {
-            if (f->pid != -1 && !f->timed_out && now >= f->deadline) {
+            if (f->pid == -1 || f->timed_out || f->abandoned) {
+                continue;
+            }
+
+            if (now >= f->deadline) {
                 sched_log(SCHED_LOG_WARN, "the download of %s outlived its "
                           "time limit", f->name);
                 f->timed_out = 1;
                 (void) kill(f->pid, SIGKILL);
                 /* the pipe's EOF ends it in sched_fetch_read */
+
+            } else if (f->orphan_since
+                       && now - f->orphan_since >= SCHED_FETCH_ORPHAN_MS)
+            {
+                sched_log(SCHED_LOG_INFO, "the download of %s stopped: no "
+                          "post needs it any more", f->name);
+                f->abandoned = 1;
+                (void) kill(f->pid, SIGKILL);
             }
         }
     }
@@ -1375,11 +1462,9 @@ sched_probe_start(sched_t *s, sched_job_t *j)
     m = &j->post.media[j->media_i];
 
     if (s->probe_path == NULL) {
-        /* no probe built: the size and type from the download only */
-        m->status = TT_MEDIA_PROCESSED;
-        j->media_i++;
-        j->state = J_MEDIA;
-        sched_job_kick(s, j);
+        /* unchecked media never passes */
+        sched_media_failed(s, j, "the media cannot be checked: tiktok-probe "
+                           "is not installed next to tiktok-scheduler");
         return;
     }
 
@@ -1391,8 +1476,8 @@ sched_probe_start(sched_t *s, sched_job_t *j)
     c = calloc(1, sizeof(sched_child_t));
     if (c == NULL || sched_spawn(argv, &c->pid, &c->fd) != SCHED_OK) {
         free(c);
-        j->state = J_MEDIA;
-        sched_job_wait(s, j, 5000);
+        sched_media_spawn_failed(s, j, "the media probe could not be "
+                                 "started");
         return;
     }
 
@@ -1403,7 +1488,7 @@ sched_probe_start(sched_t *s, sched_job_t *j)
 
     if (sched_loop_add(s, c->fd, EPOLLIN, sched_child_read, j) != SCHED_OK) {
         sched_media_cancel(s, j);
-        j->state = J_MEDIA;
-        sched_job_wait(s, j, 5000);
+        sched_media_spawn_failed(s, j, "the media probe could not be "
+                                 "started");
     }
 }

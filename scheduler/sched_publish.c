@@ -537,6 +537,19 @@ sched_job_check(sched_t *s, sched_job_t *j, tt_txn_t *t)
 }
 
 
+/* for a job that waits long (a download): kicked if its post changed */
+int
+sched_job_stale(sched_t *s, sched_job_t *j, tt_txn_t *t)
+{
+    if (sched_job_check(s, j, t) == SCHED_OK) {
+        return 0;
+    }
+
+    sched_job_kick(s, j);
+    return 1;
+}
+
+
 static void
 sched_job_hash(sched_job_t *j, tt_txn_t *t)
 {

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <curl/curl.h>
@@ -332,11 +334,16 @@ main(int argc, char **argv)
     f.max = max;
     f.guard = (strcmp(argv[4], "guard") == 0);
 
-    /* no core files of downloads; the daemon's deadline comes later */
+    /*
+     * Gone with the daemon, even after a kill -9 (its restart removes the
+     * part); no core files of downloads; curl's own time limit ends the
+     * download first, the daemon's deadline next, this alarm last.
+     */
+    (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
     rl.rlim_cur = 0;
     rl.rlim_max = 0;
     (void) setrlimit(RLIMIT_CORE, &rl);
-    (void) alarm(SCHED_FETCH_TIMEOUT_MS / 1000 + 60);
+    (void) alarm(SCHED_FETCH_TIMEOUT_MS / 1000 + 120);
 
     f.fd = open(argv[2], O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (f.fd == -1) {

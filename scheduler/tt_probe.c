@@ -20,6 +20,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -166,6 +168,9 @@ main(int argc, char **argv)
             return 2;
         }
     }
+
+    /* gone with the daemon, even after a kill -9 */
+    (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 
     if (sched_probe_limits() != 0) {
         return 1;

@@ -101,6 +101,23 @@ for t in $targets; do
         "$top/fuzz/$t.c" $objs $extra $libs $extra_libs
 done
 
+# tiny real media (a frame or two, 64x64): the fuzzer mutates from what
+# the demuxers accept, past the format detection
+seed_media() {
+    for spec in "mp4 -c:v libx264 -pix_fmt yuv420p" \
+                "mov -c:v libx264 -pix_fmt yuv420p" \
+                "webm -c:v libvpx-vp9" "mkv -c:v libvpx" \
+                "jpg -update 1 -c:v mjpeg" "webp -c:v libwebp" \
+                "png -update 1 -c:v png"; do
+        ext=${spec%% *}
+        [ -f "$1/seed.$ext" ] && continue
+        # shellcheck disable=SC2086
+        ffmpeg -loglevel error -y -f lavfi -i testsrc=size=64x64:rate=25 \
+            -frames:v 2 ${spec#* } "$1/seed.$ext" 2>/dev/null \
+            || rm -f "$1/seed.$ext"
+    done
+}
+
 each=$((seconds / n))
 [ "$each" -ge 1 ] || each=1
 
@@ -111,6 +128,11 @@ for t in $targets; do
     mkdir -p "$corpus" "$crash"
     if [ -d "$top/fuzz/corpus/$t" ]; then
         cp -R "$top/fuzz/corpus/$t/." "$corpus/"
+    fi
+
+    # the media probe starts from real files of each kind, made small
+    if [ "$t" = fuzz_media ] && command -v ffmpeg >/dev/null 2>&1; then
+        seed_media "$corpus"
     fi
 
     echo "fuzzing $t for ${each}s"

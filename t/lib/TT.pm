@@ -99,7 +99,7 @@ sub write_conf {
         USER => $> == 0 ? 'user root;' : '',
         DIR => $self->{dir},
         LOG_LEVEL => 'info',
-        ACCESS_LOG => "$self->{dir}/access.log",
+        ACCESS_LOG => "$self->{dir}/access.log tiktok",
         TIKTOK_API => $self->{tiktok_api},
         CLIENT_KEY => 'sim-client',
         PORT => $self->{port},
