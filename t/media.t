@@ -78,12 +78,7 @@ my $g = stack(media_allow_private => 0);
 
 sub creator {
     my ($tt) = @_;
-    my $u = $sim->add_user(account_private => JSON::PP::false);
-    my $prof = $tt->add_profile(open_id => $u->{open_id},
-        username => $u->{username}, access_token => $u->{access_token},
-        refresh_token => $u->{refresh_token},
-        expires_in => $u->{expires_in},
-        refresh_expires_in => $u->{refresh_expires_in});
+    my ($prof, $u) = $tt->add_sim_creator($sim);
     return { %$u, prof => $prof, tt => $tt };
 }
 

@@ -40,13 +40,7 @@ my $t = TT->new(tiktok_api => $sim->base, extra_http => <<"END");
     tiktok_spool $run/spool;
 END
 
-my $user = $sim->add_user(account_private => JSON::PP::false);
-my $prof = $t->add_profile(open_id => $user->{open_id},
-                           username => $user->{username},
-                           access_token => $user->{access_token},
-                           refresh_token => $user->{refresh_token},
-                           expires_in => $user->{expires_in},
-                           refresh_expires_in => $user->{refresh_expires_in});
+my ($prof) = $t->add_sim_creator($sim);
 
 # the scheduler's tiktok-fetch children
 sub fetches {

@@ -68,13 +68,8 @@ END
 
 # one creator per case: TikTok's per-token minute windows stay apart
 sub new_creator {
-    my $user = $sim->add_user(account_private => JSON::PP::false);
-    return $t->add_profile(open_id => $user->{open_id},
-                           username => $user->{username},
-                           access_token => $user->{access_token},
-                           refresh_token => $user->{refresh_token},
-                           expires_in => $user->{expires_in},
-                           refresh_expires_in => $user->{refresh_expires_in});
+    my ($prof) = $t->add_sim_creator($sim);
+    return $prof;
 }
 
 sub start_scheduler {

@@ -47,6 +47,29 @@ t_open(t_env_t *e, const uint8_t *key, size_t map, size_t max)
 }
 
 
+/* a new, empty store directory in place of the fixture's */
+static void
+t_fresh(t_env_t *e)
+{
+    tt_store_close(e->st);
+    e->st = NULL;
+    tt_test_rmdir(e->dir);
+    e->dir = tt_test_mkdtemp();
+}
+
+
+/* the forked "other process" ended with 0 */
+static void
+t_child_ok(pid_t pid)
+{
+    int  status;
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+
 static void
 t_reopen(t_env_t *e, const uint8_t *key)
 {
@@ -1066,10 +1089,7 @@ test_grow(void **state)
     size_t     size;
     unsigned   i, full;
 
-    tt_store_close(e->st);
-    e->st = NULL;
-    tt_test_rmdir(e->dir);
-    e->dir = tt_test_mkdtemp();
+    t_fresh(e);
 
     assert_int_equal(t_open(e, NULL, 64 * T_KIB, 64 * T_MIB), TT_OK);
     size = tt_store_map_size(e->st);
@@ -1186,15 +1206,12 @@ static void
 test_grow_adopts(void **state)
 {
     t_env_t    *e = *state;
-    int         rc, status;
+    int         rc;
     pid_t       pid;
     unsigned    i;
     tt_store_t *mine;
 
-    tt_store_close(e->st);
-    e->st = NULL;
-    tt_test_rmdir(e->dir);
-    e->dir = tt_test_mkdtemp();
+    t_fresh(e);
 
     assert_int_equal(t_open(e, NULL, 64 * T_KIB, 64 * T_KIB), TT_OK);
     mine = e->st;
@@ -1214,9 +1231,7 @@ test_grow_adopts(void **state)
         _exit(0);
     }
 
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    t_child_ok(pid);
 
     e->st = mine;
 
@@ -1241,17 +1256,13 @@ static void
 test_resized(void **state)
 {
     t_env_t    *e = *state;
-    int         status;
     pid_t       pid;
     tt_str_t    v;
     tt_txn_t    t;
     unsigned    i;
     tt_store_t *mine;
 
-    tt_store_close(e->st);
-    e->st = NULL;
-    tt_test_rmdir(e->dir);
-    e->dir = tt_test_mkdtemp();
+    t_fresh(e);
 
     assert_int_equal(t_open(e, NULL, 64 * T_KIB, 64 * T_MIB), TT_OK);
     mine = e->st;
@@ -1279,9 +1290,7 @@ test_resized(void **state)
         _exit(0);
     }
 
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
+    t_child_ok(pid);
 
     e->st = mine;
 

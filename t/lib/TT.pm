@@ -227,6 +227,22 @@ sub add_profile {
     return $id;
 }
 
+# a creator made in the simulator (a public account unless the user
+# fields say otherwise), connected as a profile with its tokens: returns
+# (profile id, the simulator's user)
+sub add_sim_creator {
+    my ($self, $sim, %user) = @_;
+    my $u = $sim->add_user(account_private => JSON::PP::false, %user);
+    my $prof = $self->add_profile(open_id => $u->{open_id},
+                                  username => $u->{username},
+                                  access_token => $u->{access_token},
+                                  refresh_token => $u->{refresh_token},
+                                  expires_in => $u->{expires_in},
+                                  refresh_expires_in =>
+                                      $u->{refresh_expires_in});
+    return ($prof, $u);
+}
+
 sub url { my ($self, $path) = @_; return "http://127.0.0.1:$self->{port}$path"; }
 
 # $t->api(METHOD, PATH, [BODY], %opts): BODY is a Perl structure (sent as
