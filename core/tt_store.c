@@ -454,37 +454,49 @@ tt_store_close(tt_store_t *st)
 int
 tt_store_grow(tt_store_t *st)
 {
-    int     rc;
-    size_t  size;
+    int     rc, err;
+    size_t  size, ours;
 
-    /* another process may have grown it already: that size first */
-    size = st->map_size;
+    /*
+     * Another process may have grown it already: that size first.  The
+     * store records a size only when a write commits, so what it says
+     * may also be less than this process's own growth, not committed
+     * yet: that is never given up.
+     */
+    ours = st->map_size;
 
     rc = tt_store_adopt(st);
     if (rc != TT_OK) {
         return rc;
     }
 
-    if (st->map_size > size) {
+    if (st->map_size > ours) {
         return TT_OK;
     }
 
-    if (st->map_size >= st->map_max) {
-        return TT_FULL;
+    if (ours >= st->map_max) {
+        size = ours;
+        rc = TT_FULL;
+
+    } else {
+        size = ours * 2;
+        if (size > st->map_max || size < ours) {
+            size = st->map_max;
+        }
+
+        rc = TT_OK;
     }
 
-    size = st->map_size * 2;
-    if (size > st->map_max || size < st->map_size) {
-        size = st->map_max;
+    if (size != st->map_size) {
+        err = mdb_env_set_mapsize(st->env, size);
+        if (err != MDB_SUCCESS) {
+            return tt_store_rc(st, err);
+        }
+
+        tt_store_refresh_size(st);
     }
 
-    rc = mdb_env_set_mapsize(st->env, size);
-    if (rc != MDB_SUCCESS) {
-        return tt_store_rc(st, rc);
-    }
-
-    tt_store_refresh_size(st);
-    return TT_OK;
+    return rc;
 }
 
 

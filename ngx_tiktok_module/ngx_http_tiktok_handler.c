@@ -526,10 +526,6 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
                 "application/json; charset=utf-8");
     r->headers_out.content_type_len = sizeof("application/json") - 1;
 
-    /* X-Request-Id is the filter's, on this answer as on nginx's own */
-    op->answered = 1;
-    ngx_http_set_ctx(r, op, ngx_http_tiktok_module);
-
     if (op->resp.retry_after) {
         p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
         if (p == NULL) {
@@ -554,6 +550,11 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
     if (op->resp.body.len == 0 || r->method == NGX_HTTP_HEAD) {
         r->header_only = 1;
     }
+
+    /* X-Request-Id is the filter's, on this answer as on nginx's own;
+     * a failure above is nginx's 500, which the filter makes JSON */
+    op->answered = 1;
+    ngx_http_set_ctx(r, op, ngx_http_tiktok_module);
 
     rc = ngx_http_send_header(r);
 

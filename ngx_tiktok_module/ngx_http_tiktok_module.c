@@ -14,7 +14,6 @@ static ngx_int_t ngx_http_tiktok_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf);
 static ngx_int_t ngx_http_tiktok_check_files(ngx_conf_t *cf,
     ngx_http_tiktok_main_conf_t *tmcf);
-static char *ngx_http_tiktok_cstr(ngx_pool_t *pool, ngx_str_t *s);
 static void *ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -32,6 +31,8 @@ static void ngx_http_tiktok_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
     ngx_http_tiktok_main_conf_t *tmcf, tt_store_t **st);
 static char *ngx_http_tiktok_cstr(ngx_pool_t *pool, ngx_str_t *s);
+static ngx_int_t ngx_http_tiktok_check_store(ngx_cycle_t *cycle,
+    ngx_str_t *store);
 
 
 static ngx_conf_post_handler_pt  ngx_http_tiktok_url_post =
@@ -288,21 +289,33 @@ ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
         return NGX_ERROR;
     }
 
+    /*
+     * The API itself needs none of the app's credentials: one not set is
+     * a warning (the scheduler refuses to start without it), one set but
+     * unusable an error.
+     */
     if (tmcf->client_key.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "tiktok_client_key is not set: the TikTok app's "
-                           "client key is needed to publish");
-        return NGX_ERROR;
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "tiktok_client_key is not set: the scheduler "
+                           "cannot publish without the TikTok app's key");
     }
 
-    if (tmcf->client_secret_file.len == 0 || tmcf->token_key_file.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%s is not set",
-                           tmcf->token_key_file.len == 0
-                           ? "tiktok_token_key_file (64 hex characters that "
-                             "seal the profiles' OAuth tokens)"
-                           : "tiktok_client_secret_file (the TikTok app's "
-                             "client secret)");
-        return NGX_ERROR;
+    if (tmcf->token_key_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "tiktok_token_key_file is not set: the scheduler "
+                           "cannot start without the key that seals the "
+                           "profiles' tokens");
+    }
+
+    if (tmcf->client_secret_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "tiktok_client_secret_file is not set: the "
+                           "scheduler cannot start without the TikTok "
+                           "app's secret");
+    }
+
+    if (tmcf->token_key_file.len == 0) {
+        goto secret;
     }
 
     path = ngx_http_tiktok_cstr(cf->pool, &tmcf->token_key_file);
@@ -317,6 +330,12 @@ ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
     }
 
     explicit_bzero(key, sizeof(key));
+
+secret:
+
+    if (tmcf->client_secret_file.len == 0) {
+        return NGX_OK;
+    }
 
     path = ngx_http_tiktok_cstr(cf->pool, &tmcf->client_secret_file);
     a = tt_arena_create(256);
@@ -723,6 +742,46 @@ ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
 }
 
 
+/* the store's directory, or the one it would be made in, is writable */
+static ngx_int_t
+ngx_http_tiktok_check_store(ngx_cycle_t *cycle, ngx_str_t *store)
+{
+    u_char           *p, *dir;
+    ngx_err_t         err;
+    ngx_file_info_t   fi;
+
+    dir = (u_char *) ngx_http_tiktok_cstr(cycle->pool, store);
+    if (dir == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the nearest directory that exists: the store, or a parent of it */
+    while (ngx_file_info(dir, &fi) == NGX_FILE_ERROR) {
+        err = ngx_errno;
+        p = (u_char *) strrchr((char *) dir, '/');
+
+        if (err != NGX_ENOENT || p == NULL || p == dir) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, err,
+                          "tiktok_store \"%V\": cannot reach \"%s\"",
+                          store, dir);
+            return NGX_ERROR;
+        }
+
+        *p = '\0';
+    }
+
+    if (!ngx_is_dir(&fi) || access((char *) dir, W_OK | X_OK) != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_is_dir(&fi) ? ngx_errno
+                                                                 : 0,
+                      "tiktok_store \"%V\": \"%s\" is not a directory "
+                      "this user can write", store, dir);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * Runs in the master at start and at each reload, before any worker
  * exists: opens the store (creating or migrating it), records the
@@ -748,10 +807,12 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
 
     /*
      * nginx -t checks a configuration, and must not make the running
-     * scheduler's: the record is written by the nginx that will run it
+     * scheduler's: the record is written by the nginx that will run it.
+     * The store is only checked: a reload that cannot open it would stop
+     * the master.
      */
     if (ngx_test_config) {
-        return NGX_OK;
+        return ngx_http_tiktok_check_store(cycle, &tmcf->store);
     }
 
     if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK) {

@@ -61,6 +61,7 @@ struct ngx_http_tiktok_op_s {
     tt_api_req_t            req;
     tt_api_resp_t           resp;
     int                     rc;             /* tt_api_exec() result */
+    const char             *store_error;    /* why rc, for the log */
     off_t                   body_seen;      /* body bytes read so far */
     ngx_http_tiktok_error_page_t  *error_page; /* see the filter */
     unsigned                body_too_big:1; /* the rest is dropped */

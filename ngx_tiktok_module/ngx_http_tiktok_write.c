@@ -267,10 +267,9 @@ ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log)
         }
 
         if (op->rc != TT_OK) {
-            /* this request alone fails (a 500); the others go on */
-            ngx_log_error(NGX_LOG_ALERT, log, 0,
-                          "tiktok store write failed: %s",
-                          tt_store_last_error(batch->store));
+            /* this request alone fails (a 500); the others go on; the
+             * event loop logs it */
+            op->store_error = tt_store_last_error(batch->store);
             tt_txn_abort(&child);
             continue;
         }
@@ -328,6 +327,7 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
                 op->resp.wake = 0;
                 op->resp.replayed = 0;
                 op->rc = TT_OK;
+                op->store_error = NULL;
             }
 
             w->busy = 1;
@@ -366,6 +366,13 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
         op = batch->ops[i];
         ngx_queue_remove(&op->queue);
         wake |= op->resp.wake;
+
+        if (op->rc != TT_OK) {
+            ngx_log_error(NGX_LOG_ALERT, w->log, 0,
+                          "tiktok store write failed: %s",
+                          op->store_error ? op->store_error : "unknown");
+        }
+
         ngx_http_tiktok_finalize(op);
     }
 

@@ -9,14 +9,15 @@
 
 
 /*
- * Usage: tiktok-fetch URL FILE MAX_BYTES guard|open
+ * Usage: tiktok-fetch URL FILE MAX_BYTES guard|open [PARENT_PID]
  *
  * Downloads URL into FILE (which must exist: the daemon creates it, as
  * "<name>.part"), http and https only, at most SCHED_FETCH_REDIRS
  * redirects, at most MAX_BYTES, within SCHED_FETCH_TIMEOUT_MS in all and
  * never SCHED_FETCH_STALL_S without a byte.  "guard" refuses every
  * connection to an address that is not public (tt_addr_refusal), on the
- * address actually connected, redirects included.
+ * address actually connected, redirects included.  It dies with the
+ * daemon (PARENT_PID: also if the daemon died before it could ask).
  *
  * Its standard output, a line each:
  *

@@ -354,24 +354,38 @@ sched_spawn(char *const argv[], pid_t *pid, int *fd)
 
     if (rc == 0) {
         rc = posix_spawn_file_actions_init(&fa);
+
         if (rc != 0) {
             (void) posix_spawnattr_destroy(&attr);
         }
     }
 
     if (rc == 0) {
-        if ((rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK
-                                                  | POSIX_SPAWN_SETSIGDEF))
-               == 0
-            && (rc = posix_spawnattr_setsigmask(&attr, &none)) == 0
-            && (rc = posix_spawnattr_setsigdefault(&attr, &dfl)) == 0
-            && (rc = posix_spawn_file_actions_adddup2(&fa, p[1],
-                                                      STDOUT_FILENO)) == 0
-            && (rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
-                                                      "/dev/null", O_RDONLY,
-                                                      0)) == 0
-            && (rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3)) == 0)
-        {
+        /* each returns 0 or an error number: the first error stops it */
+        rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK
+                                             | POSIX_SPAWN_SETSIGDEF);
+        if (rc == 0) {
+            rc = posix_spawnattr_setsigmask(&attr, &none);
+        }
+
+        if (rc == 0) {
+            rc = posix_spawnattr_setsigdefault(&attr, &dfl);
+        }
+
+        if (rc == 0) {
+            rc = posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+        }
+
+        if (rc == 0) {
+            rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
+                                                  "/dev/null", O_RDONLY, 0);
+        }
+
+        if (rc == 0) {
+            rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        }
+
+        if (rc == 0) {
             rc = posix_spawn(pid, argv[0], &fa, &attr, argv, environ);
         }
 
@@ -639,7 +653,7 @@ sched_fetch_new(sched_t *s, sched_job_t *j, const char *name)
     sched_fetch_t  *f;
     tt_media_t     *m;
     int             fd;
-    char            max[32], *argv[6];
+    char            max[32], parent[32], *argv[7];
 
     m = &j->post.media[j->media_i];
 
@@ -688,13 +702,15 @@ sched_fetch_new(sched_t *s, sched_job_t *j, const char *name)
     (void) close(fd);
 
     (void) snprintf(max, sizeof(max), "%lld", (long long) f->max);
+    (void) snprintf(parent, sizeof(parent), "%ld", (long) getpid());
 
     argv[0] = (char *) s->fetch_path;
     argv[1] = (char *) m->source_url;
     argv[2] = f->part;
     argv[3] = max;
     argv[4] = s->conf.allow_private_media ? "open" : "guard";
-    argv[5] = NULL;
+    argv[5] = parent;
+    argv[6] = NULL;
 
     if (sched_spawn(argv, &f->pid, &f->fd) != SCHED_OK) {
         f->pid = -1;
@@ -748,6 +764,14 @@ sched_fetch_start(sched_t *s, sched_job_t *j, tt_media_t *m)
     }
 
     f = sched_fetch_find(s, name);
+
+    if (f && (f->timed_out || f->abandoned)) {
+        /* killed, its end not read yet: a new download once it is */
+        j->state = J_MEDIA;
+        sched_job_wait(s, j, 500);
+        return;
+    }
+
     if (f) {
         sched_debug("post %s: waits for the download of %s by another post",
                     j->post_id, m->source_url);
@@ -837,7 +861,7 @@ sched_media_step(sched_t *s, sched_job_t *j)
     tt_media_t  *m;
 
     if (j->fetch || j->child) {
-        /* a step while it waits (a reload): the wait goes on */
+        /* a step while it waits (a kick from its timer): it goes on */
         return;
     }
 
@@ -866,8 +890,21 @@ sched_fetch_report(sched_fetch_t *f, sched_fetch_report_t *r)
     unsigned     i;
     char         err[128];
 
-    static const char  *ints[] = { "result", "status", "bytes", "total_ms" };
-    static const char  *strs[] = { "content_type", "refused", "error" };
+    struct {
+        const char   *key;
+        int64_t      *to;
+    } ints[] = {
+        { "result", &r->result }, { "status", &r->status },
+        { "bytes", &r->bytes }, { "total_ms", &r->total_ms }
+    };
+
+    struct {
+        const char   *key;
+        const char  **to;
+    } strs[] = {
+        { "content_type", &r->content_type }, { "refused", &r->refused },
+        { "error", &r->error }
+    };
 
     if (f->report.len == 0) {
         return NULL;
@@ -881,32 +918,24 @@ sched_fetch_report(sched_fetch_t *f, sched_fetch_report_t *r)
 
     memset(r, 0, sizeof(sched_fetch_report_t));
 
-    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-        v = tt_json_get(root, ints[i]);
+    for (i = 0; i < TT_ARRAY_SIZE(ints); i++) {
+        v = tt_json_get(root, ints[i].key);
         if (v == NULL || v->type != TT_JSON_NUMBER || !v->is_int) {
             return NULL;
         }
 
-        switch (i) {
-        case 0: r->result = v->i; break;
-        case 1: r->status = v->i; break;
-        case 2: r->bytes = v->i; break;
-        default: r->total_ms = v->i; break;
-        }
+        *ints[i].to = v->i;
     }
 
-    for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-        v = tt_json_get(root, strs[i]);
+    for (i = 0; i < TT_ARRAY_SIZE(strs); i++) {
+        v = tt_json_get(root, strs[i].key);
         if (v == NULL
             || (v->type != TT_JSON_STRING && v->type != TT_JSON_NULL))
         {
             return NULL;
         }
 
-        if (v->type == TT_JSON_STRING) {
-            *(i == 0 ? &r->content_type : i == 1 ? &r->refused : &r->error)
-                = v->str;
-        }
+        *strs[i].to = (v->type == TT_JSON_STRING) ? v->str : NULL;
     }
 
     v = tt_json_get(root, "too_big");

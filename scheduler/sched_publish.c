@@ -35,8 +35,9 @@
  *               SCHED_LEAD_MS ahead); any other stage is held until the
  *               due time (sched_job_early), then: INIT of a video ->
  *               J_CREATOR or J_SLOT; INIT of a photo -> failed (it may be
- *               publishing already); UPLOAD with a live URL -> J_RESYNC,
- *               expired -> J_SLOT (new init); POLL -> J_POLL.
+ *               publishing already); UPLOAD with a publish_id -> an
+ *               upload slot, then J_RESYNC (whatever the URL: TikTok may
+ *               have every byte); POLL -> J_POLL.
  *   J_CREATOR   creator_info/query, built ahead and held until the due
  *               time; privacy or duration not allowed -> failed; else
  *               J_SLOT.
@@ -52,8 +53,12 @@
  *               from Content-Range or J_RESYNC; 403/404 -> J_SLOT (new
  *               init); 5xx -> the same chunk again, a few times; answer
  *               lost (transport error) -> J_RESYNC, never a blind resend.
- *   J_RESYNC    status/fetch: PROCESSING_UPLOAD -> uploaded_bytes ->
- *               J_PUT; anything else is handled as J_POLL's answer.
+ *   J_RESYNC    status/fetch: PROCESSING_UPLOAD -> uploaded_bytes: all
+ *               of it -> J_POLL; less, with the URL alive -> J_PUT from
+ *               there, else J_SLOT (a new init is safe: TikTok publishes
+ *               nothing before the last chunk); anything else is handled
+ *               as J_POLL's answer.  An attempt that ends keeps the
+ *               publish_id of an upload, so the next one comes here too.
  *   J_POLL      status/fetch until PUBLISH_COMPLETE or SEND_TO_USER_INBOX
  *               (published) or FAILED (failed, or retry for internal and
  *               pull failures).
@@ -291,10 +296,16 @@ sched_slot_release(sched_t *s, sched_job_t *j)
     j->upload_slot = 0;
     s->uploads--;
 
-    /* a photo held for its due time in J_SLOT waits for no slot */
+    /*
+     * A photo held for its due time in J_SLOT waits for no slot; an
+     * upload to resume waits in J_ROUTE (sched_job_route).
+     */
     for (k = s->jobs; k; k = k->next) {
-        if (k != j && k->state == J_SLOT && !k->upload_slot
-            && k->http == NULL && k->hold.index == 0)
+        if (k != j && !k->upload_slot && k->http == NULL
+            && k->hold.index == 0
+            && (k->state == J_SLOT
+                || (k->state == J_ROUTE && k->pl
+                    && k->pl->stage == TT_STAGE_UPLOAD)))
         {
             sched_job_kick(s, k);
             return;

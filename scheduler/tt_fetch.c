@@ -216,13 +216,39 @@ tt_fetch_setup(tt_fetch_t *f, const char *url)
 }
 
 
+/*
+ * What a server sent (its Content-Type) or curl said of it goes into the
+ * report as printable ASCII: anything else would make the JSON writer
+ * refuse the whole report.  NULL stays NULL.
+ */
+static const char *
+tt_fetch_ascii(const char *s, char *buf, size_t size)
+{
+    size_t  i;
+
+    if (s == NULL || size == 0) {
+        return NULL;
+    }
+
+    for (i = 0; s[i] != '\0' && i + 1 < size; i++) {
+        buf[i] = ((unsigned char) s[i] >= 0x20 && (unsigned char) s[i] < 0x7f)
+                 ? s[i] : '?';
+    }
+
+    buf[i] = '\0';
+
+    return buf;
+}
+
+
 static int
 tt_fetch_report(tt_fetch_t *f, CURLcode rc)
 {
     tt_buf_t     out;
     tt_jw_t      w;
     long         status;
-    char        *ct, msg[TT_FETCH_MSG_MAX];
+    char        *ct, msg[TT_FETCH_MSG_MAX], ctype[TT_FETCH_MSG_MAX],
+                 why[CURL_ERROR_SIZE + TT_FETCH_MSG_MAX];
     const char  *error;
     curl_off_t   total, pre;
     int          ok;
@@ -276,11 +302,11 @@ tt_fetch_report(tt_fetch_t *f, CURLcode rc)
     tt_jw_key(&w, "write_error");
     tt_jw_bool(&w, f->write_errno != 0);
     tt_jw_key(&w, "content_type");
-    tt_jw_cstr(&w, ct);
+    tt_jw_cstr(&w, tt_fetch_ascii(ct, ctype, sizeof(ctype)));
     tt_jw_key(&w, "refused");
     tt_jw_cstr(&w, f->refused[0] ? f->refused : NULL);
     tt_jw_key(&w, "error");
-    tt_jw_cstr(&w, error);
+    tt_jw_cstr(&w, tt_fetch_ascii(error, why, sizeof(why)));
     tt_jw_key(&w, "total_ms");
     tt_jw_int(&w, total / 1000);
     tt_jw_key(&w, "connected");
@@ -302,7 +328,8 @@ tt_fetch_report(tt_fetch_t *f, CURLcode rc)
 static void
 tt_fetch_usage(void)
 {
-    fprintf(stderr, "usage: tiktok-fetch URL FILE MAX_BYTES guard|open\n");
+    fprintf(stderr, "usage: tiktok-fetch URL FILE MAX_BYTES guard|open "
+            "[PARENT_PID]\n");
 }
 
 
@@ -315,7 +342,7 @@ main(int argc, char **argv)
     long long      max;
     struct rlimit  rl;
 
-    if (argc != 5 || argv[1][0] == '\0'
+    if (argc < 5 || argc > 6 || argv[1][0] == '\0'
         || (strcmp(argv[4], "guard") != 0 && strcmp(argv[4], "open") != 0))
     {
         tt_fetch_usage();
@@ -340,6 +367,12 @@ main(int argc, char **argv)
      * download first, the daemon's deadline next, this alarm last.
      */
     (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+
+    /* the daemon died before the line above: nobody to report to */
+    if (argc == 6 && (long) getppid() != strtol(argv[5], NULL, 10)) {
+        return 1;
+    }
+
     rl.rlim_cur = 0;
     rl.rlim_max = 0;
     (void) setrlimit(RLIMIT_CORE, &rl);

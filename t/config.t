@@ -77,6 +77,8 @@ sub check_edit {
     $t->write_conf();
     my $conf = TT::read_file("$t->{dir}/nginx.conf");
     $conf =~ s/$from/$to/ or die "no $from in nginx.conf";
+    # what nginx -t logs goes with its output, not to the running log
+    $conf =~ s{^error_log \S+}{error_log $t->{dir}/t.log}m;
     TT::write_file("$t->{dir}/nginx-edit.conf", $conf);
     my $out = `nginx -t -p $t->{dir} -c $t->{dir}/nginx-edit.conf -e $t->{dir}/t.log 2>&1`;
     return ($? == 0, $out);
@@ -103,11 +105,22 @@ for my $case (@files) {
     TT::write_file("$t->{dir}/client-secret", "sim-secret\n");
 }
 
+# the app's credentials are the scheduler's: unset, nginx warns and runs
 for my $case (
     [ qr/tiktok_client_key\s+sim-client;/, 'tiktok_client_key "";',
-      qr/tiktok_client_key is not set/ ],
+      qr/\[warn\].*tiktok_client_key is not set/ ],
     [ qr/tiktok_token_key_file\s+\S+;/, '',
-      qr/tiktok_token_key_file .*is not set/ ],
+      qr/\[warn\].*tiktok_token_key_file is not set/ ],
+) {
+    my ($ok, $out) = check_edit($case->[0], $case->[1]);
+    my $what = $case->[1] || 'no tiktok_token_key_file';
+    ok($ok, "passes with a warning: $what") or diag($out);
+    like($out, $case->[2], "the warning says so: $what") or diag($out);
+}
+
+for my $case (
+    [ qr/tiktok_store\s+\S+;/, "tiktok_store $t->{dir}/client-secret/store;",
+      qr/tiktok_store .*cannot reach/ ],
     [ qr/tiktok_thread_pool\s+tiktok;/,
       "tiktok_thread_pool tiktok;\ntiktok_wake_socket /tmp/" . ('w' x 120)
       . ';', qr/tiktok_wake_socket .*too long/ ],

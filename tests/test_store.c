@@ -1116,6 +1116,14 @@ test_grow(void **state)
     tt_store_close(e->st);
     assert_int_equal(t_open(e, NULL, 64 * T_KIB, 64 * T_MIB), TT_OK);
     assert_true(tt_store_map_size(e->st) >= size);
+
+    /* grows that no write committed yet (the store records a size at a
+     * commit) still double, one on another */
+    size = tt_store_map_size(e->st);
+    assert_int_equal(tt_store_grow(e->st), TT_OK);
+    assert_int_equal(tt_store_map_size(e->st), 2 * size);
+    assert_int_equal(tt_store_grow(e->st), TT_OK);
+    assert_int_equal(tt_store_map_size(e->st), 4 * size);
 }
 
 
