@@ -343,7 +343,9 @@ void sched_lag_report(sched_t *s);
 void sched_media_step(sched_t *s, sched_job_t *j);
 void sched_child_read(sched_t *s, int fd, uint32_t events, void *data);
 void sched_children_tick(sched_t *s, int64_t now);
-int64_t sched_media_next_wake(sched_t *s);
+
+/* sched_fetch.c */
+int64_t sched_fetches_next_wake(sched_t *s);
 int sched_fetching(sched_t *s, const char *name);
 void sched_fetches_free(sched_t *s);
 

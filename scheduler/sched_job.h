@@ -1,7 +1,7 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
  * The publish job's states and the steps shared by sched_publish.c,
- * sched_flow.c and sched_media.c.
+ * sched_flow.c, sched_upload.c, sched_media.c and sched_fetch.c.
  */
 
 #ifndef _SCHED_JOB_H_INCLUDED_
@@ -73,8 +73,38 @@ void sched_job_put(sched_t *s, sched_job_t *j);
 void sched_job_status(sched_t *s, sched_job_t *j);
 void sched_job_polling(sched_t *s, sched_job_t *j);
 
+/* sched_fetch.c: the downloads, each a tiktok-fetch child */
+
+/* what a finished download means for the jobs that wait for it */
+typedef struct {
+    unsigned            ok:1;
+    unsigned            retry:1;            /* transient: again later */
+    unsigned            too_big:1;          /* past the download's cap */
+    unsigned            no_room:1;          /* tiktok_spool_quota */
+    unsigned            over_quota:1;       /* larger than the quota */
+    int64_t             pass;               /* the sweep that may help */
+    int64_t             bytes;
+    int64_t             max;                /* the download's cap */
+    const char         *path;               /* the spool file */
+    const char         *content_type;       /* NULL none */
+    char                msg[CURL_ERROR_SIZE + 256];
+} sched_fetch_out_t;
+
+sched_fetch_t *sched_fetch_find(sched_t *s, const char *name);
+int sched_fetch_busy(const sched_fetch_t *f);
+sched_fetch_t *sched_fetch_new(sched_t *s, const char *name,
+    const char *url, int64_t max_bytes);
+void sched_fetch_join(sched_fetch_t *f, sched_job_t *j);
+void sched_fetch_leave(sched_job_t *j);
+void sched_fetches_tick(sched_t *s, int64_t now);
+int sched_spawn(char *const argv[], pid_t *pid, int *fd);
+void sched_reap(sched_t *s, pid_t pid);
+void sched_reap_tick(sched_t *s, int wait);
+
 /* sched_media.c */
 void sched_media_cancel(sched_t *s, sched_job_t *j);
+void sched_media_fetched(sched_t *s, sched_job_t *j,
+    const sched_fetch_out_t *o);
 
 /* sched_loop.c */
 void sched_due_arm(sched_t *s, int64_t at);

@@ -752,7 +752,7 @@ sched_tick_arm(sched_t *s, int64_t now)
         at = w;
     }
 
-    w = sched_media_next_wake(s);
+    w = sched_fetches_next_wake(s);
     if (w >= 0 && w < at) {
         at = w;
     }
