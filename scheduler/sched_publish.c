@@ -901,10 +901,15 @@ sched_job_claim(sched_t *s, sched_job_t *j)
     pl = j->pl;
     now = tt_now_ms();
 
-    /* the creator's daily cap: wait, don't fail and don't count it */
+    /*
+     * The creator's daily cap: wait, don't fail and don't count it.  An
+     * upload TikTok has already (a publish_id) was counted at its init.
+     */
     wait = sched_daily_wait(j->prof, now);
 
-    if (wait > 0 && pl->params.post_mode == TT_MODE_DIRECT) {
+    if (wait > 0 && pl->params.post_mode == TT_MODE_DIRECT
+        && pl->publish_id == NULL)
+    {
         pl->status = TT_PLAT_RETRY;
         pl->next_attempt_at = now + wait;
         pl->error = "Waiting: this creator reached the daily number of "
