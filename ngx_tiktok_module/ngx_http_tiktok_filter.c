@@ -24,7 +24,7 @@ static ngx_int_t                         ngx_http_tiktok_request_id_index;
 static ngx_str_t  ngx_http_tiktok_request_id_name = ngx_string("request_id");
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_tiktok_request_id(ngx_http_request_t *r, ngx_str_t *id)
 {
     ngx_http_variable_value_t  *v;

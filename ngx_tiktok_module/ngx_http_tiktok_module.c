@@ -14,6 +14,10 @@ static ngx_int_t ngx_http_tiktok_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf);
 static ngx_int_t ngx_http_tiktok_check_files(ngx_conf_t *cf,
     ngx_http_tiktok_main_conf_t *tmcf);
+static ngx_int_t ngx_http_tiktok_check_token_key(ngx_conf_t *cf,
+    ngx_str_t *file);
+static ngx_int_t ngx_http_tiktok_check_secret(ngx_conf_t *cf,
+    ngx_str_t *file);
 static void *ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -275,11 +279,6 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
 {
-    char         *path, err[512];
-    uint8_t       key[32];
-    tt_str_t      secret;
-    tt_arena_t   *a;
-
     if (tmcf->wake_socket.len >= sizeof(((struct sockaddr_un *) 0)->sun_path))
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -300,25 +299,32 @@ ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
                            "cannot publish without the TikTok app's key");
     }
 
-    if (tmcf->token_key_file.len == 0) {
+    if (ngx_http_tiktok_check_token_key(cf, &tmcf->token_key_file) != NGX_OK
+        || ngx_http_tiktok_check_secret(cf, &tmcf->client_secret_file)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_tiktok_check_token_key(ngx_conf_t *cf, ngx_str_t *file)
+{
+    char     *path, err[512];
+    uint8_t   key[32];
+
+    if (file->len == 0) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
                            "tiktok_token_key_file is not set: the scheduler "
                            "cannot start without the key that seals the "
                            "profiles' tokens");
+        return NGX_OK;
     }
 
-    if (tmcf->client_secret_file.len == 0) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "tiktok_client_secret_file is not set: the "
-                           "scheduler cannot start without the TikTok "
-                           "app's secret");
-    }
-
-    if (tmcf->token_key_file.len == 0) {
-        goto secret;
-    }
-
-    path = ngx_http_tiktok_cstr(cf->pool, &tmcf->token_key_file);
+    path = ngx_http_tiktok_cstr(cf->pool, file);
     if (path == NULL) {
         return NGX_ERROR;
     }
@@ -331,13 +337,27 @@ ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
 
     explicit_bzero(key, sizeof(key));
 
-secret:
+    return NGX_OK;
+}
 
-    if (tmcf->client_secret_file.len == 0) {
+
+static ngx_int_t
+ngx_http_tiktok_check_secret(ngx_conf_t *cf, ngx_str_t *file)
+{
+    char         *path;
+    ngx_err_t     err;
+    tt_str_t      secret;
+    tt_arena_t   *a;
+
+    if (file->len == 0) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "tiktok_client_secret_file is not set: the "
+                           "scheduler cannot start without the TikTok "
+                           "app's secret");
         return NGX_OK;
     }
 
-    path = ngx_http_tiktok_cstr(cf->pool, &tmcf->client_secret_file);
+    path = ngx_http_tiktok_cstr(cf->pool, file);
     a = tt_arena_create(256);
 
     if (path == NULL || a == NULL) {
@@ -346,11 +366,11 @@ secret:
     }
 
     if (tt_read_secret(path, a, &secret) != TT_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno == ENODATA ? 0
-                                                                   : ngx_errno,
-                           "tiktok_client_secret_file: cannot read \"%s\"%s",
-                           path, ngx_errno == ENODATA ? ": it is empty" : "");
+        err = ngx_errno;
         tt_arena_destroy(a);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, err == ENODATA ? 0 : err,
+                           "tiktok_client_secret_file: cannot read \"%s\"%s",
+                           path, err == ENODATA ? ": it is empty" : "");
         return NGX_ERROR;
     }
 

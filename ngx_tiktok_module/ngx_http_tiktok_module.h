@@ -90,7 +90,6 @@ extern ngx_http_tiktok_worker_t   ngx_http_tiktok_worker;
 ngx_int_t ngx_http_tiktok_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_tiktok_body_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_tiktok_filter_init(ngx_conf_t *cf);
-ngx_int_t ngx_http_tiktok_request_id(ngx_http_request_t *r, ngx_str_t *id);
 void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
 void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 

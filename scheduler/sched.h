@@ -140,16 +140,12 @@ struct sched_prof_s {
 
 
 /* a child process (the media probe) read through a pipe */
-typedef void (*sched_child_done_pt)(sched_t *s, sched_child_t *c);
-
 struct sched_child_s {
     pid_t               pid;
     int                 fd;                 /* stdout pipe */
     tt_buf_t            out;
     int64_t             deadline;           /* mono ms */
     unsigned            timed_out:1;
-    sched_child_done_pt done;
-    void               *data;
 };
 
 

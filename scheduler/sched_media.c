@@ -122,7 +122,7 @@ sched_media_too_big(sched_t *s, sched_job_t *j)
 
 /* the media's file: in the spool already, downloading, or to download */
 static void
-sched_fetch_start(sched_t *s, sched_job_t *j, tt_media_t *m)
+sched_media_file(sched_t *s, sched_job_t *j, tt_media_t *m)
 {
     sched_fetch_t  *f;
     struct stat     st;
@@ -254,7 +254,7 @@ sched_media_step(sched_t *s, sched_job_t *j)
     }
 
     m = &j->post.media[j->media_i];
-    sched_fetch_start(s, j, m);
+    sched_media_file(s, j, m);
 }
 
 

@@ -23,6 +23,7 @@
 /* J_PUT */
 
 static void sched_put_done(sched_t *s, sched_http_t *h);
+static void sched_upload_over(sched_t *s, sched_job_t *j, const char *why);
 
 
 static const char *
@@ -238,14 +239,10 @@ sched_put_done(sched_t *s, sched_http_t *h)
 
     case 403:
     case 404:
-        sched_log(SCHED_LOG_WARN, "post %s: the upload URL is no longer "
-                  "valid (%ld), starting a new upload", j->post_id, h->status);
-        j->pl->stage = TT_STAGE_NONE;
-        j->pl->publish_id = NULL;
-        j->pl->upload_url = NULL;
-        j->pl->bytes_sent = 0;
-        j->state = J_SLOT;
-        sched_job_kick(s, j);
+        /* TikTok refused this chunk: the upload cannot be whole */
+        sched_upload_over(s, j, h->status == 403
+                                ? "the upload URL is no longer valid (403)"
+                                : "the upload URL is no longer valid (404)");
         return;
 
     default:

@@ -74,14 +74,7 @@ my ($user, $prof);
 my @secrets;
 
 sub new_creator {
-    $user = $sim->add_user(account_private => JSON::PP::false);
-    $prof = $t->add_profile(open_id => $user->{open_id},
-                            username => $user->{username},
-                            access_token => $user->{access_token},
-                            refresh_token => $user->{refresh_token},
-                            expires_in => $user->{expires_in},
-                            refresh_expires_in =>
-                                $user->{refresh_expires_in});
+    ($prof, $user) = $t->add_sim_creator($sim);
     push @secrets, $user->{access_token}, $user->{refresh_token};
 }
 

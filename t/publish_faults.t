@@ -67,16 +67,9 @@ $t->start_scheduler();
 my $user;
 
 sub creator {
-    my (%o) = @_;
-    $user = $sim->add_user(account_private => JSON::PP::false,
-                           %{ $o{user} || {} });
-    return $t->add_profile(open_id => $user->{open_id},
-                           username => $user->{username},
-                           access_token => $user->{access_token},
-                           refresh_token => $user->{refresh_token},
-                           expires_in => $o{expires_in} // $user->{expires_in},
-                           refresh_expires_in =>
-                               $user->{refresh_expires_in});
+    my $prof;
+    ($prof, $user) = $t->add_sim_creator($sim, @_);
+    return $prof;
 }
 
 sub create {

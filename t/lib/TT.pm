@@ -227,17 +227,20 @@ sub add_profile {
     return $id;
 }
 
-# a creator made in the simulator (a public account unless the user
-# fields say otherwise), connected as a profile with its tokens: returns
+# a creator made in the simulator (a public account unless the fields
+# of user => {...} say otherwise), connected as a profile with its tokens
+# (expires_in => S says the access token expires sooner): returns
 # (profile id, the simulator's user)
 sub add_sim_creator {
-    my ($self, $sim, %user) = @_;
-    my $u = $sim->add_user(account_private => JSON::PP::false, %user);
+    my ($self, $sim, %o) = @_;
+    my $u = $sim->add_user(account_private => JSON::PP::false,
+                           %{ $o{user} || {} });
     my $prof = $self->add_profile(open_id => $u->{open_id},
                                   username => $u->{username},
                                   access_token => $u->{access_token},
                                   refresh_token => $u->{refresh_token},
-                                  expires_in => $u->{expires_in},
+                                  expires_in => $o{expires_in}
+                                                // $u->{expires_in},
                                   refresh_expires_in =>
                                       $u->{refresh_expires_in});
     return ($prof, $u);
