@@ -274,160 +274,212 @@ tt_json_hex(unsigned c)
 }
 
 
+/*
+ * The scanner's steps, one per state.  Each takes the next byte and
+ * answers TT_OK, or which check failed: TT_SCAN_BAD_UTF8 (reported at
+ * s->mark) or TT_SCAN_UNPAIRED (at s->hi_mark).
+ */
+enum {
+    TT_SCAN_BAD_UTF8 = 1,
+    TT_SCAN_UNPAIRED
+};
+
+
+static void
+tt_json_scan_out(tt_json_scan_t *s, unsigned c)
+{
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        s->in_word = 0;
+        return;
+    }
+
+    if (c == '"') {
+        s->state = TT_SCAN_STR;
+        s->in_word = 0;
+
+    } else if (c == '[' || c == ']' || c == '{' || c == '}'
+               || c == ',' || c == ':')
+    {
+        s->in_word = 0;
+
+    } else if (s->in_word) {
+        return;
+
+    } else {
+        s->in_word = 1;
+    }
+
+    s->tok = s->pos;
+    s->tok_c = (unsigned char) c;
+
+    if (s->nafter < 2) {
+        s->after[s->nafter] = s->pos;
+        s->after_c[s->nafter] = (unsigned char) c;
+        s->nafter++;
+    }
+}
+
+
+static int
+tt_json_scan_str(tt_json_scan_t *s, unsigned c)
+{
+    if (s->pending_hi && c != '\\') {
+        return TT_SCAN_UNPAIRED;
+    }
+
+    if (c == '"') {
+        s->state = TT_SCAN_OUT;
+
+    } else if (c == '\\') {
+        s->state = TT_SCAN_ESC;
+        s->mark = s->pos;
+
+    } else if (c >= 0x80) {
+        s->mark = s->pos;
+
+        if (tt_utf8_lead(c, &s->need, &s->lo, &s->hi) != TT_OK) {
+            return TT_SCAN_BAD_UTF8;
+        }
+
+        s->state = TT_SCAN_UTF8;
+    }
+
+    return TT_OK;
+}
+
+
+static int
+tt_json_scan_utf8(tt_json_scan_t *s, unsigned c)
+{
+    if (c < s->lo || c > s->hi) {
+        return TT_SCAN_BAD_UTF8;
+    }
+
+    s->lo = 0x80;
+    s->hi = 0xbf;
+
+    if (--s->need == 0) {
+        s->state = TT_SCAN_STR;
+    }
+
+    return TT_OK;
+}
+
+
+static int
+tt_json_scan_esc(tt_json_scan_t *s, unsigned c)
+{
+    if (c == 'u') {
+        s->state = TT_SCAN_HEX;
+        s->hex_left = 4;
+        s->hex = 0;
+        return TT_OK;
+    }
+
+    if (s->pending_hi) {
+        return TT_SCAN_UNPAIRED;
+    }
+
+    s->state = TT_SCAN_STR;
+
+    return TT_OK;
+}
+
+
+/* a \uXXXX escape: a high surrogate must be followed by a low one */
+static int
+tt_json_scan_hex(tt_json_scan_t *s, unsigned c)
+{
+    int  d;
+
+    d = tt_json_hex(c);
+
+    if (d < 0) {
+        /* yajl reports the bad escape itself */
+        s->state = TT_SCAN_STR;
+        s->pending_hi = 0;
+        return TT_OK;
+    }
+
+    s->hex = (s->hex << 4) | (uint32_t) d;
+
+    if (--s->hex_left) {
+        return TT_OK;
+    }
+
+    s->state = TT_SCAN_STR;
+
+    if (s->hex >= 0xd800 && s->hex <= 0xdbff) {
+        if (s->pending_hi) {
+            return TT_SCAN_UNPAIRED;
+        }
+
+        s->pending_hi = 1;
+        s->hi_mark = s->mark;
+        return TT_OK;
+    }
+
+    if (s->hex >= 0xdc00 && s->hex <= 0xdfff) {
+        if (!s->pending_hi) {
+            s->hi_mark = s->mark;
+            return TT_SCAN_UNPAIRED;
+        }
+
+        s->pending_hi = 0;
+        return TT_OK;
+    }
+
+    return s->pending_hi ? TT_SCAN_UNPAIRED : TT_OK;
+}
+
+
 static int
 tt_json_scan(tt_json_scan_t *s, const unsigned char *p, size_t n,
     size_t *bad, const char **what)
 {
-    int       d;
-    size_t    i;
-    unsigned  c;
+    int     rc;
+    size_t  i;
 
     for (i = 0; i < n; i++, s->pos++) {
-        c = p[i];
 
         switch (s->state) {
 
         case TT_SCAN_OUT:
-            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-                s->in_word = 0;
-                break;
-            }
-
-            if (c == '"') {
-                s->state = TT_SCAN_STR;
-                s->in_word = 0;
-
-            } else if (c == '[' || c == ']' || c == '{' || c == '}'
-                       || c == ',' || c == ':')
-            {
-                s->in_word = 0;
-
-            } else if (s->in_word) {
-                break;
-
-            } else {
-                s->in_word = 1;
-            }
-
-            s->tok = s->pos;
-            s->tok_c = (unsigned char) c;
-
-            if (s->nafter < 2) {
-                s->after[s->nafter] = s->pos;
-                s->after_c[s->nafter] = (unsigned char) c;
-                s->nafter++;
-            }
-
+            tt_json_scan_out(s, p[i]);
+            rc = TT_OK;
             break;
 
         case TT_SCAN_STR:
-            if (s->pending_hi && c != '\\') {
-                goto unpaired;
-            }
-
-            if (c == '"') {
-                s->state = TT_SCAN_OUT;
-
-            } else if (c == '\\') {
-                s->state = TT_SCAN_ESC;
-                s->mark = s->pos;
-
-            } else if (c >= 0x80) {
-                s->mark = s->pos;
-
-                if (tt_utf8_lead(c, &s->need, &s->lo, &s->hi) != TT_OK) {
-                    goto invalid;
-                }
-
-                s->state = TT_SCAN_UTF8;
-            }
-
+            rc = tt_json_scan_str(s, p[i]);
             break;
 
         case TT_SCAN_UTF8:
-            if (c < s->lo || c > s->hi) {
-                goto invalid;
-            }
-
-            s->lo = 0x80;
-            s->hi = 0xbf;
-
-            if (--s->need == 0) {
-                s->state = TT_SCAN_STR;
-            }
-
+            rc = tt_json_scan_utf8(s, p[i]);
             break;
 
         case TT_SCAN_ESC:
-            if (c == 'u') {
-                s->state = TT_SCAN_HEX;
-                s->hex_left = 4;
-                s->hex = 0;
-                break;
-            }
-
-            if (s->pending_hi) {
-                goto unpaired;
-            }
-
-            s->state = TT_SCAN_STR;
+            rc = tt_json_scan_esc(s, p[i]);
             break;
 
         default: /* TT_SCAN_HEX */
-            d = tt_json_hex(c);
-
-            if (d < 0) {
-                /* yajl reports the bad escape itself */
-                s->state = TT_SCAN_STR;
-                s->pending_hi = 0;
-                break;
-            }
-
-            s->hex = (s->hex << 4) | (uint32_t) d;
-
-            if (--s->hex_left) {
-                break;
-            }
-
-            s->state = TT_SCAN_STR;
-
-            if (s->hex >= 0xd800 && s->hex <= 0xdbff) {
-                if (s->pending_hi) {
-                    goto unpaired;
-                }
-
-                s->pending_hi = 1;
-                s->hi_mark = s->mark;
-
-            } else if (s->hex >= 0xdc00 && s->hex <= 0xdfff) {
-                if (!s->pending_hi) {
-                    s->hi_mark = s->mark;
-                    goto unpaired;
-                }
-
-                s->pending_hi = 0;
-
-            } else if (s->pending_hi) {
-                goto unpaired;
-            }
-
+            rc = tt_json_scan_hex(s, p[i]);
             break;
+        }
+
+        if (rc == TT_SCAN_BAD_UTF8) {
+            *bad = s->mark;
+            *what = "invalid UTF-8 in string";
+            return TT_INVALID;
+        }
+
+        if (rc == TT_SCAN_UNPAIRED) {
+            *bad = s->hi_mark;
+            *what = "unpaired UTF-16 surrogate escape in string";
+            return TT_INVALID;
         }
     }
 
     return TT_OK;
-
-invalid:
-
-    *bad = s->mark;
-    *what = "invalid UTF-8 in string";
-    return TT_INVALID;
-
-unpaired:
-
-    *bad = s->hi_mark;
-    *what = "unpaired UTF-16 surrogate escape in string";
-    return TT_INVALID;
 }
 
 
