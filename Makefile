@@ -19,7 +19,7 @@ AV_LIBS   = -lavformat -lavcodec -lavutil
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 
-CORE_SRCS  = $(filter-out core/tt_media.c,$(wildcard core/*.c))
+CORE_SRCS  = $(filter-out core/tt_media_probe.c,$(wildcard core/*.c))
 CORE_HDRS  = $(wildcard core/*.h)
 CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o)
 ASAN_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/asan/core/%.o)
@@ -54,36 +54,34 @@ $(BUILD)/libttcore.a: $(CORE_OBJS)
 $(BUILD)/asan/libttcore.a: $(ASAN_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/core/tt_media.o: core/tt_media.c $(CORE_HDRS)
+$(BUILD)/core/tt_media_probe.o: core/tt_media_probe.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/asan/core/tt_media.o: core/tt_media.c $(CORE_HDRS)
+$(BUILD)/asan/core/tt_media_probe.o: core/tt_media_probe.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
 
-# unit tests: one binary per tests/test_*.c; tt_media.o is linked in
-# only where it exists
-MEDIA_OBJ      = $(if $(wildcard core/tt_media.c),$(BUILD)/core/tt_media.o)
-ASAN_MEDIA_OBJ = $(if $(wildcard core/tt_media.c),$(BUILD)/asan/core/tt_media.o)
-MEDIA_LIBS     = $(if $(wildcard core/tt_media.c),$(AV_LIBS))
+# unit tests: one binary per tests/test_*.c, each with the media probe
+# (the one part of core/ that needs libav)
+MEDIA_OBJ      = $(BUILD)/core/tt_media_probe.o
+ASAN_MEDIA_OBJ = $(BUILD)/asan/core/tt_media_probe.o
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libttcore.a $(MEDIA_OBJ) tests/tt_test.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(MEDIA_OBJ) $(BUILD)/libttcore.a \
-	    -lcmocka $(LIBS) $(MEDIA_LIBS)
+	    -lcmocka $(LIBS) $(AV_LIBS)
 
 $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
                        tests/tt_test.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $< $(ASAN_MEDIA_OBJ) \
-	    $(BUILD)/asan/libttcore.a -lcmocka $(LIBS) $(MEDIA_LIBS)
+	    $(BUILD)/asan/libttcore.a -lcmocka $(LIBS) $(AV_LIBS)
 
-# the daemon and the admin tool
-$(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a \
-              $(MEDIA_OBJ)
-	$(CC) $(CFLAGS) -o $@ $(SCHED_SRCS) $(MEDIA_OBJ) \
-	    $(BUILD)/libttcore.a -lcurl $(LIBS) $(MEDIA_LIBS)
+# the daemon and the admin tool; neither links libav, the probe is a
+# child process
+$(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -o $@ $(SCHED_SRCS) $(BUILD)/libttcore.a -lcurl $(LIBS)
 
 $(ADMIN): scheduler/tt_admin.c $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
@@ -92,8 +90,8 @@ $(ADMIN): scheduler/tt_admin.c $(BUILD)/libttcore.a
 # file never stalls the daemon's loop, and a crash in a demuxer stays there
 PROBE      = $(BUILD)/tiktok-probe
 
-$(PROBE): scheduler/tt_probe.c $(BUILD)/core/tt_media.o $(BUILD)/libttcore.a
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/core/tt_media.o $(BUILD)/libttcore.a \
+$(PROBE): scheduler/tt_probe.c $(MEDIA_OBJ) $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -o $@ $< $(MEDIA_OBJ) $(BUILD)/libttcore.a \
 	    $(LIBS) $(AV_LIBS)
 
 # media downloads run as child processes too: their bytes never take turns

@@ -90,6 +90,10 @@ int tt_media_probe(const char *path, tt_media_info_t *info, char *err,
 /* FFmpeg's own log goes to stderr at this av_log level; quiet by default */
 void tt_media_set_log_level(int av_log_level);
 
+/* formats a message into err, when err is given (err_len > 0) */
+void tt_media_errf(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /*
  * Checks info against TikTok's rules for the expected kind; the limit
  * max_duration_ms is the creator's max_video_post_duration_sec * 1000, or

@@ -6,7 +6,7 @@
 /*
  * Build (scripts/fuzz.sh does the same for the target fuzz_media):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Icore \
- *       fuzz/fuzz_media.c core/tt_media.c <core objects with tt_json.c> \
+ *       fuzz/fuzz_media.c core/tt_media_probe.c <core objects> \
  *       -lyajl -lavformat -lavcodec -lavutil -lm
  * Seeds: small media files help it past the probe quickly, e.g.
  *   ffmpeg -f lavfi -i color=size=360x640:rate=24 -t 0.2 -c:v libx264 a.mp4

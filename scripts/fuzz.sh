@@ -9,9 +9,9 @@
 # OUTDIR/crash/TARGET/    what made it crash, if anything did
 # OUTDIR/TARGET.log       its output
 #
-# Core sources are every core/*.c but tt_media.c; fuzz_media also gets
-# tt_media.c and libav.  Environment: CC (clang), FUZZ_FLAGS (more libFuzzer
-# flags, e.g. "-max_len=4096 -jobs=2").
+# Core sources are every core/*.c but tt_media_probe.c; fuzz_media also
+# gets tt_media_probe.c and libav.  Environment: CC (clang), FUZZ_FLAGS
+# (more libFuzzer flags, e.g. "-max_len=4096 -jobs=2").
 set -eu
 
 if [ $# -lt 2 ]; then
@@ -83,7 +83,7 @@ for src in "$top"/core/*.c; do
     # shellcheck disable=SC2086
     $cc $cflags -fsanitize=fuzzer-no-link,$san -c -o "$o" "$src"
     case $src in
-        */tt_media.c) ;;
+        */tt_media_probe.c) ;;
         *) objs="$objs $o" ;;
     esac
 done
@@ -92,7 +92,7 @@ for t in $targets; do
     extra=""
     extra_libs=""
     if [ "$t" = fuzz_media ]; then
-        extra="$out/obj/tt_media.o"
+        extra="$out/obj/tt_media_probe.o"
         extra_libs=$av_libs
     fi
     echo "building $t"
