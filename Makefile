@@ -90,7 +90,7 @@ $(ADMIN): scheduler/tt_admin.c $(BUILD)/libttcore.a
 # file never stalls the daemon's loop, and a crash in a demuxer stays there
 PROBE      = $(BUILD)/tiktok-probe
 
-$(PROBE): scheduler/tt_probe.c $(MEDIA_OBJ) $(BUILD)/libttcore.a
+$(PROBE): tools/tiktok_probe.c $(MEDIA_OBJ) $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $< $(MEDIA_OBJ) $(BUILD)/libttcore.a \
 	    $(LIBS) $(AV_LIBS)
 
@@ -98,8 +98,8 @@ $(PROBE): scheduler/tt_probe.c $(MEDIA_OBJ) $(BUILD)/libttcore.a
 # with the uploads in the daemon's loop
 FETCH      = $(BUILD)/tiktok-fetch
 
-$(FETCH): scheduler/tt_fetch.c scheduler/sched_fetch.h $(BUILD)/libttcore.a
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a -lcurl $(LIBS)
+$(FETCH): tools/tiktok_fetch.c scheduler/sched_fetch.h $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -Ischeduler -o $@ $< $(BUILD)/libttcore.a -lcurl $(LIBS)
 
 scheduler: $(SCHEDULER) $(ADMIN) $(PROBE) $(FETCH)
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 files=$(git ls-files -co --exclude-standard -- \
         'core/*.[ch]' 'ngx_tiktok_module/*.[ch]' 'scheduler/*.[ch]' \
-        'tests/*.[ch]' 'fuzz/*.[ch]' 'bench/*.[ch]' 2>/dev/null)
+        'tools/*.[ch]' 'tests/*.[ch]' 'fuzz/*.[ch]' 'bench/*.[ch]' 2>/dev/null)
 
 status=0
 report() {

@@ -30,21 +30,21 @@
 #include "tt_media.h"
 
 
-#define SCHED_PROBE_MAX_AS     ((rlim_t) 1024 * 1024 * 1024)
-#define SCHED_PROBE_MAX_CPU    60         /* seconds of CPU */
-#define SCHED_PROBE_MAX_WALL   90         /* seconds, for blocking I/O */
+#define PROBE_MAX_AS     ((rlim_t) 1024 * 1024 * 1024)
+#define PROBE_MAX_CPU    60         /* seconds of CPU */
+#define PROBE_MAX_WALL   90         /* seconds, for blocking I/O */
 
 
-static int sched_probe_limit(int resource, rlim_t value);
-static int sched_probe_limits(void);
-static void sched_probe_usage(void);
-static int sched_probe_print(const tt_media_info_t *info,
+static int probe_limit(int resource, rlim_t value);
+static int probe_limits(void);
+static void probe_usage(void);
+static int probe_print(const tt_media_info_t *info,
     const tt_media_result_t *res);
 
 
 /* lowers a limit; never asks for more than the hard limit allows */
 static int
-sched_probe_limit(int resource, rlim_t value)
+probe_limit(int resource, rlim_t value)
 {
     struct rlimit  rl;
 
@@ -66,12 +66,12 @@ sched_probe_limit(int resource, rlim_t value)
 
 
 static int
-sched_probe_limits(void)
+probe_limits(void)
 {
     /* RLIMIT_CPU: SIGXCPU at the soft limit kills us (default action) */
-    if (sched_probe_limit(RLIMIT_AS, SCHED_PROBE_MAX_AS) != 0
-        || sched_probe_limit(RLIMIT_CPU, SCHED_PROBE_MAX_CPU) != 0
-        || sched_probe_limit(RLIMIT_CORE, 0) != 0)
+    if (probe_limit(RLIMIT_AS, PROBE_MAX_AS) != 0
+        || probe_limit(RLIMIT_CPU, PROBE_MAX_CPU) != 0
+        || probe_limit(RLIMIT_CORE, 0) != 0)
     {
         fprintf(stderr, "tiktok-probe: setrlimit() failed: %s\n",
                 strerror(errno));
@@ -79,14 +79,14 @@ sched_probe_limits(void)
     }
 
     /* a read that blocks costs no CPU: the alarm ends that too */
-    (void) alarm(SCHED_PROBE_MAX_WALL);
+    (void) alarm(PROBE_MAX_WALL);
 
     return 0;
 }
 
 
 static void
-sched_probe_usage(void)
+probe_usage(void)
 {
     fprintf(stderr, "usage: tiktok-probe FILE [video|image] "
             "[max_duration_ms]\n");
@@ -94,7 +94,7 @@ sched_probe_usage(void)
 
 
 static int
-sched_probe_print(const tt_media_info_t *info, const tt_media_result_t *res)
+probe_print(const tt_media_info_t *info, const tt_media_result_t *res)
 {
     tt_buf_t  out;
     tt_jw_t   w;
@@ -138,7 +138,7 @@ main(int argc, char **argv)
     tt_media_result_t   res;
 
     if (argc < 2 || argc > 4 || argv[1][0] == '\0') {
-        sched_probe_usage();
+        probe_usage();
         return 2;
     }
 
@@ -153,7 +153,7 @@ main(int argc, char **argv)
             kind = TT_MEDIA_IMAGE;
 
         } else {
-            sched_probe_usage();
+            probe_usage();
             return 2;
         }
     }
@@ -172,7 +172,7 @@ main(int argc, char **argv)
     /* gone with the daemon, even after a kill -9 */
     (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
 
-    if (sched_probe_limits() != 0) {
+    if (probe_limits() != 0) {
         return 1;
     }
 
@@ -186,12 +186,12 @@ main(int argc, char **argv)
         memset(&res, 0, sizeof(tt_media_result_t));
         tt_media_add_error(&res, "%s", err);
 
-        rc = sched_probe_print(NULL, &res);
+        rc = probe_print(NULL, &res);
 
     } else {
         (void) tt_media_check(&info, kind, max, &res);
 
-        rc = sched_probe_print(&info, &res);
+        rc = probe_print(&info, &res);
     }
 
     if (rc != 0) {

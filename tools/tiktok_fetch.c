@@ -27,8 +27,8 @@
 #include "sched_fetch.h"
 
 
-#define TT_FETCH_SYNC      ((int64_t) 8 * 1024 * 1024)
-#define TT_FETCH_MSG_MAX   256
+#define FETCH_SYNC      ((int64_t) 8 * 1024 * 1024)
+#define FETCH_MSG_MAX   256
 
 
 typedef struct {
@@ -44,13 +44,13 @@ typedef struct {
     int             write_errno;
     unsigned        announced:1;
     unsigned        too_big:1;
-    char            refused[TT_FETCH_MSG_MAX];
+    char            refused[FETCH_MSG_MAX];
     char            errbuf[CURL_ERROR_SIZE];
-} tt_fetch_t;
+} fetch_t;
 
 
 static int
-tt_fetch_line(const char *what, int64_t n)
+fetch_line(const char *what, int64_t n)
 {
     if (printf("%s %lld\n", what, (long long) n) < 0 || fflush(stdout) != 0) {
         return -1;
@@ -61,9 +61,9 @@ tt_fetch_line(const char *what, int64_t n)
 
 
 static size_t
-tt_fetch_write(char *p, size_t size, size_t n, void *data)
+fetch_write(char *p, size_t size, size_t n, void *data)
 {
-    tt_fetch_t  *f = data;
+    fetch_t  *f = data;
     size_t       len;
     ssize_t      w;
     curl_off_t   cl;
@@ -76,7 +76,7 @@ tt_fetch_write(char *p, size_t size, size_t n, void *data)
 
         if (curl_easy_getinfo(f->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
                               &cl) == CURLE_OK
-            && cl >= 0 && tt_fetch_line("length", cl) != 0)
+            && cl >= 0 && fetch_line("length", cl) != 0)
         {
             return 0;
         }
@@ -107,7 +107,7 @@ tt_fetch_write(char *p, size_t size, size_t n, void *data)
     }
 
     if (f->len >= f->next_report) {
-        if (tt_fetch_line("got", f->len) != 0) {
+        if (fetch_line("got", f->len) != 0) {
             return 0;
         }
 
@@ -123,7 +123,7 @@ tt_fetch_write(char *p, size_t size, size_t n, void *data)
      * download's pages (a journal commit writes them out first).  The
      * download goes at the disk's pace.
      */
-    if (f->len - f->synced >= TT_FETCH_SYNC) {
+    if (f->len - f->synced >= FETCH_SYNC) {
         if (f->synced > 0) {
             (void) sync_file_range(f->fd, f->waited, f->synced - f->waited,
                                    SYNC_FILE_RANGE_WAIT_BEFORE
@@ -149,12 +149,12 @@ tt_fetch_write(char *p, size_t size, size_t n, void *data)
  * address was tried).
  */
 static curl_socket_t
-tt_fetch_open_socket(void *data, curlsocktype purpose,
+fetch_open_socket(void *data, curlsocktype purpose,
     struct curl_sockaddr *a)
 {
-    tt_fetch_t  *f = data;
+    fetch_t  *f = data;
     long         redirects;
-    char         msg[TT_FETCH_MSG_MAX];
+    char         msg[FETCH_MSG_MAX];
 
     if (f->guard) {
         redirects = 0;
@@ -175,7 +175,7 @@ tt_fetch_open_socket(void *data, curlsocktype purpose,
 
 
 static int
-tt_fetch_setup(tt_fetch_t *f, const char *url)
+fetch_setup(fetch_t *f, const char *url)
 {
     CURL  *e;
 
@@ -186,10 +186,10 @@ tt_fetch_setup(tt_fetch_t *f, const char *url)
     }
 
     (void) curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf);
-    (void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, tt_fetch_write);
+    (void) curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_write);
     (void) curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
     (void) curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION,
-                            tt_fetch_open_socket);
+                            fetch_open_socket);
     (void) curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, f);
     (void) curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     (void) curl_easy_setopt(e, CURLOPT_USERAGENT, "tiktok-scheduler");
@@ -222,7 +222,7 @@ tt_fetch_setup(tt_fetch_t *f, const char *url)
  * refuse the whole report.  NULL stays NULL.
  */
 static const char *
-tt_fetch_ascii(const char *s, char *buf, size_t size)
+fetch_ascii(const char *s, char *buf, size_t size)
 {
     size_t  i;
 
@@ -242,13 +242,13 @@ tt_fetch_ascii(const char *s, char *buf, size_t size)
 
 
 static int
-tt_fetch_report(tt_fetch_t *f, CURLcode rc)
+fetch_report(fetch_t *f, CURLcode rc)
 {
     tt_buf_t     out;
     tt_jw_t      w;
     long         status;
-    char        *ct, msg[TT_FETCH_MSG_MAX], ctype[TT_FETCH_MSG_MAX],
-                 why[CURL_ERROR_SIZE + TT_FETCH_MSG_MAX];
+    char        *ct, msg[FETCH_MSG_MAX], ctype[FETCH_MSG_MAX],
+                 why[CURL_ERROR_SIZE + FETCH_MSG_MAX];
     const char  *error;
     curl_off_t   total, pre;
     int          ok;
@@ -280,7 +280,7 @@ tt_fetch_report(tt_fetch_t *f, CURLcode rc)
     }
 
     /* the last bytes count for the quota too */
-    if (f->len != f->reported && tt_fetch_line("got", f->len) != 0) {
+    if (f->len != f->reported && fetch_line("got", f->len) != 0) {
         return -1;
     }
 
@@ -302,11 +302,11 @@ tt_fetch_report(tt_fetch_t *f, CURLcode rc)
     tt_jw_key(&w, "write_error");
     tt_jw_bool(&w, f->write_errno != 0);
     tt_jw_key(&w, "content_type");
-    tt_jw_cstr(&w, tt_fetch_ascii(ct, ctype, sizeof(ctype)));
+    tt_jw_cstr(&w, fetch_ascii(ct, ctype, sizeof(ctype)));
     tt_jw_key(&w, "refused");
     tt_jw_cstr(&w, f->refused[0] ? f->refused : NULL);
     tt_jw_key(&w, "error");
-    tt_jw_cstr(&w, tt_fetch_ascii(error, why, sizeof(why)));
+    tt_jw_cstr(&w, fetch_ascii(error, why, sizeof(why)));
     tt_jw_key(&w, "total_ms");
     tt_jw_int(&w, total / 1000);
     tt_jw_key(&w, "connected");
@@ -326,7 +326,7 @@ tt_fetch_report(tt_fetch_t *f, CURLcode rc)
 
 
 static void
-tt_fetch_usage(void)
+fetch_usage(void)
 {
     fprintf(stderr, "usage: tiktok-fetch URL FILE MAX_BYTES guard|open "
             "[PARENT_PID]\n");
@@ -336,7 +336,7 @@ tt_fetch_usage(void)
 int
 main(int argc, char **argv)
 {
-    tt_fetch_t     f;
+    fetch_t     f;
     CURLcode       rc;
     char          *end;
     long long      max;
@@ -345,7 +345,7 @@ main(int argc, char **argv)
     if (argc < 5 || argc > 6 || argv[1][0] == '\0'
         || (strcmp(argv[4], "guard") != 0 && strcmp(argv[4], "open") != 0))
     {
-        tt_fetch_usage();
+        fetch_usage();
         return 2;
     }
 
@@ -357,7 +357,7 @@ main(int argc, char **argv)
         return 2;
     }
 
-    memset(&f, 0, sizeof(tt_fetch_t));
+    memset(&f, 0, sizeof(fetch_t));
     f.max = max;
     f.guard = (strcmp(argv[4], "guard") == 0);
 
@@ -392,7 +392,7 @@ main(int argc, char **argv)
 
     f.easy = curl_easy_init();
 
-    if (f.easy == NULL || tt_fetch_setup(&f, argv[1]) != 0) {
+    if (f.easy == NULL || fetch_setup(&f, argv[1]) != 0) {
         fprintf(stderr, "tiktok-fetch: cannot set up curl\n");
         return 1;
     }
@@ -404,7 +404,7 @@ main(int argc, char **argv)
         rc = CURLE_WRITE_ERROR;
     }
 
-    if (tt_fetch_report(&f, rc) != 0) {
+    if (fetch_report(&f, rc) != 0) {
         fprintf(stderr, "tiktok-fetch: cannot write the report\n");
         return 1;
     }
