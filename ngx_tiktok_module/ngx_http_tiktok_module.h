@@ -77,6 +77,7 @@ typedef struct {
     ngx_queue_t             pending;        /* ops waiting for a batch */
     ngx_queue_t             running;        /* ops in the thread now */
     ngx_uint_t              running_count;
+    ngx_event_t             hold;           /* keeps an exiting worker */
     unsigned                busy:1;
     ngx_socket_t            wake_fd;
     ngx_log_t              *log;
