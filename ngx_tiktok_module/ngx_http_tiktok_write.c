@@ -58,6 +58,7 @@ static void ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch,
 static void ngx_http_tiktok_hold(void);
 static void ngx_http_tiktok_hold_handler(ngx_event_t *ev);
 static void ngx_http_tiktok_release(void);
+static void ngx_http_tiktok_read_again(void);
 
 
 static struct sockaddr_un  ngx_http_tiktok_wake_addr;
@@ -78,6 +79,7 @@ ngx_http_tiktok_write_init(ngx_cycle_t *cycle)
     w->thread_pool = tmcf->thread_pool;
     ngx_queue_init(&w->pending);
     ngx_queue_init(&w->running);
+    ngx_queue_init(&w->readers);
 
     w->task = ngx_thread_task_alloc(cycle->pool,
                                     sizeof(ngx_http_tiktok_batch_t));
@@ -272,7 +274,9 @@ ngx_http_tiktok_hold_handler(ngx_event_t *ev)
 
     w = &ngx_http_tiktok_worker;
 
-    if (w->busy || !ngx_queue_empty(&w->pending)) {
+    if (w->busy || !ngx_queue_empty(&w->pending)
+        || !ngx_queue_empty(&w->readers))
+    {
         ngx_add_timer(&w->hold, 1000);
     }
 }
@@ -286,8 +290,50 @@ ngx_http_tiktok_release(void)
 
     w = &ngx_http_tiktok_worker;
 
-    if (!w->busy && ngx_queue_empty(&w->pending) && w->hold.timer_set) {
+    if (!w->busy && ngx_queue_empty(&w->pending)
+        && ngx_queue_empty(&w->readers) && w->hold.timer_set)
+    {
         ngx_del_timer(&w->hold);
+    }
+}
+
+
+/*
+ * A read found the map grown by another process while the batch had a
+ * transaction open: it waits for the batch's end, a wait as bounded as
+ * the batch, and the event loop goes on meanwhile.
+ */
+void
+ngx_http_tiktok_wait_map(ngx_http_tiktok_op_t *op)
+{
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    ngx_queue_insert_tail(&w->readers, &op->queue);
+    ngx_http_tiktok_hold();
+}
+
+
+/* the batch's end: no transaction is open, a read adopts the map */
+static void
+ngx_http_tiktok_read_again(void)
+{
+    ngx_int_t                  rc;
+    ngx_queue_t               *q;
+    ngx_http_tiktok_op_t      *op;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    while (!ngx_queue_empty(&w->readers)) {
+        q = ngx_queue_head(&w->readers);
+        ngx_queue_remove(q);
+        op = ngx_queue_data(q, ngx_http_tiktok_op_t, queue);
+
+        /* not busy now: it reads, or answers why not */
+        rc = ngx_http_tiktok_read(op);
+        ngx_http_finalize_request(op->request, rc);
     }
 }
 
@@ -388,6 +434,8 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
                 op->store_error = NULL;
             }
 
+            ngx_http_tiktok_read_again();
+
             w->busy = 1;
 
             if (ngx_thread_task_post(w->thread_pool, w->task) == NGX_OK) {
@@ -398,6 +446,8 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
             rc = TT_ERR;
         }
     }
+
+    ngx_http_tiktok_read_again();
 
     if (rc == TT_FULL) {
         /* the operator's to fix: the clients were told with a 507 */
