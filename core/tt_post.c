@@ -30,6 +30,7 @@ static void tt_post_apply_queue(tt_post_ctx_t *c, tt_post_t *r,
 static int tt_post_apply_media(tt_post_t *r, const tt_post_input_t *in,
     tt_arena_t *a);
 static void tt_post_check_result(tt_post_ctx_t *c, const tt_post_t *r);
+static int tt_post_has_c0(const char *s, size_t len);
 static int tt_post_media_same(const tt_post_t *r, const tt_post_input_t *in);
 static void tt_post_apply_tiktok(tt_tiktok_params_t *p,
     const tt_tiktok_in_t *tk);
@@ -140,6 +141,13 @@ tt_post_apply(tt_post_t *p, const tt_post_input_t *in, int64_t now_ms,
     }
 
     tt_post_check_result(&c, &r);
+
+    /* a PATCH's (a create's input was checked with its rules) */
+    if ((tk.given & TT_TK_COVER) && p->id[0] != '\0'
+        && r.platforms[0].params.format == TT_FORMAT_VIDEO)
+    {
+        tt_post_check_cover(&c);
+    }
 
     if (errs->failed) {
         return TT_NOMEM;
@@ -464,6 +472,37 @@ tt_post_check_body(tt_post_ctx_t *c, const char *body, size_t len,
     if (tt_utf16_len(body, len) > max) {
         tt_post_error(c, "post.body is longer than %zu characters", max);
     }
+
+    if (tt_post_has_c0(body, len)) {
+        tt_post_error(c, "post.body contains a control character (U+0000 "
+                      "to U+001F other than tab and newline), which TikTok "
+                      "refuses");
+    }
+}
+
+
+/* a C0 control character other than tab and newline */
+static int
+tt_post_has_c0(const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if ((unsigned char) s[i] < 0x20 && s[i] != '\t' && s[i] != '\n') {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* photo_cover_index was given for a video, where TikTok has no such key */
+void
+tt_post_check_cover(tt_post_ctx_t *c)
+{
+    tt_post_error(c, "platforms.tiktok.photo_cover_index is for format "
+                  "image only; a video's cover is video_cover_timestamp_ms");
 }
 
 
@@ -940,8 +979,12 @@ tt_post_render_params(tt_jw_t *w, const tt_tiktok_params_t *p)
     tt_jw_cstr(w, tt_format_name(p->format));
     tt_jw_key(w, "post_mode");
     tt_jw_cstr(w, tt_post_mode_name(p->post_mode));
-    tt_jw_key(w, "photo_cover_index");
-    tt_jw_int(w, p->photo_cover_index);
+    /* a video has no photo cover: only a photo post shows its index */
+    if (p->format == TT_FORMAT_IMAGE) {
+        tt_jw_key(w, "photo_cover_index");
+        tt_jw_int(w, p->photo_cover_index);
+    }
+
     tt_jw_key(w, "video_cover_timestamp_ms");
     tt_jw_int_or_null(w, p->video_cover_timestamp_ms);
 

@@ -525,6 +525,12 @@ tt_post_check_rules(tt_post_ctx_t *c, int patch, const tt_post_input_t *in,
                             (tk->given & TT_TK_COVER) ? tk->cover : 0);
     }
 
+    if ((tk->given & TT_TK_COVER) && format == TT_FORMAT_VIDEO
+        && !(tk->given & TT_TK_BAD_FORMAT))
+    {
+        tt_post_check_cover(c);
+    }
+
     if ((tk->given & TT_TK_PRIVACY) && (tk->given & TT_TK_BOOL(TT_TK_BRAND))
         && (tk->bools & (1u << TT_TK_BRAND)))
     {
@@ -606,8 +612,15 @@ tt_post_parse_scheduled(tt_post_ctx_t *c, const tt_json_t *v,
     if (v->type == TT_JSON_STRING) {
         if (tt_time_parse(v->str, v->len, &in->scheduled_at) != TT_OK) {
             in->scheduled_at = -1;
-            tt_post_error(c, "post.scheduled_at is not an ISO 8601 time "
-                          "with an offset");
+
+            if (v->len >= 19 && memcmp(v->str + 16, ":60", 3) == 0) {
+                tt_post_error(c, "post.scheduled_at is a leap second "
+                              "(:60), which TikTok does not take");
+
+            } else {
+                tt_post_error(c, "post.scheduled_at is not an ISO 8601 "
+                              "time with an offset");
+            }
         }
 
     } else if (v->type != TT_JSON_NULL) {

@@ -85,6 +85,7 @@ void tt_post_parse_tiktok(tt_post_ctx_t *c, const tt_json_t *o,
 /* tt_post.c */
 void tt_post_check_body(tt_post_ctx_t *c, const char *body, size_t len,
     tt_format_e format);
+void tt_post_check_cover(tt_post_ctx_t *c);
 void tt_post_check_media(tt_post_ctx_t *c, tt_format_e format,
     size_t nmedia, int64_t cover);
 void tt_post_check_brand(tt_post_ctx_t *c, int brand, tt_privacy_e privacy);

@@ -131,14 +131,11 @@ tt_time_parse(const char *s, size_t len, int64_t *ms)
 
     if (year < 1970 || mon < 1 || mon > 12
         || day < 1 || day > tt_days_in_month(year, mon)
-        || hour > 23 || min > 59 || sec > 60)
+        || hour > 23 || min > 59 || sec > 59)
     {
+        /* a leap second (:60) too: TikTok takes none, and moving it to
+         * :59 would be a time the client did not ask for */
         return TT_INVALID;
-    }
-
-    /* a leap second is stored as the second before it */
-    if (sec == 60) {
-        sec = 59;
     }
 
     i = 19;

@@ -22,7 +22,6 @@ static void ngx_http_tiktok_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
 static ngx_uint_t ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op,
     const char **message);
-static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_error(ngx_http_tiktok_op_t *op,
     ngx_uint_t status, const char *message);
@@ -384,13 +383,21 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
 static ngx_int_t
 ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
 {
+    ngx_int_t            rc;
     ngx_http_request_t  *r;
 
-    if (!op->req.route.write) {
-        return ngx_http_tiktok_read(op);
-    }
-
     r = op->request;
+
+    if (!op->req.route.write) {
+        rc = ngx_http_tiktok_read(op);
+
+        if (rc == NGX_DONE && !op->req.route.body) {
+            /* it waits for the map: the wait's count is taken here */
+            r->main->count++;
+        }
+
+        return rc;
+    }
 
     if (op->req.idem_key.len
         && ngx_http_tiktok_in_flight(r, &op->req.auth, &op->req.idem_key))
@@ -414,7 +421,13 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
 }
 
 
-static ngx_int_t
+/*
+ * A read, inline.  NGX_DONE when it waits for the map: another process
+ * grew it, and this one cannot take the new size while its write batch
+ * has a transaction open in the thread; the batch's end reads it again
+ * (ngx_http_tiktok_wait_map()).
+ */
+ngx_int_t
 ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
 {
     int        rc;
@@ -430,6 +443,11 @@ ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
         if (tt_store_adopt(st) == TT_OK) {
             rc = tt_txn_begin(st, &txn, 0);
         }
+    }
+
+    if (rc == TT_RESIZED && ngx_http_tiktok_worker.busy) {
+        ngx_http_tiktok_wait_map(op);
+        return NGX_DONE;
     }
 
     if (rc == TT_RESIZED) {

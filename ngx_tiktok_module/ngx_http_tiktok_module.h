@@ -76,7 +76,9 @@ typedef struct {
     ngx_thread_task_t      *task;
     ngx_queue_t             pending;        /* ops waiting for a batch */
     ngx_queue_t             running;        /* ops in the thread now */
+    ngx_queue_t             readers;        /* reads waiting for the map */
     ngx_uint_t              running_count;
+    ngx_event_t             hold;           /* keeps an exiting worker */
     unsigned                busy:1;
     ngx_socket_t            wake_fd;
     ngx_log_t              *log;
@@ -93,7 +95,9 @@ ngx_int_t ngx_http_tiktok_filter_init(ngx_conf_t *cf);
 void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
 void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 
+ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
 ngx_int_t ngx_http_tiktok_write(ngx_http_tiktok_op_t *op);
+void ngx_http_tiktok_wait_map(ngx_http_tiktok_op_t *op);
 ngx_int_t ngx_http_tiktok_in_flight(ngx_http_request_t *r,
     tt_str_t *auth, tt_str_t *key);
 ngx_int_t ngx_http_tiktok_write_init(ngx_cycle_t *cycle);

@@ -20,6 +20,13 @@
  * Growing or adopting the map needs no transaction open in this process:
  * that holds in the completion handler, because reads are synchronous on
  * the event loop and the batch is the worker's only writer.
+ *
+ * A worker told to shut down (a reload, nginx -s quit) leaves as soon as
+ * no timer but cancelable ones is left: a batch in the thread or queued
+ * holds no timer, so without one of ours the worker would leave with its
+ * clients unanswered, some of them committed.  While a batch runs or
+ * waits, `hold', a timer that is not cancelable, keeps the worker until
+ * every queued write is committed and answered.
  */
 
 
@@ -48,6 +55,10 @@ static void ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_tiktok_batch_done(ngx_event_t *ev);
 static void ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch,
     int rc);
+static void ngx_http_tiktok_hold(void);
+static void ngx_http_tiktok_hold_handler(ngx_event_t *ev);
+static void ngx_http_tiktok_release(void);
+static void ngx_http_tiktok_read_again(void);
 
 
 static struct sockaddr_un  ngx_http_tiktok_wake_addr;
@@ -68,6 +79,7 @@ ngx_http_tiktok_write_init(ngx_cycle_t *cycle)
     w->thread_pool = tmcf->thread_pool;
     ngx_queue_init(&w->pending);
     ngx_queue_init(&w->running);
+    ngx_queue_init(&w->readers);
 
     w->task = ngx_thread_task_alloc(cycle->pool,
                                     sizeof(ngx_http_tiktok_batch_t));
@@ -82,6 +94,10 @@ ngx_http_tiktok_write_init(ngx_cycle_t *cycle)
     w->task->event.handler = ngx_http_tiktok_batch_done;
     w->task->event.data = batch;
     w->task->event.log = cycle->log;
+
+    w->hold.handler = ngx_http_tiktok_hold_handler;
+    w->hold.log = cycle->log;
+    w->hold.cancelable = 0;
 
     /*
      * The wake-up is a datagram to the scheduler's socket: sent without
@@ -230,6 +246,94 @@ ngx_http_tiktok_post_batch(void)
     if (ngx_thread_task_post(w->thread_pool, w->task) != NGX_OK) {
         w->busy = 0;
         ngx_http_tiktok_batch_fail(batch, TT_ERR);
+        return;
+    }
+
+    ngx_http_tiktok_hold();
+}
+
+
+/* while a batch runs or waits, the worker stays, even when exiting */
+static void
+ngx_http_tiktok_hold(void)
+{
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    if (!w->hold.timer_set) {
+        ngx_add_timer(&w->hold, 1000);
+    }
+}
+
+
+static void
+ngx_http_tiktok_hold_handler(ngx_event_t *ev)
+{
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    if (w->busy || !ngx_queue_empty(&w->pending)
+        || !ngx_queue_empty(&w->readers))
+    {
+        ngx_add_timer(&w->hold, 1000);
+    }
+}
+
+
+/* the batch and the queue are empty: an exiting worker may go */
+static void
+ngx_http_tiktok_release(void)
+{
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    if (!w->busy && ngx_queue_empty(&w->pending)
+        && ngx_queue_empty(&w->readers) && w->hold.timer_set)
+    {
+        ngx_del_timer(&w->hold);
+    }
+}
+
+
+/*
+ * A read found the map grown by another process while the batch had a
+ * transaction open: it waits for the batch's end, a wait as bounded as
+ * the batch, and the event loop goes on meanwhile.
+ */
+void
+ngx_http_tiktok_wait_map(ngx_http_tiktok_op_t *op)
+{
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    ngx_queue_insert_tail(&w->readers, &op->queue);
+    ngx_http_tiktok_hold();
+}
+
+
+/* the batch's end: no transaction is open, a read adopts the map */
+static void
+ngx_http_tiktok_read_again(void)
+{
+    ngx_int_t                  rc;
+    ngx_queue_t               *q;
+    ngx_http_tiktok_op_t      *op;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    while (!ngx_queue_empty(&w->readers)) {
+        q = ngx_queue_head(&w->readers);
+        ngx_queue_remove(q);
+        op = ngx_queue_data(q, ngx_http_tiktok_op_t, queue);
+
+        /* not busy now: it reads, or answers why not */
+        rc = ngx_http_tiktok_read(op);
+        ngx_http_finalize_request(op->request, rc);
     }
 }
 
@@ -330,6 +434,8 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
                 op->store_error = NULL;
             }
 
+            ngx_http_tiktok_read_again();
+
             w->busy = 1;
 
             if (ngx_thread_task_post(w->thread_pool, w->task) == NGX_OK) {
@@ -340,6 +446,8 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
             rc = TT_ERR;
         }
     }
+
+    ngx_http_tiktok_read_again();
 
     if (rc == TT_FULL) {
         /* the operator's to fix: the clients were told with a 507 */
@@ -357,6 +465,7 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
     if (rc != TT_OK) {
         ngx_http_tiktok_batch_fail(batch, rc);
         ngx_http_tiktok_post_batch();
+        ngx_http_tiktok_release();
         return;
     }
 
@@ -383,6 +492,7 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
     }
 
     ngx_http_tiktok_post_batch();
+    ngx_http_tiktok_release();
 }
 
 

@@ -45,7 +45,7 @@ mkdir -p "$var/media"
 if [ "$(id -u)" = 0 ]; then user="user root;"; else user=""; fi
 sed -e "s|@MODULE@|$build/nginx/objs/ngx_http_tiktok_module.so|" \
     -e "s|@WORKERS@|2|" -e "s|@USER@|$user|" -e "s|@DIR@|$var|g" \
-    -e "s|@LOG_LEVEL@|info|" -e "s|@ACCESS_LOG@|$var/access.log tiktok|" \
+    -e "s|@LOG_LEVEL@|notice|" -e "s|@ACCESS_LOG@|$var/access.log tiktok|" \
     -e "s|@TIKTOK_API@|http://127.0.0.1:$sim_port|g" \
     -e "s|@CLIENT_KEY@|sandbox-client|" -e "s|@PORT@|$port|" \
     -e "s|@EXTRA_HTTP@||" -e "s|@EXTRA_SERVER@||" \

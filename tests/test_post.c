@@ -351,7 +351,7 @@ test_all_params(void **state)
              "\"auto_add_music\": true, \"disable_comment\": true, "
              "\"disable_duet\": true, \"disable_stitch\": true, "
              "\"brand_content_toggle\": true, \"brand_organic_toggle\": true,"
-             " \"made_with_ai\": true, \"photo_cover_index\": 0}}}", &p);
+             " \"made_with_ai\": true}}}", &p);
 
     pr = &p.platforms[0].params;
 
@@ -449,6 +449,22 @@ static const t_case_t  t_cases[] = {
       { "platforms.tiktok.photo_cover_index must not be negative",
         "platforms.tiktok.video_cover_timestamp_ms must be between 0 and "
         "2147483647" } },
+    /* what TikTok would refuse: C0 controls, a leap second, a photo
+     * cover on a video */
+    { 1, "{\"post\": {\"body\": \"a\\u0000b\"}}",
+      { "post.body contains a control character (U+0000 to U+001F other "
+        "than tab and newline), which TikTok refuses" } },
+    { 1, "{\"post\": {\"body\": \"bell\\u0007 and \\r\"}}",
+      { "post.body contains a control character (U+0000 to U+001F other "
+        "than tab and newline), which TikTok refuses" } },
+    { 1, "{\"post\": {\"scheduled_at\": \"2016-12-31T23:59:60Z\"}}",
+      { "post.scheduled_at is a leap second (:60), which TikTok does not "
+        "take" } },
+    { 0, "{\"post\": {}, \"media\": [\"https://a.b/v\"], \"platforms\": "
+         "{\"tiktok\": {\"privacy_status\": \"SELF_ONLY\", "
+         "\"photo_cover_index\": 0}}}",
+      { "platforms.tiktok.photo_cover_index is for format image only; a "
+        "video's cover is video_cover_timestamp_ms" } },
     { 1, "{\"queue_id\": 5, \"queue_priority\": \"urgent\"}",
       { "queue_id must be a string or null",
         "queue_priority must be one of high, medium, low" } },
@@ -821,6 +837,18 @@ test_patch(void **state)
                              " 1}}}", T_NOW + 15), TT_INVALID);
     t_expect(&t->errs, "platforms.tiktok.photo_cover_index must be less "
              "than the number of media (1)", NULL);
+
+    /* a photo cover on what stays a video */
+    assert_int_equal(t_patch(t, &p, "{\"platforms\": {\"tiktok\": "
+                             "{\"photo_cover_index\": 0}}}", T_NOW + 15),
+                     TT_INVALID);
+    t_expect(&t->errs, "platforms.tiktok.photo_cover_index is for format "
+             "image only; a video's cover is video_cover_timestamp_ms", NULL);
+
+    /* tab and newline are a caption's own */
+    assert_int_equal(t_patch(t, &p, "{\"post\": {\"body\": "
+                             "\"one\\ttwo\\nthree\"}}", T_NOW + 15), TT_OK);
+    assert_string_equal(p.body, "one\ttwo\nthree");
 
     /* new media: new ids, pending again, due now */
     assert_int_equal(t_patch(t, &p, "{\"media\": [\"https://b.c/x.mp4\"]}",
@@ -1335,7 +1363,8 @@ test_render(void **state)
     t_get(pl, "error_details", TT_JSON_NULL);
     pr = t_get(pl, "params", TT_JSON_OBJECT);
     t_get(pr, "video_cover_timestamp_ms", TT_JSON_NULL);
-    t_expect_int(pr, "photo_cover_index", 0);
+    /* a video has no photo cover */
+    assert_null(tt_json_get(pr, "photo_cover_index"));
     t_expect_str(pr, "post_mode", "DIRECT_POST");
 
     t_create(t, t_seed_video, &p);

@@ -98,7 +98,7 @@ sub write_conf {
         WORKERS => $self->{workers} || 2,
         USER => $> == 0 ? 'user root;' : '',
         DIR => $self->{dir},
-        LOG_LEVEL => 'info',
+        LOG_LEVEL => $self->{log_level} || 'notice',
         ACCESS_LOG => "$self->{dir}/access.log tiktok",
         TIKTOK_API => $self->{tiktok_api},
         CLIENT_KEY => 'sim-client',
