@@ -29,7 +29,6 @@ static int tt_api_body_object(tt_api_ctx_t *c);
 static int tt_api_bad_body(tt_api_ctx_t *c);
 static int tt_api_post_load(tt_api_ctx_t *c, int decode,
     tt_post_peek_t *peek, tt_post_t *p);
-static const char *tt_api_post_locked(const tt_post_t *p);
 static int tt_api_post_editable(tt_api_ctx_t *c, tt_post_peek_t *peek,
     tt_post_t *p, int *done);
 static int tt_api_post_save(tt_api_ctx_t *c, tt_post_t *p, int wake,
@@ -347,38 +346,6 @@ tt_api_post_load(tt_api_ctx_t *c, int decode, tt_post_peek_t *peek,
 }
 
 
-/* why a post can no longer change, or NULL */
-static const char *
-tt_api_post_locked(const tt_post_t *p)
-{
-    size_t  i;
-
-    for (i = 0; i < p->nplatforms; i++) {
-        if (p->platforms[i].status == TT_PLAT_PUBLISHED) {
-            return "has already been published";
-        }
-    }
-
-    if (p->status == TT_POST_PROCESSED) {
-        return "has already been processed";
-    }
-
-    if (p->status == TT_POST_PROCESSING) {
-        return "is already publishing";
-    }
-
-    for (i = 0; i < p->nplatforms; i++) {
-        if (p->platforms[i].status != TT_PLAT_PENDING
-            || p->platforms[i].attempts > 0)
-        {
-            return "is already publishing";
-        }
-    }
-
-    return NULL;
-}
-
-
 /* the post of the path, decoded, if it may still change: else 404, 409 */
 static int
 tt_api_post_editable(tt_api_ctx_t *c, tt_post_peek_t *peek, tt_post_t *p,
@@ -394,10 +361,13 @@ tt_api_post_editable(tt_api_ctx_t *c, tt_post_peek_t *peek, tt_post_t *p,
         return rc == TT_NOTFOUND ? tt_api_reply(c, 404) : rc;
     }
 
-    why = tt_api_post_locked(p);
+    why = tt_post_locked(p);
     if (why != NULL) {
         return tt_api_answer(c, 409, "post %s %s", p->id, why);
     }
+
+    /* held back before TikTok got anything: the change takes it back */
+    (void) tt_post_unhold(p);
 
     *done = 0;
 
@@ -679,14 +649,17 @@ tt_api_post_patch(tt_api_ctx_t *c)
 
 
 /*
- * DELETE /api/posts/:id.  A post being published is refused: its upload
- * may be in flight and cannot be recalled.  A finished one only loses our
- * record of it.
+ * DELETE /api/posts/:id.  A post TikTok was asked to publish is refused:
+ * its upload may be in flight and cannot be recalled.  One held back
+ * before that (a retry, the creator's daily cap, an upload slot) is
+ * deleted: the scheduler finds it gone when it next saves, before it
+ * sends anything.  A finished one only loses our record of it.
  */
 int
 tt_api_post_delete(tt_api_ctx_t *c)
 {
     int             rc;
+    const char     *why;
     tt_post_t       p;
     tt_post_peek_t  peek;
 
@@ -696,8 +669,16 @@ tt_api_post_delete(tt_api_ctx_t *c)
     }
 
     if (peek.status == TT_POST_PROCESSING) {
-        return tt_api_answer(c, 409, "post %s is being published and cannot "
-                             "be deleted now", c->id);
+        rc = tt_api_post_load(c, 1, &peek, &p);
+        if (rc != TT_OK) {
+            return rc == TT_NOTFOUND ? tt_api_reply(c, 404) : rc;
+        }
+
+        why = tt_post_locked(&p);
+        if (why != NULL) {
+            return tt_api_answer(c, 409, "post %s cannot be deleted now: it "
+                                 "%s", c->id, why);
+        }
     }
 
     rc = tt_post_del(c->t, c->id);
@@ -738,10 +719,12 @@ tt_api_post_publish(tt_api_ctx_t *c)
     }
 
     if (tt_post_retry(&p) == 0) {
-        why = tt_api_post_locked(&p);
+        why = tt_post_locked(&p);
         if (why != NULL) {
             return tt_api_answer(c, 409, "post %s %s", p.id, why);
         }
+
+        (void) tt_post_unhold(&p);
     }
 
     if (p.status == TT_POST_MEDIA_FAILED) {

@@ -240,6 +240,11 @@ void tt_post_settle(tt_post_t *p, int64_t now_ms);
 /* every platform failed: all back to pending, returns how many (else 0) */
 size_t tt_post_retry(tt_post_t *p);
 
+/* why p can no longer change (TikTok was asked to publish it), or NULL */
+const char *tt_post_locked(const tt_post_t *p);
+/* held platforms (nothing sent to TikTok) back to pending; how many */
+size_t tt_post_unhold(tt_post_t *p);
+
 /* names, as the API spells them */
 const char *tt_post_status_name(tt_post_status_e s);
 const char *tt_plat_status_name(tt_plat_status_e s);

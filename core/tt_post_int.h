@@ -16,6 +16,7 @@
  *   tt_post.c          the model: init, apply, settle, names, render
  *   tt_post_input.c    tt_post_input_parse() and the rules it checks
  *   tt_post_record.c   the store record: encode, peek, decode
+ *   tt_post_state.c    when a post may still change
  *
  * The rules across fields (tt_post_check_*) take values, not JSON: the
  * input check runs them on a create, tt_post_apply() on every result, with

@@ -1008,6 +1008,20 @@ sched_job_start(sched_t *s, sched_job_t *j)
     switch (j->pl->status) {
 
     case TT_PLAT_PENDING:
+        /*
+         * A post taken back by a PATCH or a publish while the job held
+         * it (an upload slot, a creator_info call) is due at its time
+         * now: the scan brings it back then.
+         */
+        if (j->post.due_at > now + SCHED_LEAD_MS) {
+            j->done = 1;
+            return;
+        }
+
+        if (j->post.due_at > j->not_before) {
+            j->not_before = j->post.due_at;
+        }
+
         if (j->late) {
             sched_job_late(s, j);
             return;
