@@ -1,8 +1,8 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
  * The store: one LMDB environment, its named databases, their keys and
- * records.  The only file that includes lmdb.h's codes; every LMDB
- * result is mapped to TT_* by one function.
+ * records.  Only tt_store*.c include lmdb.h (through tt_store_int.h);
+ * every LMDB result is mapped to TT_* by one function, tt_store_rc().
  */
 
 #ifndef _TT_STORE_H_INCLUDED_

@@ -1,0 +1,95 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The store's insides, shared by its files: the environment, fixed-width
+ * keys, raw LMDB access and the JSON record helpers.  Only tt_store*.c
+ * include this (and so lmdb.h).
+ */
+
+#ifndef _TT_STORE_INT_H_INCLUDED_
+#define _TT_STORE_INT_H_INCLUDED_
+
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <lmdb.h>
+
+#include "tt_store.h"
+
+
+/* LMDB's compiled-in limit (MDB_MAXKEYSIZE) */
+#define TT_STORE_KEY_MAX    511
+
+
+struct tt_store_s {
+    MDB_env        *env;
+    MDB_dbi         dbi[TT_DB_COUNT];
+    size_t          map_size;
+    size_t          map_max;
+    const char     *last_error;
+    uint8_t         token_key[32];
+    unsigned        has_key:1;
+};
+
+
+typedef struct {
+    uint8_t         data[TT_STORE_KEY_MAX];
+    MDB_val         val;
+} tt_skey_t;
+
+
+typedef int (*tt_store_enc_pt)(tt_txn_t *t, tt_jw_t *w, const void *obj);
+typedef int (*tt_store_dec_pt)(tt_store_t *st, const tt_json_t *r,
+    tt_arena_t *a, void *obj);
+typedef int (*tt_store_keep_pt)(const void *obj, const void *ctx);
+
+
+#define tt_txn_check(t)                                                      \
+    if ((t)->rc != TT_OK || (t)->txn == NULL) {                              \
+        return (t)->rc != TT_OK ? (t)->rc : TT_ERR;                          \
+    }
+
+
+/* tt_store.c: codes, transactions' sticky error, keys, raw access */
+int tt_store_rc(tt_store_t *st, int rc);
+int tt_txn_fail(tt_txn_t *t, int rc);
+int tt_store_key(tt_skey_t *k, const char *fmt, ...);
+void tt_store_key_id(const uint8_t *p, char id[TT_ID_SIZE]);
+uint64_t tt_store_be64(const uint8_t *p);
+
+int tt_db_get(tt_txn_t *t, int db, tt_skey_t *k, MDB_val *v);
+int tt_db_put(tt_txn_t *t, int db, tt_skey_t *k, const void *data,
+    size_t len);
+int tt_db_del(tt_txn_t *t, int db, tt_skey_t *k);
+int tt_db_cursor(tt_txn_t *t, int db, MDB_cursor **c);
+int tt_db_seek(tt_txn_t *t, MDB_cursor *c, tt_skey_t *k, int after,
+    MDB_val *key);
+
+
+/* tt_store_json.c: records kept as JSON */
+int tt_store_put_json(tt_txn_t *t, int db, tt_skey_t *k, tt_store_enc_pt enc,
+    const void *obj);
+int tt_store_parse(tt_store_t *st, const MDB_val *v, tt_arena_t *a,
+    tt_store_dec_pt dec, void *obj);
+int tt_store_get_json(tt_txn_t *t, int db, tt_skey_t *k, tt_arena_t *a,
+    tt_store_dec_pt dec, void *obj);
+void *tt_store_push(tt_arena_t *a, void **arr, size_t *n, size_t *cap,
+    size_t size);
+int tt_store_scan(tt_txn_t *t, int db, tt_arena_t *a, tt_store_dec_pt dec,
+    tt_store_keep_pt keep, const void *ctx, size_t size, void **out,
+    size_t *n);
+const char *tt_js(const tt_json_t *r, const char *key);
+int64_t tt_ji(const tt_json_t *r, const char *key, int64_t def);
+int tt_jid(const tt_json_t *r, const char *key, char id[TT_ID_SIZE]);
+void tt_jw_member_str(tt_jw_t *w, const char *key, const char *s);
+void tt_jw_member_int(tt_jw_t *w, const char *key, int64_t v);
+
+
+/* tt_store_seal.c: profile tokens, hex(nonce | ciphertext | tag) */
+int tt_token_seal(const tt_store_t *st, const char *id, const char *field,
+    const char *plain, tt_buf_t *out);
+int tt_token_open(const tt_store_t *st, const char *id, const char *field,
+    const char *hex, tt_arena_t *a, const char **plain);
+
+
+#endif /* _TT_STORE_INT_H_INCLUDED_ */
