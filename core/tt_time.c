@@ -17,6 +17,10 @@
 
 static int tt_time_digits(const char *s, size_t n, unsigned *v);
 static unsigned tt_days_in_month(int64_t y, unsigned m);
+static int tt_time_fields(const char *s, int64_t *t);
+static int tt_time_fraction(const char *s, size_t len, size_t *i,
+    unsigned *frac);
+static int tt_time_offset(const char *s, size_t n, int64_t *off);
 
 
 int64_t
@@ -102,17 +106,11 @@ tt_days_in_month(int64_t y, unsigned m)
 }
 
 
-int
-tt_time_parse(const char *s, size_t len, int64_t *ms)
+/* "YYYY-MM-DDTHH:MM:SS" (or a space for the T), every field in range */
+static int
+tt_time_fields(const char *s, int64_t *t)
 {
-    size_t    i;
-    int64_t   t, off;
-    unsigned  year, mon, day, hour, min, sec, frac, scale, oh, om;
-
-    /* "YYYY-MM-DDTHH:MM:SS" is fixed; what follows is checked below */
-    if (s == NULL || len < 20) {
-        return TT_INVALID;
-    }
+    unsigned  year, mon, day, hour, min, sec;
 
     if (tt_time_digits(s, 4, &year) != TT_OK
         || s[4] != '-'
@@ -138,78 +136,115 @@ tt_time_parse(const char *s, size_t len, int64_t *ms)
         return TT_INVALID;
     }
 
-    i = 19;
-    frac = 0;
+    *t = tt_days_from_civil(year, mon, day) * TT_MS_PER_DAY
+         + (((int64_t) hour * 60 + min) * 60 + sec) * 1000;
 
-    if (s[i] == '.') {
-        i++;
+    return TT_OK;
+}
 
-        if (i == len || s[i] < '0' || s[i] > '9') {
-            return TT_INVALID;
-        }
 
-        /* any number of digits; only milliseconds are kept, truncated */
-        for (scale = 100; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-            frac += (unsigned) (s[i] - '0') * scale;
-            scale /= 10;
-        }
+/*
+ * ".fff..." at *i, if there: any number of digits, of which only the
+ * milliseconds are kept, truncated
+ */
+static int
+tt_time_fraction(const char *s, size_t len, size_t *i, unsigned *frac)
+{
+    unsigned  scale;
+
+    *frac = 0;
+
+    if (*i == len || s[*i] != '.') {
+        return TT_OK;
     }
 
-    if (i == len) {
-        /* a time without an offset is ambiguous */
+    (*i)++;
+
+    if (*i == len || s[*i] < '0' || s[*i] > '9') {
         return TT_INVALID;
     }
 
-    off = 0;
+    for (scale = 100; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++) {
+        *frac += (unsigned) (s[*i] - '0') * scale;
+        scale /= 10;
+    }
 
-    if (s[i] == 'Z') {
-        i++;
+    return TT_OK;
+}
 
-    } else if (s[i] == '+' || s[i] == '-') {
 
-        if (len - i == 6 && s[i + 3] == ':') {
-            if (tt_time_digits(s + i + 1, 2, &oh) != TT_OK
-                || tt_time_digits(s + i + 4, 2, &om) != TT_OK)
-            {
-                return TT_INVALID;
-            }
+/*
+ * The rest of the string: "Z", "+HH:MM" or "+HHMM" (or "-"); a time
+ * without an offset is ambiguous and refused
+ */
+static int
+tt_time_offset(const char *s, size_t n, int64_t *off)
+{
+    unsigned  oh, om;
 
-        } else if (len - i == 5) {
-            if (tt_time_digits(s + i + 1, 2, &oh) != TT_OK
-                || tt_time_digits(s + i + 3, 2, &om) != TT_OK)
-            {
-                return TT_INVALID;
-            }
+    if (n == 1 && s[0] == 'Z') {
+        *off = 0;
+        return TT_OK;
+    }
 
-        } else {
+    if (n == 0 || (s[0] != '+' && s[0] != '-')) {
+        return TT_INVALID;
+    }
+
+    if (n == 6 && s[3] == ':') {
+        if (tt_time_digits(s + 1, 2, &oh) != TT_OK
+            || tt_time_digits(s + 4, 2, &om) != TT_OK)
+        {
             return TT_INVALID;
         }
 
-        if (oh > 23 || om > 59) {
+    } else if (n == 5) {
+        if (tt_time_digits(s + 1, 2, &oh) != TT_OK
+            || tt_time_digits(s + 3, 2, &om) != TT_OK)
+        {
             return TT_INVALID;
         }
-
-        off = ((int64_t) oh * 60 + om) * 60000;
-
-        if (s[i] == '-') {
-            off = -off;
-        }
-
-        i = len;
 
     } else {
         return TT_INVALID;
     }
 
-    if (i != len) {
+    if (oh > 23 || om > 59) {
         return TT_INVALID;
     }
 
-    t = tt_days_from_civil(year, mon, day) * TT_MS_PER_DAY
-        + (((int64_t) hour * 60 + min) * 60 + sec) * 1000 + frac;
+    *off = ((int64_t) oh * 60 + om) * 60000;
+
+    if (s[0] == '-') {
+        *off = -*off;
+    }
+
+    return TT_OK;
+}
+
+
+int
+tt_time_parse(const char *s, size_t len, int64_t *ms)
+{
+    size_t    i;
+    int64_t   t, off;
+    unsigned  frac;
+
+    /* "YYYY-MM-DDTHH:MM:SS" is fixed; what follows is checked below */
+    if (s == NULL || len < 20 || tt_time_fields(s, &t) != TT_OK) {
+        return TT_INVALID;
+    }
+
+    i = 19;
+
+    if (tt_time_fraction(s, len, &i, &frac) != TT_OK
+        || tt_time_offset(s + i, len - i, &off) != TT_OK)
+    {
+        return TT_INVALID;
+    }
 
     /* local time minus its offset is UTC */
-    t -= off;
+    t += frac - off;
 
     if (t < 0 || t > TT_TIME_MAX) {
         return TT_INVALID;
