@@ -25,6 +25,8 @@ typedef struct {
 
 static int tt_conf_str(const tt_json_t *v, const char **out);
 static int tt_conf_int(const tt_json_t *v, int64_t *out);
+static int tt_read_small_file(const char *path, char *buf, size_t size,
+    size_t *len);
 
 
 /* one table for both directions, so encode and decode cannot drift */
@@ -174,15 +176,17 @@ tt_conf_decode(const void *data, size_t len, tt_arena_t *a, tt_conf_t *c)
 }
 
 
-int
-tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out)
+/*
+ * Reads a regular file into buf, one byte past the limit to tell a long
+ * file from a full one; *len is what was read.  Leaves errno set on
+ * failure; the caller wipes buf either way.
+ */
+static int
+tt_read_small_file(const char *path, char *buf, size_t size, size_t *len)
 {
     int          fd, err;
-    char        *p;
-    size_t       len;
     ssize_t      n;
     struct stat  st;
-    char         buf[TT_SECRET_MAX + 1];
 
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd == -1) {
@@ -198,11 +202,10 @@ tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out)
         goto failed;
     }
 
-    len = 0;
+    *len = 0;
 
-    /* read one byte past the limit to tell a long file from a full one */
-    while (len < sizeof(buf)) {
-        n = read(fd, buf + len, sizeof(buf) - len);
+    while (*len < size) {
+        n = read(fd, buf + *len, size - *len);
 
         if (n == -1) {
             if (errno == EINTR) {
@@ -216,10 +219,34 @@ tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out)
             break;
         }
 
-        len += (size_t) n;
+        *len += (size_t) n;
     }
 
     close(fd);
+
+    return TT_OK;
+
+failed:
+
+    err = errno;
+    close(fd);
+    errno = err;
+
+    return TT_ERR;
+}
+
+
+int
+tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out)
+{
+    char    *p;
+    size_t   len;
+    char     buf[TT_SECRET_MAX + 1];
+
+    if (tt_read_small_file(path, buf, sizeof(buf), &len) != TT_OK) {
+        explicit_bzero(buf, sizeof(buf));
+        return TT_ERR;
+    }
 
     if (len > TT_SECRET_MAX) {
         explicit_bzero(buf, sizeof(buf));
@@ -237,6 +264,7 @@ tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out)
 
     /* an empty secret would silently weaken whatever it protects */
     if (len == 0) {
+        explicit_bzero(buf, sizeof(buf));
         errno = ENODATA;
         return TT_ERR;
     }
@@ -253,15 +281,6 @@ tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out)
     out->len = len;
 
     return TT_OK;
-
-failed:
-
-    err = errno;
-    explicit_bzero(buf, sizeof(buf));
-    close(fd);
-    errno = err;
-
-    return TT_ERR;
 }
 
 
