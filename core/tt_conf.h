@@ -38,6 +38,14 @@ typedef struct {
  */
 #define TT_SPOOL_RETENTION_DEFAULT  (24 * 3600 * 1000LL)        /* 24h */
 #define TT_SPOOL_QUOTA_DEFAULT      (10LL * 1024 * 1024 * 1024) /* 10g */
+#define TT_MAX_LATENESS_DEFAULT     (3600 * 1000LL)             /* 1h */
+#define TT_MAX_UPLOADS_DEFAULT      64
+#define TT_REFRESH_MARGIN_DEFAULT   (300 * 1000LL)              /* 5m */
+#define TT_MAP_SIZE_DEFAULT         ((size_t) 64 * 1024 * 1024)        /* 64m */
+#define TT_MAP_MAX_DEFAULT          ((size_t) 64 * 1024 * 1024 * 1024) /* 64g */
+#define TT_API_BASE_DEFAULT         "https://open.tiktokapis.com"
+#define TT_AUTH_URL_DEFAULT         "https://www.tiktok.com/v2/auth/authorize/"
+/* tiktok_chunk_size: TT_CHUNK_DEFAULT within TT_CHUNK_MIN..MAX, tt_chunk.h */
 
 /* JSON object with the keys named as the fields; strings may be null */
 int tt_conf_encode(const tt_conf_t *c, tt_buf_t *out);

@@ -7,6 +7,7 @@
 
 
 #include "ngx_http_tiktok_module.h"
+#include "tt_chunk.h"
 
 
 static void *ngx_http_tiktok_create_main_conf(ngx_conf_t *cf);
@@ -400,9 +401,8 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_tiktok_main_conf_t *tmcf = conf;
 
     static ngx_str_t  default_pool = ngx_string("default");
-    static ngx_str_t  default_api = ngx_string("https://open.tiktokapis.com");
-    static ngx_str_t  default_authorize =
-        ngx_string("https://www.tiktok.com/v2/auth/authorize/");
+    static ngx_str_t  default_api = ngx_string(TT_API_BASE_DEFAULT);
+    static ngx_str_t  default_authorize = ngx_string(TT_AUTH_URL_DEFAULT);
 
     if (tmcf->store.len == 0) {
         /* the module is loaded but unused: nothing to check or open */
@@ -413,8 +413,8 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    ngx_conf_init_size_value(tmcf->map_size, 64 * 1024 * 1024);
-    ngx_conf_init_size_value(tmcf->map_max, (size_t) 64 * 1024 * 1024 * 1024);
+    ngx_conf_init_size_value(tmcf->map_size, TT_MAP_SIZE_DEFAULT);
+    ngx_conf_init_size_value(tmcf->map_max, TT_MAP_MAX_DEFAULT);
 
     if (tmcf->map_max < tmcf->map_size) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -423,20 +423,24 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    ngx_conf_init_msec_value(tmcf->max_lateness, 3600 * 1000);
-    ngx_conf_init_uint_value(tmcf->max_uploads, 64);
-    ngx_conf_init_size_value(tmcf->chunk_size, 10000000);
-    ngx_conf_init_msec_value(tmcf->refresh_margin, 300 * 1000);
+    ngx_conf_init_msec_value(tmcf->max_lateness, TT_MAX_LATENESS_DEFAULT);
+    ngx_conf_init_uint_value(tmcf->max_uploads, TT_MAX_UPLOADS_DEFAULT);
+    ngx_conf_init_size_value(tmcf->chunk_size, TT_CHUNK_DEFAULT);
+    ngx_conf_init_msec_value(tmcf->refresh_margin,
+                             TT_REFRESH_MARGIN_DEFAULT);
     ngx_conf_init_value(tmcf->media_allow_private, 0);
     ngx_conf_init_value(tmcf->spool_retention,
                         (time_t) (TT_SPOOL_RETENTION_DEFAULT / 1000));
     ngx_conf_init_value(tmcf->spool_quota, (off_t) TT_SPOOL_QUOTA_DEFAULT);
     ngx_conf_init_value(tmcf->nosync, 0);
 
-    if (tmcf->chunk_size < 5242880 || tmcf->chunk_size > 64000000) {
+    if (tmcf->chunk_size < (size_t) TT_CHUNK_MIN
+        || tmcf->chunk_size > (size_t) TT_CHUNK_MAX)
+    {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "tiktok_chunk_size must be from 5242880 to "
-                           "64000000 bytes (TikTok's chunk rules)");
+                           "tiktok_chunk_size must be from %L to %L bytes "
+                           "(TikTok's chunk rules)",
+                           (int64_t) TT_CHUNK_MIN, (int64_t) TT_CHUNK_MAX);
         return NGX_CONF_ERROR;
     }
 
