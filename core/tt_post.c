@@ -603,7 +603,8 @@ tt_post_retry(tt_post_t *p)
  *   any media pending               -> pending, due now (media intake)
  *   a platform processing or retry  -> processing
  *   a platform pending              -> scheduled, due at scheduled_at/now
- *   every platform at an end        -> processed, never due
+ *   every platform at an end        -> processed, never due (unless
+ *                                      TikTok's post id is awaited)
  *
  * While processing, due_at belongs to the scheduler (the next poll, or
  * next_attempt_at for a retry) and is kept.
@@ -654,7 +655,10 @@ tt_post_settle(tt_post_t *p, int64_t now_ms)
     }
 
     p->status = TT_POST_PROCESSED;
-    p->due_at = -1;
+
+    if (!tt_post_id_awaited(p)) {
+        p->due_at = -1;
+    }
 }
 
 

@@ -135,6 +135,9 @@ typedef struct {
     int64_t         upload_expires_at;
     int64_t         chunk_size;
     int64_t         chunk_count;
+    int64_t         id_until;                   /* published, TikTok's post
+                                                 * id awaited until then;
+                                                 * 0 none */
 } tt_platform_t;
 
 
@@ -244,6 +247,8 @@ size_t tt_post_retry(tt_post_t *p);
 const char *tt_post_locked(const tt_post_t *p);
 /* held platforms (nothing sent to TikTok) back to pending; how many */
 size_t tt_post_unhold(tt_post_t *p);
+/* published, TikTok's post id still awaited: the scheduler owns due_at */
+int tt_post_id_awaited(const tt_post_t *p);
 
 /* names, as the API spells them */
 const char *tt_post_status_name(tt_post_status_e s);

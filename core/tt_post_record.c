@@ -208,6 +208,8 @@ tt_post_internal_platform(tt_jw_t *w, const tt_platform_t *pl)
     tt_jw_int(w, pl->chunk_size);
     tt_jw_key(w, "chunk_count");
     tt_jw_int(w, pl->chunk_count);
+    tt_jw_key(w, "id_until");
+    tt_jw_int(w, pl->id_until);
 
     tt_jw_obj_close(w);
 }
@@ -784,6 +786,11 @@ tt_dec_platform(tt_dec_t *d, const tt_json_t *o, tt_platform_t *pl)
     pl->upload_expires_at = tt_dec_int(d, o, "upload_expires_at");
     pl->chunk_size = tt_dec_int(d, o, "chunk_size");
     pl->chunk_count = tt_dec_int(d, o, "chunk_count");
+
+    /* optional: records written before it have none */
+    if (tt_json_get(o, "id_until") != NULL) {
+        pl->id_until = tt_dec_int(d, o, "id_until");
+    }
 }
 
 

@@ -96,3 +96,26 @@ tt_post_unhold(tt_post_t *p)
 
     return n;
 }
+
+
+/*
+ * A published platform whose TikTok post id comes after moderation: the
+ * scheduler asks again until id_until, and keeps the post on the agenda
+ * meanwhile (its due_at is the next question).
+ */
+int
+tt_post_id_awaited(const tt_post_t *p)
+{
+    size_t  i;
+
+    for (i = 0; i < p->nplatforms; i++) {
+        if (p->platforms[i].status == TT_PLAT_PUBLISHED
+            && p->platforms[i].platform_id == 0
+            && p->platforms[i].id_until > 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}

@@ -207,6 +207,8 @@ struct sched_job_s {
     unsigned            lag_noted:1;
     unsigned            late:1;
     unsigned            reload:1;           /* the store changed: J_LOAD */
+    unsigned            id_check:1;         /* published: asks for the
+                                             * post id (sched_upload.c) */
     unsigned            done:1;
 };
 

@@ -72,6 +72,8 @@ int sched_job_open(sched_t *s, sched_job_t *j, int64_t *size);
 void sched_job_put(sched_t *s, sched_job_t *j);
 void sched_job_status(sched_t *s, sched_job_t *j);
 void sched_job_polling(sched_t *s, sched_job_t *j);
+void sched_job_id_later(sched_t *s, sched_job_t *j, const char *why);
+void sched_job_id_start(sched_t *s, sched_job_t *j);
 
 /* sched_fetch.c: the downloads, each a tiktok-fetch child */
 

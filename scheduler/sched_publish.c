@@ -657,6 +657,13 @@ sched_job_fail(sched_t *s, sched_job_t *j, const sched_answer_t *ans)
     pl = j->pl;
     now = tt_now_ms();
 
+    if (j->id_check) {
+        /* published already: a failed question only asks again later */
+        sched_job_id_later(s, j, ans->code ? ans->code
+                                 : ans->human ? ans->human : "an error");
+        return;
+    }
+
     sched_set_error(j, ans);
 
     if (ans->result == SCHED_R_RETRY && pl->attempts < SCHED_ATTEMPTS_MAX) {
@@ -741,6 +748,29 @@ sched_job_release(sched_t *s, sched_job_t *j)
 }
 
 
+/* why a published platform has no TikTok post id, for the log */
+static const char *
+sched_no_id_why(const tt_platform_t *pl)
+{
+    if (pl->params.post_mode == TT_MODE_UPLOAD) {
+        return "sent to the creator's TikTok inbox: TikTok gives no post "
+               "id until the creator posts it in the app";
+    }
+
+    if (pl->params.privacy == TT_PRIVACY_SELF) {
+        return "private (SELF_ONLY): TikTok gives no post id for a private "
+               "post";
+    }
+
+    if (pl->id_until > 0) {
+        return "TikTok gives the post id after its moderation: asking "
+               "again for up to 72 hours";
+    }
+
+    return "TikTok gave no post id";
+}
+
+
 void
 sched_job_published(sched_t *s, sched_job_t *j, int64_t id)
 {
@@ -761,19 +791,34 @@ sched_job_published(sched_t *s, sched_job_t *j, int64_t id)
     user = j->username ? j->username : j->profile.username;
 
     if (id > 0 && user && user[0]) {
-        n = snprintf(url, sizeof(url), "https://www.tiktok.com/@%s/video/%lld",
-                     user, (long long) id);
+        /* TikTok's permalink: /photo/ for a photo post, /video/ else */
+        n = snprintf(url, sizeof(url), "https://www.tiktok.com/@%s/%s/%lld",
+                     user, pl->params.format == TT_FORMAT_IMAGE ? "photo"
+                                                                : "video",
+                     (long long) id);
         if (n > 0 && (size_t) n < sizeof(url)) {
             pl->url = tt_arena_strndup(j->arena, url, n);
         }
     }
 
-    sched_log(SCHED_LOG_INFO, "post %s published, publish_id \"%s\", "
-              "post id %lld", j->post_id, pl->publish_id ? pl->publish_id : "",
-              (long long) id);
+    if (id > 0) {
+        pl->id_until = 0;
+        sched_log(SCHED_LOG_INFO, "post %s %s, publish_id \"%s\", post id "
+                  "%lld", j->post_id, j->id_check ? "got its TikTok post id "
+                  "after moderation" : "published",
+                  pl->publish_id ? pl->publish_id : "", (long long) id);
+
+    } else {
+        sched_log(SCHED_LOG_INFO, "post %s published, publish_id \"%s\", "
+                  "no post id: %s", j->post_id,
+                  pl->publish_id ? pl->publish_id : "", sched_no_id_why(pl));
+    }
 
     sched_job_end(s, j);
-    sched_job_release(s, j);
+
+    if (!j->id_check) {
+        sched_job_release(s, j);
+    }
 }
 
 
@@ -966,6 +1011,7 @@ sched_job_start(sched_t *s, sched_job_t *j)
     j->resuming = 0;
     j->resume_state = 0;
     j->bad_token = NULL;
+    j->id_check = 0;
 
     rc = sched_job_load(s, j);
 
@@ -988,6 +1034,24 @@ sched_job_start(sched_t *s, sched_job_t *j)
         j->kind = SCHED_JOB_MEDIA;
         j->state = J_MEDIA;
         sched_media_step(s, j);
+        return;
+    }
+
+    if (j->pl != NULL && j->post.status == TT_POST_PROCESSED
+        && tt_post_id_awaited(&j->post) && j->pl->publish_id != NULL)
+    {
+        if (j->post.due_at > now + SCHED_LEAD_MS) {
+            j->done = 1;
+            return;
+        }
+
+        j->prof = sched_prof_get(s, j->pl->profile_id);
+        if (j->prof == NULL) {
+            sched_job_wait(s, j, 1000);
+            return;
+        }
+
+        sched_job_id_start(s, j);
         return;
     }
 

@@ -19,6 +19,16 @@
 #define SCHED_CHUNK_TRIES    3
 #define SCHED_STATUS_ERRORS  8
 
+/*
+ * TikTok's post id of a public post comes after moderation, minutes or
+ * hours after PUBLISH_COMPLETE: asked again for SCHED_ID_WAIT_MS, each
+ * time after half the time waited so far (10 s to an hour): about 85
+ * questions in 72 hours, far under the 30 status/fetch a minute.
+ */
+#define SCHED_ID_WAIT_MS     (72 * 3600 * 1000LL)
+#define SCHED_ID_NEXT_MIN    10000
+#define SCHED_ID_NEXT_MAX    3600000
+
 
 /* J_PUT */
 
@@ -383,16 +393,86 @@ sched_status_complete(sched_t *s, sched_job_t *j, const tt_json_t *data)
         if (sched_tt_int64(ids->items[0], &id) != SCHED_OK) {
             id = 0;
         }
+    }
 
-    } else if (j->pl->params.privacy != TT_PRIVACY_SELF
-               && j->id_polls++ < SCHED_ID_POLLS)
-    {
-        /* moderation: the id of a public post comes a little later */
-        sched_poll_again(s, j);
+    if (id > 0) {
+        sched_job_published(s, j, id);
         return;
     }
 
-    sched_job_published(s, j, id);
+    if (j->id_check) {
+        sched_job_id_later(s, j, "not yet");
+        return;
+    }
+
+    if (j->pl->params.privacy != TT_PRIVACY_SELF
+        && j->pl->params.post_mode == TT_MODE_DIRECT)
+    {
+        if (j->id_polls++ < SCHED_ID_POLLS) {
+            /* moderation: the id of a public post often comes soon */
+            sched_poll_again(s, j);
+            return;
+        }
+
+        /* published without it: asked again from the agenda */
+        j->pl->id_until = tt_now_ms() + SCHED_ID_WAIT_MS;
+        j->post.due_at = tt_now_ms() + SCHED_ID_NEXT_MIN;
+    }
+
+    sched_job_published(s, j, 0);
+}
+
+
+/*
+ * A published post whose id is awaited, due again: status/fetch once,
+ * through J_TOKEN (a fresh token) and J_ROUTE (stage POLL -> J_POLL).
+ */
+void
+sched_job_id_start(sched_t *s, sched_job_t *j)
+{
+    j->id_check = 1;
+    j->resuming = 1;
+    j->state = J_TOKEN;
+    sched_job_go(s, j);
+}
+
+
+/*
+ * No id this time (not yet, or the question failed): the next question
+ * goes on the agenda, durable, so that a restart keeps asking; past
+ * SCHED_ID_WAIT_MS the post stays published without an id.
+ */
+void
+sched_job_id_later(sched_t *s, sched_job_t *j, const char *why)
+{
+    int64_t  now, waited, next;
+
+    now = tt_now_ms();
+    waited = now - (j->pl->id_until - SCHED_ID_WAIT_MS);
+
+    if (now >= j->pl->id_until) {
+        sched_log(SCHED_LOG_WARN, "post %s: TikTok gave no post id within "
+                  "%lld hours of publishing (%s): no longer asking; the "
+                  "post stays without platform_id and url", j->post_id,
+                  (long long) (SCHED_ID_WAIT_MS / 3600000), why);
+        j->pl->id_until = 0;
+        sched_job_end(s, j);
+        return;
+    }
+
+    next = waited / 2;
+    next = next < SCHED_ID_NEXT_MIN ? SCHED_ID_NEXT_MIN
+           : next > SCHED_ID_NEXT_MAX ? SCHED_ID_NEXT_MAX : next;
+
+    if (now + next > j->pl->id_until) {
+        next = j->pl->id_until - now;
+    }
+
+    sched_debug("post %s: no TikTok post id yet (%s), asking again in "
+                "%lld s", j->post_id, why, (long long) (next / 1000));
+
+    j->post.due_at = now + next;
+    sched_job_end(s, j);
 }
 
 
@@ -406,6 +486,11 @@ sched_status_ok(sched_t *s, sched_job_t *j, const tt_json_t *data)
     j->status_errors = 0;
 
     sched_debug("post %s: status %s", j->post_id, st ? st : "(none)");
+
+    if (j->id_check && (st == NULL || strcmp(st, "PUBLISH_COMPLETE") != 0)) {
+        sched_job_id_later(s, j, st ? st : "no status");
+        return;
+    }
 
     if (st == NULL) {
         sched_poll_again(s, j);
@@ -457,6 +542,10 @@ sched_status_done(sched_t *s, sched_http_t *h)
 
     if (ans.result == SCHED_R_OK) {
         sched_status_ok(s, j, ans.data);
+
+    } else if (j->id_check) {
+        /* the post is published whatever the answer: ask again later */
+        sched_job_id_later(s, j, ans.code ? ans.code : "an error");
 
     } else if (ans.result == SCHED_R_RETRY
                && ++j->status_errors < SCHED_STATUS_ERRORS)

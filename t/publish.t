@@ -184,6 +184,10 @@ sub ledger_of {
                     tiktok => { format => 'image', photo_cover_index => 1 });
     my $pl = settle($id)->{platforms}[0];
     is($pl->{status}, 'published', 'photos published');
+    like($pl->{platform_id} // '', qr/^\d{15,20}$/, 'photos: platform_id');
+    is($pl->{url}, "https://www.tiktok.com/\@$user->{username}/photo/"
+                   . ($pl->{platform_id} // ''),
+       'photos: the permalink is a /photo/ one');
     my $l = ledger_of($pl->{publish_id});
     is($l->{flow}, 'photo_direct', 'through content/init');
     is(scalar @{ $l->{photo_images} }, 2, 'two images');

@@ -477,6 +477,32 @@ edit_post(fx_t *fx, const char *id, int media, int plat, int attempts,
 }
 
 
+/* TikTok was asked: the platform processing at a stage past NONE */
+static void
+edit_stage(fx_t *fx, const char *id, tt_stage_e stage, const char *pub)
+{
+    tt_txn_t     t;
+    tt_post_t    p;
+    tt_arena_t  *a;
+
+    a = tt_arena_create(16384);
+    assert_non_null(a);
+
+    assert_int_equal(tt_txn_begin(fx->st, &t, 1), TT_OK);
+    assert_int_equal(tt_post_get(&t, id, a, &p), TT_OK);
+
+    p.platforms[0].status = TT_PLAT_PROCESSING;
+    p.platforms[0].stage = stage;
+    p.platforms[0].publish_id = pub;
+
+    tt_post_settle(&p, fx->now);
+    assert_int_equal(tt_post_put(&t, &p), TT_OK);
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+
+    tt_arena_destroy(a);
+}
+
+
 static ans_t
 get_post(fx_t *fx, const char *auth, const char *id)
 {
@@ -1255,7 +1281,7 @@ test_patch(void **state)
 {
     ans_t             ans;
     const char       *id, *media_id;
-    const tt_json_t  *m;
+    const tt_json_t  *m, *pl;
     fx_t             *fx;
 
     fx = *state;
@@ -1336,24 +1362,42 @@ test_patch(void **state)
                fx->auth_full, NULL, "\"body\"");
     assert_status(&ans, 400);
 
-    /* an attempt made: too late */
-    edit_post(fx, id, TT_MEDIA_PROCESSED, -1, 1, NULL);
+    /* held before TikTok got anything (a retry, the daily cap, an upload
+     * slot): still the user's, and back to scheduled */
+    edit_post(fx, id, TT_MEDIA_PROCESSED, TT_PLAT_RETRY, 1, NULL);
+    ans = call(fx, TT_METHOD_PATCH, fmt(fx, "/api/posts/%s", id), NULL,
+               fx->auth_full, NULL, "{\"post\":{\"body\":\"held\"}}");
+    assert_status(&ans, 200);
+    assert_string_equal(jstr(ans.json, "status"), "scheduled");
+    pl = jarr(ans.json, "platforms")->items[0];
+    assert_string_equal(jstr(pl, "status"), "pending");
+    assert_int_equal(jint(pl, "attempts"), 0);
+
+    edit_post(fx, id, -1, TT_PLAT_PROCESSING, 1, NULL);
+    ans = get_post(fx, fx->auth_full, id);
+    assert_string_equal(jstr(ans.json, "status"), "processing");
+    ans = call(fx, TT_METHOD_PATCH, fmt(fx, "/api/posts/%s", id), NULL,
+               fx->auth_full, NULL, "{\"post\":{\"body\":\"after\"}}");
+    assert_status(&ans, 200);
+    assert_string_equal(jstr(ans.json, "status"), "scheduled");
+
+    /* TikTok was asked to publish it: too late, and the message says so */
+    edit_stage(fx, id, TT_STAGE_INIT, NULL);
     ans = call(fx, TT_METHOD_PATCH, fmt(fx, "/api/posts/%s", id), NULL,
                fx->auth_full, NULL, "{\"post\":{\"body\":\"late\"}}");
     assert_status(&ans, 409);
     assert_int_equal(jint(ans.json, "status"), 409);
     assert_string_equal(jstr(ans.json, "error"), "Conflict");
     assert_string_equal(jstr(ans.json, "message"),
-                        fmt(fx, "post %s is already publishing", id));
+                        fmt(fx, "post %s is being published: TikTok was "
+                            "already asked to publish it (its init was "
+                            "sent), and that cannot be recalled", id));
 
-    edit_post(fx, id, -1, TT_PLAT_PROCESSING, 0, NULL);
-    ans = get_post(fx, fx->auth_full, id);
-    assert_string_equal(jstr(ans.json, "status"), "processing");
+    edit_stage(fx, id, TT_STAGE_UPLOAD, "v_pub_file~v2-1.1");
+    edit_post(fx, id, -1, TT_PLAT_RETRY, 1, NULL);
     ans = call(fx, TT_METHOD_PATCH, fmt(fx, "/api/posts/%s", id), NULL,
                fx->auth_full, NULL, "{\"post\":{\"body\":\"late\"}}");
     assert_status(&ans, 409);
-    assert_string_equal(jstr(ans.json, "message"),
-                        fmt(fx, "post %s is already publishing", id));
 
     edit_post(fx, id, -1, TT_PLAT_PUBLISHED, 1, NULL);
     ans = call(fx, TT_METHOD_PATCH, fmt(fx, "/api/posts/%s", id), NULL,
@@ -1409,13 +1453,27 @@ test_delete(void **state)
     assert_status(&ans, 404);
     assert_string_equal(list_ids(fx, fx->auth_full, NULL), "");
 
-    /* an upload in flight cannot be recalled */
+    /* held before TikTok got anything (an upload slot): deleted */
     id = create(fx, fx->auth_scoped, NULL, post_body(fx, "x", NULL, NULL));
     edit_post(fx, id, TT_MEDIA_PROCESSED, TT_PLAT_PROCESSING, 1, NULL);
     ans = call(fx, TT_METHOD_DELETE, fmt(fx, "/api/posts/%s", id), NULL,
                fx->auth_scoped, NULL, NULL);
+    assert_status(&ans, 200);
+    assert_true(ans.wake);
+
+    /* an upload in flight cannot be recalled */
+    id = create(fx, fx->auth_scoped, NULL, post_body(fx, "x", NULL, NULL));
+    edit_post(fx, id, TT_MEDIA_PROCESSED, -1, 1, NULL);
+    edit_stage(fx, id, TT_STAGE_UPLOAD, "v_pub_file~v2-1.2");
+    ans = call(fx, TT_METHOD_DELETE, fmt(fx, "/api/posts/%s", id), NULL,
+               fx->auth_scoped, NULL, NULL);
     assert_status(&ans, 409);
     assert_string_equal(jstr(ans.json, "error"), "Conflict");
+    assert_string_equal(jstr(ans.json, "message"),
+                        fmt(fx, "post %s cannot be deleted now: it is being "
+                            "published: TikTok was already asked to publish "
+                            "it (its init was sent), and that cannot be "
+                            "recalled", id));
     ans = get_post(fx, fx->auth_scoped, id);
     assert_status(&ans, 200);
 
@@ -1467,12 +1525,21 @@ test_publish(void **state)
                NULL, fx->auth_full, NULL, NULL);
     assert_status(&ans, 200);
 
-    edit_post(fx, id, -1, TT_PLAT_PROCESSING, 1, NULL);
+    /* held for a retry: published now, from the start */
+    edit_post(fx, id, -1, TT_PLAT_RETRY, 1, NULL);
+    ans = call(fx, TT_METHOD_POST, fmt(fx, "/api/posts/%s/publish", id),
+               NULL, fx->auth_full, NULL, NULL);
+    assert_status(&ans, 200);
+    assert_string_equal(jstr(ans.json, "status"), "scheduled");
+
+    edit_stage(fx, id, TT_STAGE_INIT, NULL);
     ans = call(fx, TT_METHOD_POST, fmt(fx, "/api/posts/%s/publish", id),
                NULL, fx->auth_full, NULL, NULL);
     assert_status(&ans, 409);
     assert_string_equal(jstr(ans.json, "message"),
-                        fmt(fx, "post %s is already publishing", id));
+                        fmt(fx, "post %s is being published: TikTok was "
+                            "already asked to publish it (its init was "
+                            "sent), and that cannot be recalled", id));
 
     edit_post(fx, id, -1, TT_PLAT_PUBLISHED, 1, NULL);
     ans = call(fx, TT_METHOD_POST, fmt(fx, "/api/posts/%s/publish", id),

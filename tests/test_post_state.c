@@ -159,6 +159,53 @@ test_ends_locked(void **state)
 }
 
 
+/* published, the id awaited: on the agenda at the scheduler's time */
+static void
+test_id_awaited(void **state)
+{
+    tt_post_t       p, q;
+    tt_platform_t   pl;
+    tt_buf_t        rec;
+    tt_arena_t     *a;
+
+    t_post(&p, &pl);
+    pl.status = TT_PLAT_PUBLISHED;
+    pl.stage = TT_STAGE_POLL;
+    pl.publish_id = "v_pub_file~v2-1.7";
+    pl.id_until = T_NOW + 72 * 3600000LL;
+    p.due_at = T_NOW + 10000;
+    tt_post_settle(&p, T_NOW);
+
+    assert_int_equal(p.status, TT_POST_PROCESSED);
+    assert_true(tt_post_id_awaited(&p));
+    assert_int_equal(p.due_at, T_NOW + 10000);
+
+    /* kept in the record */
+    a = tt_arena_create(4096);
+    assert_non_null(a);
+    tt_buf_init(&rec);
+    assert_int_equal(tt_post_encode(&p, &rec), TT_OK);
+    assert_int_equal(tt_post_decode(rec.data, rec.len, a, &q), TT_OK);
+    assert_int_equal(q.platforms[0].id_until, pl.id_until);
+    assert_int_equal(q.due_at, T_NOW + 10000);
+    tt_buf_free(&rec);
+    tt_arena_destroy(a);
+
+    /* the id came: off the agenda */
+    pl.platform_id = 7000000000000000001LL;
+    tt_post_settle(&p, T_NOW);
+    assert_false(tt_post_id_awaited(&p));
+    assert_int_equal(p.due_at, -1);
+
+    /* given up */
+    pl.platform_id = 0;
+    pl.id_until = 0;
+    p.due_at = T_NOW;
+    tt_post_settle(&p, T_NOW);
+    assert_int_equal(p.due_at, -1);
+}
+
+
 int
 main(void)
 {
@@ -168,6 +215,7 @@ main(void)
         cmocka_unit_test(test_slot_held),
         cmocka_unit_test(test_started_locked),
         cmocka_unit_test(test_ends_locked),
+        cmocka_unit_test(test_id_awaited),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
