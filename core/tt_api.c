@@ -61,6 +61,7 @@ static int tt_api_auth(tt_api_ctx_t *c);
 static const char *tt_api_reason(int status);
 static int tt_api_hexval(int ch);
 static int tt_api_args_valid(const tt_str_t *args);
+static const char *tt_api_args_repeated(const tt_str_t *args);
 static size_t tt_api_unescape(const char *s, size_t len, char *out);
 static int tt_api_explicit_group(tt_api_ctx_t *c);
 
@@ -302,7 +303,8 @@ tt_api_ctx_init(tt_api_ctx_t *c, tt_txn_t *t, const tt_api_req_t *req,
 static int
 tt_api_admit(tt_api_ctx_t *c, int *done)
 {
-    int  rc;
+    int          rc;
+    const char  *name;
 
     *done = 1;
 
@@ -319,6 +321,14 @@ tt_api_admit(tt_api_ctx_t *c, int *done)
     if (!tt_api_args_valid(&c->req->args)) {
         return tt_api_answer(c, 400, "the query string has an invalid "
                              "percent-encoding");
+    }
+
+    name = tt_api_args_repeated(&c->req->args);
+
+    if (name != NULL) {
+        /* which one counts would be a guess: the client says */
+        return tt_api_answer(c, 400, "the query parameter %s is given more "
+                             "than once", name);
     }
 
     rc = tt_api_explicit_group(c);
@@ -824,6 +834,49 @@ tt_api_args_valid(const tt_str_t *args)
     }
 
     return 1;
+}
+
+
+/* the first of the API's query parameters given twice, or NULL */
+static const char *
+tt_api_args_repeated(const tt_str_t *args)
+{
+    char         buf[32];
+    size_t       i, n, nlen;
+    const char  *p, *end, *amp, *eq;
+
+    static const char *const  names[] = {
+        "status", "scheduled_after", "scheduled_before", "queue_id", "page",
+        "per_page", "profile_group_id"
+    };
+
+    for (i = 0; i < TT_ARRAY_SIZE(names); i++) {
+        n = 0;
+        p = args->data;
+        end = p + args->len;
+
+        while (p != NULL && p < end) {
+            amp = memchr(p, '&', (size_t) (end - p));
+            if (amp == NULL) {
+                amp = end;
+            }
+
+            eq = memchr(p, '=', (size_t) (amp - p));
+            nlen = (size_t) ((eq ? eq : amp) - p);
+
+            if (nlen < sizeof(buf)
+                && tt_api_unescape(p, nlen, buf) == strlen(names[i])
+                && strcmp(buf, names[i]) == 0
+                && ++n > 1)
+            {
+                return names[i];
+            }
+
+            p = amp + 1;
+        }
+    }
+
+    return NULL;
 }
 
 

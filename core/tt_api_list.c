@@ -256,8 +256,17 @@ tt_api_arg_time(tt_api_ctx_t *c, const char *name, int64_t *out,
 
     if (tt_time_parse(v.data, v.len, out) != TT_OK) {
         *out = -1;
-        tt_errors_add(errs, "%s is not an ISO 8601 time with an offset",
-                      name);
+
+        if (v.len > 19 && strchr(v.data + 19, ' ') != NULL) {
+            /* "+02:00" unescaped: a query string's + is a space */
+            tt_errors_add(errs, "%s has a space where its offset's + "
+                          "should be: a + in a query string means a "
+                          "space, send it as %%2B", name);
+
+        } else {
+            tt_errors_add(errs, "%s is not an ISO 8601 time with an "
+                          "offset", name);
+        }
     }
 
     return TT_OK;

@@ -88,10 +88,23 @@ ngx_http_tiktok_owns_error(ngx_http_request_t *r,
 
 
 static const char *
-ngx_http_tiktok_error_message(ngx_uint_t status)
+ngx_http_tiktok_error_message(ngx_http_request_t *r)
 {
-    switch (status) {
+    switch (r->headers_out.status) {
     case NGX_HTTP_BAD_REQUEST:
+        /*
+         * nginx answers headers too large (its 494) with a 400; it is the
+         * one 400 that found its header buffer full, every byte parsed
+         */
+        if (r->header_in != NULL && r->header_in->end != NULL
+            && r->header_in->pos == r->header_in->end
+            && r->header_in->last == r->header_in->end)
+        {
+            return "the request headers are too large: a header line must "
+                   "fit one of large_client_header_buffers, and all of "
+                   "them the whole set";
+        }
+
         return "the request is malformed (its request line, headers or "
                "chunked body)";
     case NGX_HTTP_NOT_ALLOWED:
@@ -140,7 +153,7 @@ ngx_http_tiktok_error_json(ngx_http_request_t *r)
 
     tt_api_resp_init(&resp);
     tt_api_error(&resp, (int) r->headers_out.status,
-                 ngx_http_tiktok_error_message(r->headers_out.status));
+                 ngx_http_tiktok_error_message(r));
 
     p = tt_buf_ok(&resp.body) ? ngx_pnalloc(r->pool, resp.body.len) : NULL;
     b = ngx_calloc_buf(r->pool);

@@ -29,6 +29,11 @@ static ngx_int_t ngx_http_tiktok_header(ngx_http_request_t *r,
     const char *name, ngx_str_t *value);
 static ngx_table_elt_t *ngx_http_tiktok_find_header(ngx_http_request_t *r,
     const char *name, size_t len);
+static ngx_table_elt_t *ngx_http_tiktok_find_header_after(
+    ngx_http_request_t *r, ngx_table_elt_t *h);
+static ngx_int_t ngx_http_tiktok_reject(ngx_http_tiktok_op_t *op,
+    ngx_uint_t status, const char *message);
+static const char *ngx_http_tiktok_too_big(ngx_http_request_t *r);
 static ngx_int_t ngx_http_tiktok_is_json(ngx_http_request_t *r);
 static tt_method_e ngx_http_tiktok_method(ngx_uint_t method);
 static void ngx_http_tiktok_cleanup(void *data);
@@ -119,6 +124,14 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
     if (h) {
         op->req.idem_key.data = (const char *) h->value.data;
         op->req.idem_key.len = h->value.len;
+
+        if (ngx_http_tiktok_find_header_after(r, h) != NULL) {
+            /* which one would the retry send?  As for Authorization */
+            r->keepalive = 0;
+            return ngx_http_tiktok_reject(op, NGX_HTTP_BAD_REQUEST,
+                                          "two Idempotency-Key headers: "
+                                          "send one");
+        }
     }
 
     if (!op->req.route.body) {
@@ -133,25 +146,17 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
 
     if (r->headers_in.content_length_n > (off_t) tlcf->body_limit) {
+        /* at once: never "100 Continue" for a body that is refused */
+        r->expect_tested = 1;
         r->keepalive = 0;
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_tiktok_error(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                     "request body is larger than the "
-                                     "limit");
+        return ngx_http_tiktok_reject(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                      ngx_http_tiktok_too_big(r));
     }
 
     if (ngx_http_tiktok_is_json(r) != NGX_OK) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
-
-        return ngx_http_tiktok_error(op, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                     "Content-Type must be application/json");
+        return ngx_http_tiktok_reject(op, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                      "Content-Type must be "
+                                      "application/json");
     }
 
     ngx_http_set_ctx(r, op, ngx_http_tiktok_module);
@@ -179,7 +184,7 @@ ngx_http_tiktok_body_handler(ngx_http_request_t *r)
     if (op->body_too_big) {
         r->keepalive = 0;
         status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
-        message = "request body is larger than the limit";
+        message = ngx_http_tiktok_too_big(r);
 
     } else {
         status = ngx_http_tiktok_parse_body(op, &message);
@@ -311,7 +316,7 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
     r = op->request;
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
 
-    *message = "request body is larger than the limit";
+    *message = ngx_http_tiktok_too_big(r);
 
     /* only a chunked body of tiny chunks, with more framing than data */
     if (r->request_body && r->request_body->temp_file) {
@@ -599,6 +604,44 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
 }
 
 
+/* an answer before the body is read: the body, if any, is dropped */
+static ngx_int_t
+ngx_http_tiktok_reject(ngx_http_tiktok_op_t *op, ngx_uint_t status,
+    const char *message)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_discard_request_body(op->request);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_http_tiktok_error(op, status, message);
+}
+
+
+/* the 413's message: the limit, and the directive that sets it */
+static const char *
+ngx_http_tiktok_too_big(ngx_http_request_t *r)
+{
+    u_char                      *p, *last;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    static u_char  msg[128];
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+    last = msg + sizeof(msg) - 1;
+
+    /* the event loop is single-threaded: one static buffer serves */
+    p = ngx_snprintf(msg, last - msg, "request body is larger than the "
+                     "limit of %uz bytes (tiktok_body_limit)",
+                     tlcf->body_limit);
+    *p = '\0';
+
+    return (const char *) msg;
+}
+
+
 static ngx_int_t
 ngx_http_tiktok_header(ngx_http_request_t *r, const char *name,
     ngx_str_t *value)
@@ -646,6 +689,44 @@ ngx_http_tiktok_find_header(ngx_http_request_t *r, const char *name,
             && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
         {
             return &h[i];
+        }
+    }
+}
+
+
+/* another header of the same name as h, after it */
+static ngx_table_elt_t *
+ngx_http_tiktok_find_header_after(ngx_http_request_t *r, ngx_table_elt_t *h)
+{
+    ngx_uint_t        i, seen;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *e;
+
+    seen = 0;
+    part = &r->headers_in.headers.part;
+    e = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            e = part->elts;
+            i = 0;
+        }
+
+        if (&e[i] == h) {
+            seen = 1;
+            continue;
+        }
+
+        if (seen && e[i].key.len == h->key.len
+            && ngx_strncasecmp(e[i].key.data, h->key.data, h->key.len) == 0)
+        {
+            return &e[i];
         }
     }
 }

@@ -298,5 +298,83 @@ is($t->api(POST => '/api/posts', \%ok,
     }
 }
 
+# the HTTP edges, each with a clear JSON error
+{
+    sub exchange {
+        my ($req) = @_;
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$t->{port}",
+                                      Timeout => 10) or die "connect: $!";
+        print $s $req;
+        local $/;
+        my $a = <$s> // '';
+        close $s;
+        return $a;
+    }
+
+    # Expect: 100-continue for a body over the limit: 413 at once
+    my $a = exchange("POST /api/posts HTTP/1.1\r\nHost: t\r\n"
+                     . "Authorization: Bearer $t->{key}\r\n"
+                     . "Content-Type: application/json\r\n"
+                     . "Content-Length: 100000\r\n"
+                     . "Expect: 100-continue\r\n\r\n");
+    like($a, qr{^HTTP/1\.1 413 }, 'Expect: 100-continue over the limit: '
+                                  . '413, no 100 Continue first')
+        or diag(substr($a, 0, 200));
+    like($a, qr/65536 bytes \(tiktok_body_limit\)/,
+         'the 413 names the limit and tiktok_body_limit');
+
+    # within the limit, the client is told to go on
+    $a = exchange("POST /api/posts HTTP/1.1\r\nHost: t\r\n"
+                  . "Authorization: Bearer $t->{key}\r\n"
+                  . "Content-Type: application/json\r\n"
+                  . "Connection: close\r\nContent-Length: 2\r\n"
+                  . "Expect: 100-continue\r\n\r\n{}");
+    like($a, qr{^HTTP/1\.1 100 Continue\r\n\r\nHTTP/1\.1 422 },
+         'Expect: 100-continue within the limit: 100, then the answer');
+
+    $r = $t->api(POST => '/api/posts', { %ok, post => { body => 'x' x 70000 } });
+    is($r->{status}, 413, 'over tiktok_body_limit');
+    like($r->{json}{message}, qr/65536 bytes \(tiktok_body_limit\)/,
+         'a 413 names the limit and the directive');
+    $r = chunked(8 * 1024 * 1024);
+    like($r->{content}, qr/65536 bytes \(tiktok_body_limit\)/,
+         'a chunked 413 too');
+
+    # two Idempotency-Key headers, as two Authorization
+    my $before = total();
+    $r = $t->api(POST => '/api/posts', \%ok,
+                 headers => { 'Idempotency-Key' => ['a-1', 'a-2'] });
+    is($r->{status}, 400, 'two Idempotency-Key headers: 400');
+    like($r->{json}{message} // '', qr/two Idempotency-Key/,
+         'the 400 says why');
+    is(total(), $before, 'nothing stored');
+
+    # a query parameter given twice, and a + that arrived as a space
+    $r = $t->api(GET => '/api/posts?per_page=10&per_page=abc');
+    is($r->{status}, 400, 'per_page twice: 400');
+    like($r->{json}{message} // '', qr/per_page is given more than once/,
+         'the 400 names the parameter');
+    $r = $t->api(GET => '/api/posts?status=draft&st%61tus=failed');
+    is($r->{status}, 400, 'a repeat however it is encoded');
+    is($t->api(GET => '/api/posts?per_page=10&page=0')->{status}, 200,
+       'distinct parameters are fine');
+
+    $r = $t->api(GET => '/api/posts?scheduled_after=2026-05-12T09:00:00+02:00');
+    is($r->{status}, 422, 'an offset whose + arrived as a space: 422');
+    like(($r->{json}{errors} || [])->[0] // '', qr/send it as %2B/,
+         'the 422 says to send %2B');
+    is($t->api(GET => '/api/posts?scheduled_after=2026-05-12T09:00:00%2B02:00')
+           ->{status}, 200, 'with %2B it is read');
+
+    # headers too large say so
+    $a = exchange("GET /api/posts HTTP/1.1\r\nHost: t\r\nX-Big: "
+                  . ('b' x 20000) . "\r\nConnection: close\r\n\r\n");
+    like($a, qr{^HTTP/1\.1 400 }, 'headers too large: 400');
+    like($a, qr/headers are too large/, 'and the message says so');
+    $a = exchange("GET /api/posts HTTP/1.1\r\nHost: t\r\nX-Bad: a\0b\r\n"
+                  . "Connection: close\r\n\r\n");
+    like($a, qr/the request is malformed/, 'a malformed header is not that');
+}
+
 $t->stop();
 done_testing();
