@@ -14,7 +14,7 @@ WARN      = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
             -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -fPIC $(WARN) -D_GNU_SOURCE -Icore
-LIBS      = -llmdb -lyajl -lcrypto -lm
+LIBS      = -llmdb -lyajl -lcrypto -licui18n -licuuc -licudata -lm
 AV_LIBS   = -lavformat -lavcodec -lavutil
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
