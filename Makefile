@@ -14,7 +14,7 @@ WARN      = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
             -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -fPIC $(WARN) -D_GNU_SOURCE -Icore
-LIBS      = -llmdb -lyajl -lcrypto -lm
+LIBS      = -llmdb -lyajl -lcrypto -licui18n -licuuc -licudata -lm
 AV_LIBS   = -lavformat -lavcodec -lavutil
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
@@ -33,7 +33,7 @@ SCHEDULER  = $(BUILD)/tiktok-scheduler
 ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
-        check-style clean
+        bench-queue check-style clean
 
 all: module scheduler
 
@@ -135,6 +135,15 @@ fuzz:
 bench: deps
 	$(MAKE) all
 	TT_BUILD=$(abspath $(BUILD)) sh bench/run.sh
+
+# the queue's slot arithmetic alone, 10,000 posts (figures in README.md)
+QUEUE_BENCH = $(BUILD)/queue_bench
+
+$(QUEUE_BENCH): bench/queue_bench.c $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
+
+bench-queue: $(QUEUE_BENCH)
+	$(QUEUE_BENCH)
 
 check-style:
 	@sh scripts/check-style.sh
