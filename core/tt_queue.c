@@ -16,10 +16,17 @@
 #define TT_QUEUE_SLOTS_KEY   "queue_timeslots_attributes"
 
 
+/*
+ * The posts that qsort() compares through their indices: qsort_r() is a
+ * GNU extension that nginx's build does not enable.  One per thread.
+ */
+static _Thread_local const tt_queue_post_t  *tt_queue_sorted;
+
+
 static void tt_queue_err(tt_queue_errs_t *errs, const char *field,
     size_t i, const char *sub, const char *message);
 static int tt_queue_slot_cmp(const void *a, const void *b);
-static int tt_queue_post_cmp(const void *a, const void *b, void *arg);
+static int tt_queue_idx_cmp(const void *a, const void *b);
 static int tt_queue_order(const tt_queue_post_t *a,
     const tt_queue_post_t *b);
 static int tt_queue_int64_cmp(const void *a, const void *b);
@@ -33,7 +40,7 @@ static int tt_queue_appends(const tt_queue_def_t *def, int64_t now,
 
 
 int
-tt_queue_check_timezone(tt_str_t *tz)
+tt_queue_check_timezone(const tt_str_t *tz)
 {
     return tt_tz_check(tz->data, tz->len);
 }
@@ -350,12 +357,10 @@ tt_queue_order(const tt_queue_post_t *a, const tt_queue_post_t *b)
 
 
 static int
-tt_queue_post_cmp(const void *a, const void *b, void *arg)
+tt_queue_idx_cmp(const void *a, const void *b)
 {
-    const tt_queue_post_t  *posts = arg;
-
-    return tt_queue_order(&posts[*(const uint32_t *) a],
-                          &posts[*(const uint32_t *) b]);
+    return tt_queue_order(&tt_queue_sorted[*(const uint32_t *) a],
+                          &tt_queue_sorted[*(const uint32_t *) b]);
 }
 
 
@@ -435,10 +440,11 @@ tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_arena_t *arena, size_t *moved)
 {
     int              rc;
-    size_t           i, k, m, t, j;
-    int64_t          s, *taken;
-    uint32_t        *idx;
-    tt_queue_iter_t  it;
+    size_t            i, k, m, t, j;
+    int64_t           s, *taken;
+    uint32_t         *idx;
+    tt_queue_post_t  *p;
+    tt_queue_iter_t   it;
 
     *moved = 0;
 
@@ -458,13 +464,14 @@ tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
 
     m = t = 0;
     for (i = 0; i < n; i++) {
-        posts[i].moved = 0;
+        p = &posts[i];
+        p->moved = 0;
 
-        if (!tt_queue_pinned(&posts[i], now, flags)) {
+        if (!tt_queue_pinned(p, now, flags)) {
             idx[m++] = (uint32_t) i;
 
-        } else if (posts[i].slot != TT_QUEUE_NO_SLOT && posts[i].slot > now) {
-            taken[t++] = posts[i].slot;
+        } else if (p->slot != TT_QUEUE_NO_SLOT && p->slot > now) {
+            taken[t++] = p->slot;
         }
     }
 
@@ -473,7 +480,9 @@ tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     }
 
     qsort(taken, t, sizeof(int64_t), tt_queue_int64_cmp);
-    qsort_r(idx, m, sizeof(uint32_t), tt_queue_post_cmp, posts);
+    tt_queue_sorted = posts;
+    qsort(idx, m, sizeof(uint32_t), tt_queue_idx_cmp);
+    tt_queue_sorted = NULL;
 
     rc = tt_queue_iter_init(&it, def, tz, now);
     if (rc != TT_OK) {
@@ -493,8 +502,9 @@ tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
             }
         } while (j < t && taken[j] == s);
 
-        tt_queue_place(def, &posts[idx[k]], s, now, rng);
-        *moved += posts[idx[k]].moved;
+        p = &posts[idx[k]];
+        tt_queue_place(def, p, s, now, rng);
+        *moved += p->moved;
     }
 
     return TT_OK;

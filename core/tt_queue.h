@@ -77,7 +77,7 @@ typedef struct {
 
 
 /* the parts, for a PATCH that changes one field */
-int tt_queue_check_timezone(tt_str_t *tz);
+int tt_queue_check_timezone(const tt_str_t *tz);
 int tt_queue_check_jitter(int64_t jitter);
 int tt_queue_check_day(int64_t day);
 int tt_queue_parse_time(const tt_str_t *s, unsigned *minute);  /* HH:MM */
