@@ -1032,8 +1032,7 @@ int
 tt_api_acting_group(tt_api_ctx_t *c, const char **group)
 {
     int          rc;
-    size_t       n;
-    tt_group_t  *list;
+    tt_group_t  *g;
 
     if (c->pg != NULL) {
         *group = c->pg;
@@ -1045,12 +1044,17 @@ tt_api_acting_group(tt_api_ctx_t *c, const char **group)
         return TT_OK;
     }
 
-    rc = tt_group_list(c->t, c->ws, c->a, &list, &n);
-    if (rc != TT_OK) {
+    g = tt_arena_alloc(c->a, sizeof(tt_group_t));
+    if (g == NULL) {
+        return TT_ERR;
+    }
+
+    rc = tt_group_first(c->t, c->ws, c->a, g);
+    if (rc != TT_OK && rc != TT_NOTFOUND) {
         return tt_api_fail(rc);
     }
 
-    *group = n ? list[0].id : NULL;
+    *group = (rc == TT_OK) ? g->id : NULL;
 
     return TT_OK;
 }

@@ -14,31 +14,20 @@
 #define TT_API_PER_PAGE      10
 #define TT_API_PER_PAGE_MAX  100
 #define TT_API_PAGE_MAX      1000000000
-#define TT_API_SCRATCH_MAX   (1024 * 1024)
 
-
-typedef enum {
-    TT_API_ST_ANY = 0,
-    TT_API_ST_DRAFT,
-    TT_API_ST_SCHEDULED,
-    TT_API_ST_PUBLISHED,
-    TT_API_ST_FAILED
-} tt_api_status_filter_e;
 
 /* the filters and the page being written */
 typedef struct {
     tt_api_ctx_t   *c;
     const char     *group;
-    tt_api_status_filter_e status;
+    tt_list_class_e status;
     int64_t         after;
     int64_t         before;
     tt_str_t        queue_id;
     uint64_t        page;
     uint64_t        per_page;
-    uint64_t        first;
     uint64_t        total;
     tt_buf_t        data;           /* the page's items, comma-separated */
-    tt_arena_t     *scratch;
     int             rc;
 } tt_api_list_t;
 
@@ -55,28 +44,21 @@ static int tt_api_arg_queue(tt_api_ctx_t *c, tt_api_list_t *l,
 static int tt_api_arg_uint(tt_api_ctx_t *c, const char *name, uint64_t min,
     uint64_t max, uint64_t *out, tt_errors_t *errs);
 static int tt_api_list_one(void *ctx, const char *id, const tt_str_t *rec);
-static int tt_api_list_match(tt_api_list_t *l, const tt_str_t *rec,
-    const tt_post_peek_t *peek, int *match);
-static int tt_api_list_peek_match(tt_api_list_t *l,
-    const tt_post_peek_t *peek, int *need);
-static int tt_api_list_decode(tt_api_list_t *l, const tt_str_t *rec,
-    tt_post_t *p);
-static int tt_api_list_post_match(tt_api_list_t *l,
-    const tt_post_peek_t *peek, const tt_post_t *p);
 
 
 /*
  * GET /api/posts.  The envelope is written by hand so that each item is
- * the stored API bytes, copied, never decoded and re-rendered; a post is
- * decoded only when a filter needs what the header does not hold.  The
- * total is known only at the end, so the page's items wait in l.data.
+ * the stored API bytes, copied, never decoded and re-rendered.  The
+ * filters pick one of the store's lists (tt_store_list.c): the page and
+ * its total cost the same whatever the list's length.
  */
 int
 tt_api_posts_list(tt_api_ctx_t *c)
 {
-    int            rc;
-    tt_errors_t    errs;
-    tt_api_list_t  l;
+    int              rc;
+    tt_errors_t      errs;
+    tt_api_list_t    l;
+    tt_post_query_t  q;
 
     memset(&l, 0, sizeof(tt_api_list_t));
     l.c = c;
@@ -98,11 +80,17 @@ tt_api_posts_list(tt_api_ctx_t *c)
     l.group = c->pg ? c->pg : c->scope;
     tt_buf_init(&l.data);
 
-    rc = tt_post_iter(c->t, c->ws, tt_api_list_one, &l);
+    memset(&q, 0, sizeof(tt_post_query_t));
+    q.ws_id = c->ws;
+    q.group_id = l.group;
+    q.queue_id = l.queue_id.len ? l.queue_id.data : NULL;
+    q.cls = l.status;
+    q.after = l.after;
+    q.before = l.before;
+    q.offset = l.page * l.per_page;
+    q.limit = l.per_page;
 
-    if (l.scratch != NULL) {
-        tt_arena_destroy(l.scratch);
-    }
+    rc = tt_post_list(c->t, &q, &l.total, tt_api_list_one, &l);
 
     if (rc == TT_OK) {
         rc = l.rc;
@@ -189,7 +177,6 @@ tt_api_list_params(tt_api_ctx_t *c, tt_api_list_t *l, tt_errors_t *errs)
 
     l->page = page;
     l->per_page = per_page;
-    l->first = page * per_page;
 
     return TT_OK;
 }
@@ -203,13 +190,13 @@ tt_api_arg_status(tt_api_ctx_t *c, tt_api_list_t *l, tt_errors_t *errs)
     tt_str_t  v;
 
     static const struct {
-        const char             *name;
-        tt_api_status_filter_e  value;
+        const char       *name;
+        tt_list_class_e   value;
     }  statuses[] = {
-        { "draft", TT_API_ST_DRAFT },
-        { "scheduled", TT_API_ST_SCHEDULED },
-        { "published", TT_API_ST_PUBLISHED },
-        { "failed", TT_API_ST_FAILED }
+        { "draft", TT_LIST_DRAFT },
+        { "scheduled", TT_LIST_SCHEDULED },
+        { "published", TT_LIST_PUBLISHED },
+        { "failed", TT_LIST_FAILED }
     };
 
     rc = tt_api_arg(c, "status", &v);
@@ -339,11 +326,10 @@ tt_api_arg_uint(tt_api_ctx_t *c, const char *name, uint64_t min,
 }
 
 
-/* tt_post_iter()'s callback: one stored post, counted if it matches */
+/* tt_post_list()'s callback: one post of the page */
 static int
 tt_api_list_one(void *ctx, const char *id, const tt_str_t *rec)
 {
-    int             match;
     tt_buf_t       *out;
     tt_api_list_t  *l;
     tt_post_peek_t  peek;
@@ -357,179 +343,13 @@ tt_api_list_one(void *ctx, const char *id, const tt_str_t *rec)
         return 1;
     }
 
-    l->rc = tt_api_list_match(l, rec, &peek, &match);
+    out = &l->data;
 
-    if (l->rc != TT_OK) {
-        return 1;
+    if (out->len > 0) {
+        tt_buf_append(out, ",", 1);
     }
 
-    if (!match) {
-        return 0;
-    }
-
-    if (l->total >= l->first && l->total < l->first + l->per_page) {
-        out = &l->data;
-
-        if (out->len > 0) {
-            tt_buf_append(out, ",", 1);
-        }
-
-        tt_buf_append(out, peek.api.data, peek.api.len);
-    }
-
-    l->total++;
-
-    return 0;
-}
-
-
-/* the header's verdict first; the post is decoded only when it must be */
-static int
-tt_api_list_match(tt_api_list_t *l, const tt_str_t *rec,
-    const tt_post_peek_t *peek, int *match)
-{
-    int        rc, need;
-    tt_post_t  p;
-
-    *match = 0;
-
-    if (!tt_api_list_peek_match(l, peek, &need)) {
-        return TT_OK;
-    }
-
-    if (!need) {
-        *match = 1;
-        return TT_OK;
-    }
-
-    rc = tt_api_list_decode(l, rec, &p);
-    if (rc != TT_OK) {
-        return rc;
-    }
-
-    *match = tt_api_list_post_match(l, peek, &p);
-
-    return TT_OK;
-}
-
-
-/*
- * What the header decides: workspace, group, time and status.  *need:
- * the verdict also needs the decoded post (queue, platforms).
- */
-static int
-tt_api_list_peek_match(tt_api_list_t *l, const tt_post_peek_t *peek,
-    int *need)
-{
-    *need = 0;
-
-    if (strcmp(peek->workspace_id, l->c->ws) != 0) {
-        return 0;
-    }
-
-    /* posts without a time never match a time filter */
-    if ((l->after >= 0 || l->before >= 0) && peek->scheduled_at < 0) {
-        return 0;
-    }
-
-    if ((l->after >= 0 && peek->scheduled_at < l->after)
-        || (l->before >= 0 && peek->scheduled_at >= l->before))
-    {
-        return 0;
-    }
-
-    if (l->group != NULL && strcmp(peek->profile_group_id, l->group) != 0) {
-        return 0;
-    }
-
-    *need = (l->queue_id.len > 0);
-
-    switch (l->status) {
-
-    case TT_API_ST_DRAFT:
-        return peek->status == TT_POST_DRAFT;
-
-    case TT_API_ST_SCHEDULED:
-        return peek->status == TT_POST_PENDING
-               || peek->status == TT_POST_SCHEDULED;
-
-    case TT_API_ST_PUBLISHED:
-        *need = 1;
-        return peek->status == TT_POST_PROCESSED;
-
-    case TT_API_ST_FAILED:
-        if (peek->status == TT_POST_PROCESSED
-            || peek->status == TT_POST_PROCESSING)
-        {
-            *need = 1;
-            return 1;
-        }
-
-        return peek->status == TT_POST_MEDIA_FAILED;
-
-    default:
-        return 1;
-    }
-}
-
-
-/* decoded posts pile up in the arena: recycle it now and then */
-static int
-tt_api_list_decode(tt_api_list_t *l, const tt_str_t *rec, tt_post_t *p)
-{
-    if (l->scratch != NULL && tt_arena_used(l->scratch) > TT_API_SCRATCH_MAX)
-    {
-        tt_arena_destroy(l->scratch);
-        l->scratch = NULL;
-    }
-
-    if (l->scratch == NULL) {
-        l->scratch = tt_arena_create(16384);
-        if (l->scratch == NULL) {
-            return TT_NOMEM;
-        }
-    }
-
-    if (tt_post_decode(rec->data, rec->len, l->scratch, p) != TT_OK) {
-        return TT_ERR;
-    }
-
-    return TT_OK;
-}
-
-
-/* queue, and for published or failed a platform that is so */
-static int
-tt_api_list_post_match(tt_api_list_t *l, const tt_post_peek_t *peek,
-    const tt_post_t *p)
-{
-    size_t            i;
-    tt_plat_status_e  want;
-
-    if (l->queue_id.len > 0
-        && (strlen(p->queue_id) != l->queue_id.len
-            || memcmp(p->queue_id, l->queue_id.data, l->queue_id.len) != 0))
-    {
-        return 0;
-    }
-
-    if (l->status == TT_API_ST_PUBLISHED) {
-        want = TT_PLAT_PUBLISHED;
-
-    } else if (l->status == TT_API_ST_FAILED
-               && peek->status != TT_POST_MEDIA_FAILED)
-    {
-        want = TT_PLAT_FAILED;
-
-    } else {
-        return 1;
-    }
-
-    for (i = 0; i < p->nplatforms; i++) {
-        if (p->platforms[i].status == want) {
-            return 1;
-        }
-    }
+    tt_buf_append(out, peek.api.data, peek.api.len);
 
     return 0;
 }

@@ -23,11 +23,18 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_META] = "meta",
     [TT_DB_WORKSPACES] = "workspaces",
     [TT_DB_KEYS] = "keys",
+    [TT_DB_WS_KEYS] = "ws_keys",
+    [TT_DB_KEY_IDS] = "key_ids",
     [TT_DB_GROUPS] = "groups",
     [TT_DB_WS_GROUPS] = "ws_groups",
     [TT_DB_PROFILES] = "profiles",
+    [TT_DB_PG_PROFILES] = "pg_profiles",
+    [TT_DB_WS_PROFILES] = "ws_profiles",
+    [TT_DB_OPEN_IDS] = "open_ids",
     [TT_DB_POSTS] = "posts",
-    [TT_DB_WS_POSTS] = "ws_posts",
+    [TT_DB_POST_TERMS] = "post_terms",
+    [TT_DB_POST_LIST] = "post_list",
+    [TT_DB_POST_COUNTS] = "post_counts",
     [TT_DB_DUE] = "due",
     [TT_DB_IDEM] = "idem",
     [TT_DB_IDEM_EXP] = "idem_exp"
@@ -39,12 +46,15 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
 #define TT_STORE_READERS    126
 #define TT_STORE_MAX_DEF    ((size_t) 64 * 1024 * 1024 * 1024)
 
+static int tt_store_migrate_1_2(tt_txn_t *t);
+
+
 /*
- * Schema v1 is the first; a v2 adds { 1, tt_store_migrate_1_2 } here and
- * bumps TT_SCHEMA_VERSION.
+ * Each step takes a store from schema `from` to from + 1; a new one is
+ * added here with TT_SCHEMA_VERSION bumped.
  */
 static const tt_store_migration_t  tt_store_migrations[] = {
-    { 0, NULL }
+    { 1, tt_store_migrate_1_2 }
 };
 
 
@@ -253,6 +263,39 @@ tt_store_migrate_steps(tt_txn_t *t, unsigned version, unsigned to,
     }
 
     return tt_store_schema_write(t, version);
+}
+
+
+/*
+ * Schema 2: the lists of GET /api/posts with their counts, and the
+ * profiles' group, workspace and open_id indexes, built from the records;
+ * ws_posts (schema 1's list of a workspace's posts) is dropped.
+ */
+static int
+tt_store_migrate_1_2(tt_txn_t *t)
+{
+    int      rc;
+    MDB_dbi  dbi;
+
+    rc = tt_profile_reindex(t);
+    if (rc == TT_OK) {
+        rc = tt_post_reindex(t);
+    }
+
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    rc = mdb_dbi_open(t->txn, "ws_posts", 0, &dbi);
+    if (rc == MDB_NOTFOUND) {
+        return TT_OK;
+    }
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_drop(t->txn, dbi, 1);
+    }
+
+    return tt_txn_fail(t, tt_store_rc(t->st, rc));
 }
 
 
@@ -668,8 +711,9 @@ tt_txn_abort(tt_txn_t *t)
 
 /*
  * Builds a fixed-width key from a format: 'i' an id (const char *) NUL
- * padded to TT_ID_SIZE, 'u' a uint64_t big-endian, 'n' a uint64_t stored
- * inverted (descending order), 'b' bytes (const void *, size_t).
+ * padded to TT_ID_SIZE, 'z' the same but "" (or NULL) allowed, 'u' a
+ * uint64_t big-endian, 'n' a uint64_t stored inverted (descending
+ * order), 'c' one byte (an int), 'b' bytes (const void *, size_t).
  */
 int
 tt_store_key(tt_skey_t *k, const char *fmt, ...)
@@ -689,16 +733,29 @@ tt_store_key(tt_skey_t *k, const char *fmt, ...)
 
         switch (*fmt) {
 
+        case 'c':
+            if (len + 1 > sizeof(k->data)) {
+                rc = TT_INVALID;
+                break;
+            }
+            k->data[len++] = (uint8_t) va_arg(ap, int);
+            break;
+
         case 'i':
+        case 'z':
             id = va_arg(ap, const char *);
             n = id ? strnlen(id, TT_ID_SIZE) : 0;
-            if (n == 0 || n == TT_ID_SIZE || len + TT_ID_SIZE > sizeof(k->data))
+            if ((n == 0 && *fmt == 'i') || n == TT_ID_SIZE
+                || len + TT_ID_SIZE > sizeof(k->data))
             {
                 rc = TT_INVALID;
                 break;
             }
 
-            memcpy(k->data + len, id, n);
+            if (n > 0) {
+                memcpy(k->data + len, id, n);
+            }
+
             memset(k->data + len + n, 0, TT_ID_SIZE - n);
             len += TT_ID_SIZE;
             break;

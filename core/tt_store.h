@@ -21,14 +21,31 @@
  *               module at start and reload; the scheduler reads them)
  *   workspaces  ws id                         -> JSON
  *   keys        SHA-256(api key) [32]         -> JSON (tt_apikey_t)
+ *   ws_keys     ws id, SHA-256 [32]           -> ""   (a workspace's keys)
+ *   key_ids     key id                        -> SHA-256 [32]
  *   groups      pg id                         -> JSON
  *   ws_groups   ws id, created BE64, pg id    -> ""
  *   profiles    prof id                       -> JSON (tokens encrypted)
+ *   pg_profiles pg id, prof id                -> ""   (a group's profiles)
+ *   ws_profiles ws id, prof id                -> ""
+ *   open_ids    ws id, TikTok open_id         -> prof id
  *   posts       post id                       -> post record (tt_post.h)
- *   ws_posts    ws id, ~created BE64, post id -> ""   (newest first)
+ *   post_terms  post id                       -> what the lists index it by
+ *   post_list   scope, order, class, key BE64, post id  -> ""
+ *   post_counts scope, order, class, level, bucket BE64 -> count BE64
  *   due         due BE64, post id             -> ""   (the agenda)
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
+ *
+ * A list scope is (ws id, pg id or "", queue id or ""): every post is in
+ * the scopes of its workspace, its group and its queue, under the class
+ * "any" and each class of GET /api/posts's status filter it belongs to,
+ * once newest first (key ~created) and, if it has a time, once by
+ * scheduled_at.  post_counts holds each list's total (level 0) and its
+ * counts per bucket of 2^24 ms of the key (level 1), written in the
+ * transaction that writes the post: a page's start and a time range's
+ * total are found from the buckets, never by counting posts
+ * (tt_store_list.c).
  *
  * Each is opened under its name above (tt_store.c) and addressed by its
  * TT_DB_ constant; a new family adds both here, within TT_STORE_MAXDBS.
@@ -37,18 +54,25 @@ enum {
     TT_DB_META = 0,
     TT_DB_WORKSPACES,
     TT_DB_KEYS,
+    TT_DB_WS_KEYS,
+    TT_DB_KEY_IDS,
     TT_DB_GROUPS,
     TT_DB_WS_GROUPS,
     TT_DB_PROFILES,
+    TT_DB_PG_PROFILES,
+    TT_DB_WS_PROFILES,
+    TT_DB_OPEN_IDS,
     TT_DB_POSTS,
-    TT_DB_WS_POSTS,
+    TT_DB_POST_TERMS,
+    TT_DB_POST_LIST,
+    TT_DB_POST_COUNTS,
     TT_DB_DUE,
     TT_DB_IDEM,
     TT_DB_IDEM_EXP,
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  1
+#define TT_SCHEMA_VERSION  2
 
 
 typedef struct tt_store_s  tt_store_t;
@@ -171,6 +195,8 @@ int tt_group_put(tt_txn_t *t, const tt_group_t *g);
 int tt_group_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_group_t *g);
 int tt_group_list(tt_txn_t *t, const char *ws_id, tt_arena_t *a,
     tt_group_t **out, size_t *n);               /* oldest first */
+int tt_group_first(tt_txn_t *t, const char *ws_id, tt_arena_t *a,
+    tt_group_t *g);                             /* the oldest */
 int tt_group_del(tt_txn_t *t, const char *id);
 
 
@@ -208,6 +234,16 @@ int tt_profile_get(tt_txn_t *t, const char *id, tt_arena_t *a,
 int tt_profile_list(tt_txn_t *t, const char *ws_id, const char *group_id,
     tt_arena_t *a, tt_profile_t **out, size_t *n);  /* NULL ids: all */
 int tt_profile_del(tt_txn_t *t, const char *id);
+int tt_profile_by_open_id(tt_txn_t *t, const char *ws_id, const char *open_id,
+    tt_arena_t *a, tt_profile_t *p);
+
+/*
+ * A group holds one profile per platform and a TikTok account is one
+ * profile of a workspace: TT_EXISTS with *other the profile in the way and
+ * *why the rule broken.  tt_profile_put checks the same.
+ */
+int tt_profile_check(tt_txn_t *t, const tt_profile_t *p, tt_arena_t *a,
+    tt_profile_t *other, const char **why);
 const char *tt_profile_status_name(tt_profile_status_e s);
 
 
@@ -224,7 +260,44 @@ typedef int (*tt_post_iter_pt)(void *ctx, const char *id, const tt_str_t *rec);
 int tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb,
     void *ctx);
 
-/* every post in id order, a slice at a time: see tt_store.c */
+/*
+ * GET /api/posts's lists.  The classes are the status filter's; a post
+ * may be in several (one platform published, another failed).
+ */
+typedef enum {
+    TT_LIST_ANY = 0,
+    TT_LIST_DRAFT,          /* draft */
+    TT_LIST_SCHEDULED,      /* pending or scheduled */
+    TT_LIST_PUBLISHED,      /* processed, a platform published */
+    TT_LIST_FAILED,         /* media failed, or a platform failed */
+    TT_LIST_CLASSES
+} tt_list_class_e;
+
+typedef struct {
+    const char     *ws_id;
+    const char     *group_id;       /* NULL or "": every group */
+    const char     *queue_id;       /* NULL or "": with or without one */
+    tt_list_class_e cls;
+    int64_t         after;          /* scheduled_at >= after; -1 none */
+    int64_t         before;         /* scheduled_at < before; -1 none */
+    uint64_t        offset;
+    uint64_t        limit;
+} tt_post_query_t;
+
+/*
+ * The posts of a list, newest created first; with after or before, only
+ * posts with a time in the range, by scheduled_at (earliest first).
+ * *total is the list's size, from the counts; cb gets at most limit posts
+ * from offset and must not write.  Costs the buckets before the start
+ * and the posts of one bucket, never the list's length.
+ */
+int tt_post_list(tt_txn_t *t, const tt_post_query_t *q, uint64_t *total,
+    tt_post_iter_pt cb, void *ctx);
+
+/* the classes (bit 1 << tt_list_class_e) a post is listed under */
+unsigned tt_post_classes(const tt_post_t *p);
+
+/* every post in id order, a slice at a time: see tt_store_post.c */
 int tt_post_scan(tt_txn_t *t, char pos[TT_ID_SIZE], size_t max,
     tt_post_iter_pt cb, void *ctx);
 

@@ -191,6 +191,45 @@ tt_group_list(tt_txn_t *t, const char *ws_id, tt_arena_t *a,
 }
 
 
+/* the workspace's oldest group, TT_NOTFOUND if it has none */
+int
+tt_group_first(tt_txn_t *t, const char *ws_id, tt_arena_t *a, tt_group_t *g)
+{
+    int          rc;
+    char         id[TT_ID_SIZE];
+    MDB_val      key;
+    tt_skey_t    k;
+    MDB_cursor  *c;
+
+    tt_txn_check(t);
+
+    if (tt_store_key(&k, "i", ws_id) != TT_OK) {
+        return TT_NOTFOUND;
+    }
+
+    rc = tt_db_cursor(t, TT_DB_WS_GROUPS, &c);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    rc = tt_db_seek(t, c, &k, 0, &key);
+
+    if (rc == TT_OK && (key.mv_size != 2 * TT_ID_SIZE + 8
+                        || memcmp(key.mv_data, k.data, TT_ID_SIZE) != 0))
+    {
+        rc = TT_NOTFOUND;
+    }
+
+    if (rc == TT_OK) {
+        tt_store_key_id((uint8_t *) key.mv_data + TT_ID_SIZE + 8, id);
+    }
+
+    mdb_cursor_close(c);
+
+    return rc == TT_OK ? tt_group_get(t, id, a, g) : rc;
+}
+
+
 int
 tt_group_del(tt_txn_t *t, const char *id)
 {

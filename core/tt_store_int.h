@@ -85,6 +85,15 @@ void tt_jw_member_str(tt_jw_t *w, const char *key, const char *s);
 void tt_jw_member_int(tt_jw_t *w, const char *key, int64_t v);
 
 
+/* tt_store_list.c: a post's lists, moved when what they key on changed */
+int tt_post_terms_set(tt_txn_t *t, const tt_post_t *p);
+int tt_post_terms_drop(tt_txn_t *t, const char *id);
+
+/* schema 2's migration: indexes built from the records */
+int tt_post_reindex(tt_txn_t *t);
+int tt_profile_reindex(tt_txn_t *t);
+
+
 /* tt_store_seal.c: profile tokens, hex(nonce | ciphertext | tag) */
 int tt_token_seal(const tt_store_t *st, const char *id, const char *field,
     const char *plain, tt_buf_t *out);

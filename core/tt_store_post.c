@@ -9,32 +9,26 @@
 
 /* posts */
 
+/* the agenda entry of a post due at due_at, in or out */
 static int
-tt_post_index(tt_txn_t *t, const char *ws_id, int64_t created_at,
-    int64_t due_at, const char *id, int add)
+tt_post_due(tt_txn_t *t, int64_t due_at, const char *id, int add)
 {
-    int        rc;
     tt_skey_t  k;
 
-    if (tt_store_key(&k, "ini", ws_id, (uint64_t) created_at, id) != TT_OK) {
+    if (due_at < 0) {
+        return TT_OK;
+    }
+
+    if (tt_store_key(&k, "ui", (uint64_t) due_at, id) != TT_OK) {
         return TT_INVALID;
     }
-
-    rc = add ? tt_db_put(t, TT_DB_WS_POSTS, &k, "", 0)
-             : tt_db_del(t, TT_DB_WS_POSTS, &k);
-
-    if (rc != TT_OK || due_at < 0) {
-        return rc;
-    }
-
-    tt_store_key(&k, "ui", (uint64_t) due_at, id);
 
     return add ? tt_db_put(t, TT_DB_DUE, &k, "", 0)
                : tt_db_del(t, TT_DB_DUE, &k);
 }
 
 
-/* drops the index entries the stored record of k holds, if any */
+/* drops the agenda entry the stored record of k holds, if any */
 static int
 tt_post_unindex(tt_txn_t *t, tt_skey_t *k, const char *id)
 {
@@ -52,8 +46,7 @@ tt_post_unindex(tt_txn_t *t, tt_skey_t *k, const char *id)
         return tt_txn_fail(t, TT_ERR);
     }
 
-    return tt_post_index(t, old.workspace_id, old.created_at, old.due_at, id,
-                         0);
+    return tt_post_due(t, old.due_at, id, 0);
 }
 
 
@@ -92,8 +85,15 @@ tt_post_put(tt_txn_t *t, const tt_post_t *p)
         return tt_txn_fail(t, rc == TT_INVALID ? TT_ERR : rc);
     }
 
-    return tt_post_index(t, p->workspace_id, p->created_at, p->due_at, p->id,
-                         1);
+    rc = tt_post_due(t, p->due_at, p->id, 1);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    /* the lists: TT_INVALID here would leave the post unlisted */
+    rc = tt_post_terms_set(t, p);
+
+    return rc == TT_INVALID ? tt_txn_fail(t, TT_ERR) : rc;
 }
 
 
@@ -155,6 +155,10 @@ tt_post_del(tt_txn_t *t, const char *id)
     }
 
     rc = tt_post_unindex(t, &k, id);
+    if (rc == TT_OK) {
+        rc = tt_post_terms_drop(t, id);
+    }
+
     if (rc != TT_OK) {
         return rc;
     }
@@ -162,58 +166,6 @@ tt_post_del(tt_txn_t *t, const char *id)
     return tt_db_del(t, TT_DB_POSTS, &k);
 }
 
-
-int
-tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb, void *ctx)
-{
-    int          rc, after;
-    char         id[TT_ID_SIZE];
-    MDB_val      key;
-    tt_str_t     rec;
-    tt_skey_t    k;
-    MDB_cursor  *c;
-
-    tt_txn_check(t);
-
-    if (tt_store_key(&k, "i", ws_id) != TT_OK) {
-        return TT_OK;
-    }
-
-    c = NULL;
-    rc = tt_db_cursor(t, TT_DB_WS_POSTS, &c);
-    after = 0;
-
-    while (rc == TT_OK) {
-        rc = tt_db_seek(t, c, &k, after, &key);
-
-        if (rc != TT_OK || key.mv_size != 2 * TT_ID_SIZE + 8
-            || memcmp(key.mv_data, k.data, TT_ID_SIZE) != 0)
-        {
-            break;
-        }
-
-        /* the callback may write: keep the position, not the cursor */
-        tt_store_key(&k, "b", key.mv_data, key.mv_size);
-        tt_store_key_id(k.data + TT_ID_SIZE + 8, id);
-        after = 1;
-
-        rc = tt_post_get_raw(t, id, &rec);
-        if (rc == TT_NOTFOUND) {
-            rc = TT_OK;
-            continue;
-        }
-
-        if (rc == TT_OK && cb(ctx, id, &rec) != 0) {
-            break;
-        }
-    }
-
-    if (c != NULL) {
-        mdb_cursor_close(c);
-    }
-
-    return rc == TT_NOTFOUND ? TT_OK : rc;
-}
 
 /*
  * Every post in id order, from the one after pos ("": from the first),

@@ -765,9 +765,9 @@ static int
 admin_profile_add_txn(admin_t *ad, tt_txn_t *t, void *ctx)
 {
     int                rc;
-    size_t             i, n;
+    const char        *why;
     tt_group_t         g;
-    tt_profile_t      *list;
+    tt_profile_t       other;
     admin_prof_ctx_t  *c = ctx;
 
     rc = admin_check_group(ad, t, c->group_id, NULL, &g);
@@ -778,17 +778,13 @@ admin_profile_add_txn(admin_t *ad, tt_txn_t *t, void *ctx)
     memcpy(c->prof.workspace_id, g.workspace_id, TT_ID_SIZE);
     memcpy(c->prof.profile_group_id, g.id, TT_ID_SIZE);
 
-    /* one TikTok account is one profile of a workspace */
-    rc = tt_profile_list(t, g.workspace_id, NULL, ad->a, &list, &n);
+    /* a group holds one TikTok profile; an account is one profile */
+    rc = tt_profile_check(t, &c->prof, ad->a, &other, &why);
 
-    for (i = 0; rc == TT_OK && i < n; i++) {
-        if (list[i].open_id != NULL
-            && strcmp(list[i].open_id, c->prof.open_id) == 0)
-        {
-            admin_error("open id \"%s\" is already profile %s",
-                        c->prof.open_id, list[i].id);
-            return TT_NOTFOUND;
-        }
+    if (rc == TT_EXISTS) {
+        admin_error("%s: profile %s (open id \"%s\")", why, other.id,
+                    other.open_id ? other.open_id : "");
+        return TT_NOTFOUND;
     }
 
     return rc == TT_OK ? tt_profile_put(t, &c->prof) : rc;

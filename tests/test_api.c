@@ -100,7 +100,7 @@ new_profile(fx_t *fx, tt_txn_t *t, const char *ws, const char *group,
     p.name = "Creator";
     p.username = "creator";
     p.avatar_url = "https://example.com/a.jpg";
-    p.open_id = "open-1";
+    p.open_id = group;          /* one account is one profile */
     p.status = status;
     p.created_at = fx->now;
     p.expires_at = fx->now + 86400000;
@@ -1184,13 +1184,16 @@ test_list(void **state)
                         fmt(fx, "%s,%s", p[6], p[5]));
     assert_string_equal(list_ids(fx, fx->auth_full, "status=dr%61ft"), p[1]);
 
-    /* times: after inclusive, before exclusive; no time never matches */
+    /*
+     * times: after inclusive, before exclusive; no time never matches;
+     * a time filter lists by scheduled_at, earliest first
+     */
     assert_string_equal(list_ids(fx, fx->auth_full,
                                  "scheduled_after=2026-05-12T10:00:00Z"),
                         p[3]);
     assert_string_equal(list_ids(fx, fx->auth_full,
                                  "scheduled_after=2026-05-12T11:00:00%2B02:00"),
-                        fmt(fx, "%s,%s", p[3], p[2]));
+                        fmt(fx, "%s,%s", p[2], p[3]));
     assert_string_equal(list_ids(fx, fx->auth_full,
                                  "scheduled_before=2026-05-13T09:00:00Z"),
                         p[2]);
@@ -1198,7 +1201,7 @@ test_list(void **state)
                                  "scheduled_after=2026-05-12T09:00:00Z&"
                                  "scheduled_before=2026-05-14T00:00:00Z&"
                                  "status=scheduled"),
-                        fmt(fx, "%s,%s", p[3], p[2]));
+                        fmt(fx, "%s,%s", p[2], p[3]));
 
     assert_string_equal(list_ids(fx, fx->auth_full, "queue_id=q_abc"), p[7]);
     assert_string_equal(list_ids(fx, fx->auth_full, "queue_id=q_other"), "");

@@ -189,7 +189,7 @@ test_open_reopen(void **state)
     assert_int_equal(got.created_at, 1000);
     assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
     assert_int_equal(v.len, 1);
-    assert_memory_equal(v.data, "1", 1);
+    assert_memory_equal(v.data, "2", 1);
     assert_int_equal(tt_meta_get(&t, "config", &v), TT_OK);
     assert_memory_equal(v.data, "{}", 2);
     assert_int_equal(tt_meta_get(&t, "nope", &v), TT_NOTFOUND);
@@ -257,7 +257,7 @@ test_schema(void **state)
                          TT_ERR);
         assert_null(e->st);
         assert_string_equal(err,
-                            "store schema 3 is newer than this build (1)");
+                            "store schema 3 is newer than this build (2)");
     }
 
     /* still refused on a second try: the failure changed nothing */
@@ -490,7 +490,7 @@ t_profile(tt_profile_t *p, const char *ws_id, const char *pg_id)
     p->platform = "tiktok";
     p->name = "Nick";
     p->username = "nick";
-    p->open_id = "open-1";
+    p->open_id = pg_id;         /* one account is one profile */
     p->status = TT_PROFILE_EXPIRED;
     p->created_at = 10;
     p->expires_at = 20;
@@ -559,7 +559,7 @@ test_profiles(void **state)
     assert_string_equal(got.platform, "tiktok");
     assert_string_equal(got.name, "Nick");
     assert_string_equal(got.username, "nick");
-    assert_string_equal(got.open_id, "open-1");
+    assert_string_equal(got.open_id, "pg_1");
     assert_null(got.avatar_url);
     assert_int_equal(got.status, TT_PROFILE_EXPIRED);
     assert_int_equal(got.created_at, 10);
@@ -857,7 +857,7 @@ test_posts(void **state)
     assert_int_equal(tt_post_put(&t, &p), TT_OK);
     t_commit(&t);
 
-    assert_int_equal(t_count(e, "ws_posts"), 2);
+    assert_int_equal(t_count(e, "post_terms"), 2);
     assert_int_equal(t_count(e, "due"), 1);
 
     t_begin(e, &t, 1);
@@ -870,7 +870,7 @@ test_posts(void **state)
     assert_int_equal(s.n, 0);
     t_iter(e, "ws_b", &s);
     assert_int_equal(s.n, 1);
-    assert_int_equal(t_count(e, "ws_posts"), 1);
+    assert_int_equal(t_count(e, "post_terms"), 1);
     assert_int_equal(t_count(e, "due"), 0);
     assert_int_equal(t_count(e, "posts"), 1);
 }

@@ -61,6 +61,7 @@ sub new {
 
     $self->{ws} = $self->admin(qw(workspace create), 'e2e');
     $self->{group} = $self->first_group();
+    $self->{first_group} = $self->{group};
     $self->{key} = $self->admin('key', 'create', $self->{ws});
 
     return $self;
@@ -212,10 +213,20 @@ sub first_group {
     return $id;
 }
 
-# adds a TikTok profile to a group (tokens are opaque strings here)
+# adds a TikTok profile to a group (tokens are opaque strings here).  A
+# group holds one TikTok profile: once the current group has one, a new
+# group is made; a POST /api/posts (or batch) naming the profile by id
+# then acts on its group (api() adds the profile_group_id).
 sub add_profile {
     my ($self, %p) = @_;
-    my @out = $self->admin('profile', 'add', $p{group} || $self->{group},
+    if (!$p{group} && $self->{profiled}{ $self->{group} }) {
+        my $pg = $self->admin('group', 'create', $self->{ws},
+                              'creator ' . int(rand(1e9)));
+        ($self->{group}) = $pg =~ /(pg_\w+)/ or die "no group: $pg";
+    }
+    my $group = $p{group} || $self->{group};
+    $self->{profiled}{$group} = 1;
+    my @out = $self->admin('profile', 'add', $group,
         '--open-id', $p{open_id} || 'open-' . int(rand(1e9)),
         '--username', $p{username} || 'creator',
         '--name', $p{name} || 'Creator',
@@ -224,6 +235,7 @@ sub add_profile {
         '--expires-in', $p{expires_in} || 86400,
         '--refresh-expires-in', $p{refresh_expires_in} || 31536000);
     my ($id) = join(' ', @out) =~ /(prof_\w+)/ or die "no profile id: @out";
+    $self->{prof_group}{$id} = $group;
     return $id;
 }
 
@@ -251,6 +263,22 @@ sub url { my ($self, $path) = @_; return "http://127.0.0.1:$self->{port}$path"; 
 # $t->api(METHOD, PATH, [BODY], %opts): BODY is a Perl structure (sent as
 # JSON) or, with raw => STRING, bytes as they are.  Options: key (default
 # the workspace key; undef sends none), headers, content_type.
+# the group of the first profile a create body names by id, if it is not
+# the workspace's first group (where calls act by default)
+sub group_of_body {
+    my ($self, $body) = @_;
+    return undef unless ref $body eq 'HASH';
+    my @p = ref $body->{posts} eq 'ARRAY' ? @{ $body->{posts} } : ($body);
+    for my $one (@p) {
+        next unless ref $one eq 'HASH' && ref $one->{profiles} eq 'ARRAY';
+        for my $id (@{ $one->{profiles} }) {
+            my $g = $self->{prof_group}{$id // ''} or next;
+            return $g eq $self->{first_group} ? undef : $g;
+        }
+    }
+    return undef;
+}
+
 sub api {
     my ($self, $method, $path, @rest) = @_;
     my $body = @rest % 2 ? shift @rest : undef;
@@ -266,6 +294,14 @@ sub api {
         $h{'Content-Type'} = exists $o{content_type}
             ? $o{content_type} : 'application/json';
         delete $h{'Content-Type'} unless defined $h{'Content-Type'};
+    }
+
+    my $pg = $self->group_of_body($body);
+    if (defined $pg && $method eq 'POST'
+        && $path =~ m{^/api/posts(/batch)?(\?|$)}
+        && $path !~ /profile_group_id=/ && !exists $o{key})
+    {
+        $path .= ($path =~ /\?/ ? '&' : '?') . "profile_group_id=$pg";
     }
 
     my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 0);

@@ -1,0 +1,416 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The lists of GET /api/posts and their counts: a store of schema 1
+ * (tests/fixtures/store_v1, written by that schema's code) migrates on
+ * open, and every list, page and total then equals what schema 1's walk
+ * of every post found; writes that move posts keep them so.
+ */
+
+#include "tt_test.h"
+
+#include <stdint.h>
+
+#include "tt_store.h"
+#include "fixtures/store_v1_posts.h"
+
+
+#define T_FIXTURE  "tests/fixtures/store_v1/data.mdb"
+#define T_MAXP     (GEN_POSTS + 8)
+
+
+typedef struct {
+    char           *dir;
+    tt_store_t     *st;
+    tt_arena_t     *a;
+    tt_post_t       posts[T_MAXP];          /* what the store should hold */
+    tt_platform_t   plats[T_MAXP];
+    int             live[T_MAXP];
+} t_env_t;
+
+
+typedef struct {
+    char            ids[100][TT_ID_SIZE];
+    size_t          n;
+} t_page_t;
+
+
+static void
+t_copy(const char *from, const char *dir)
+{
+    char    path[512], buf[65536];
+    FILE   *in, *out;
+    size_t  n;
+
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    in = fopen(from, "rb");
+    assert_non_null(in);
+    out = fopen(path, "wb");
+    assert_non_null(out);
+
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    }
+
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+
+static int
+t_setup(void **state)
+{
+    char             err[256];
+    unsigned         i;
+    t_env_t         *e;
+    tt_store_conf_t  conf;
+
+    e = calloc(1, sizeof(t_env_t));
+    assert_non_null(e);
+    e->dir = tt_test_mkdtemp();
+    e->a = tt_arena_create(65536);
+    assert_non_null(e->a);
+
+    t_copy(T_FIXTURE, e->dir);
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = e->dir;
+    conf.nosync = 1;
+    err[0] = '\0';
+    assert_int_equal(tt_store_open(&conf, &e->st, err, sizeof(err)), TT_OK);
+
+    for (i = 0; i < GEN_POSTS; i++) {
+        gen_post(&e->posts[i], &e->plats[i], i);
+        e->live[i] = 1;
+    }
+
+    *state = e;
+    return 0;
+}
+
+
+static int
+t_teardown(void **state)
+{
+    t_env_t  *e = *state;
+
+    tt_store_close(e->st);
+    tt_arena_destroy(e->a);
+    tt_test_rmdir(e->dir);
+    free(e);
+
+    return 0;
+}
+
+
+/* schema 1's verdict on a post (tt_api_list.c's before the lists) */
+static int
+t_match(const tt_post_t *p, const tt_post_query_t *q)
+{
+    size_t  i;
+    int     pub, fail;
+
+    if (strcmp(p->workspace_id, q->ws_id) != 0
+        || (q->group_id && strcmp(p->profile_group_id, q->group_id) != 0)
+        || (q->queue_id && strcmp(p->queue_id, q->queue_id) != 0))
+    {
+        return 0;
+    }
+
+    if ((q->after >= 0 || q->before >= 0) && p->scheduled_at < 0) {
+        return 0;
+    }
+
+    if ((q->after >= 0 && p->scheduled_at < q->after)
+        || (q->before >= 0 && p->scheduled_at >= q->before))
+    {
+        return 0;
+    }
+
+    pub = 0;
+    fail = 0;
+
+    for (i = 0; i < p->nplatforms; i++) {
+        pub |= (p->platforms[i].status == TT_PLAT_PUBLISHED);
+        fail |= (p->platforms[i].status == TT_PLAT_FAILED);
+    }
+
+    switch (q->cls) {
+    case TT_LIST_DRAFT:
+        return p->status == TT_POST_DRAFT;
+    case TT_LIST_SCHEDULED:
+        return p->status == TT_POST_PENDING
+               || p->status == TT_POST_SCHEDULED;
+    case TT_LIST_PUBLISHED:
+        return p->status == TT_POST_PROCESSED && pub;
+    case TT_LIST_FAILED:
+        return p->status == TT_POST_MEDIA_FAILED
+               || ((p->status == TT_POST_PROCESSED
+                    || p->status == TT_POST_PROCESSING) && fail);
+    default:
+        return 1;
+    }
+}
+
+
+/* newest created first; with a time filter earliest scheduled first */
+static const tt_post_query_t  *t_order_q;
+
+static int
+t_order(const void *x, const void *y)
+{
+    const tt_post_t  *a = *(tt_post_t * const *) x;
+    const tt_post_t  *b = *(tt_post_t * const *) y;
+
+    if (t_order_q->after >= 0 || t_order_q->before >= 0) {
+        if (a->scheduled_at != b->scheduled_at) {
+            return a->scheduled_at < b->scheduled_at ? -1 : 1;
+        }
+
+    } else if (a->created_at != b->created_at) {
+        return a->created_at > b->created_at ? -1 : 1;
+    }
+
+    return strcmp(a->id, b->id);
+}
+
+
+static int
+t_page_cb(void *ctx, const char *id, const tt_str_t *rec)
+{
+    t_page_t  *pg = ctx;
+
+    (void) rec;
+    assert_true(pg->n < 100);
+    memcpy(pg->ids[pg->n++], id, TT_ID_SIZE);
+
+    return 0;
+}
+
+
+/* every page of q against the reference */
+static void
+t_check(t_env_t *e, tt_post_query_t *q)
+{
+    size_t       i, n, k;
+    uint64_t     total;
+    tt_txn_t     t;
+    t_page_t     pg;
+    tt_post_t   *ref[T_MAXP];
+
+    for (i = 0, n = 0; i < T_MAXP; i++) {
+        if (e->live[i] && t_match(&e->posts[i], q)) {
+            ref[n++] = &e->posts[i];
+        }
+    }
+
+    t_order_q = q;
+    qsort(ref, n, sizeof(ref[0]), t_order);
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
+
+    for (q->offset = 0; q->offset <= n; q->offset += q->limit) {
+        memset(&pg, 0, sizeof(pg));
+        assert_int_equal(tt_post_list(&t, q, &total, t_page_cb, &pg), TT_OK);
+        assert_int_equal(total, n);
+
+        k = n - q->offset < q->limit ? n - q->offset : q->limit;
+        assert_int_equal(pg.n, k);
+
+        for (i = 0; i < k; i++) {
+            assert_string_equal(pg.ids[i], ref[q->offset + i]->id);
+        }
+    }
+
+    tt_txn_abort(&t);
+}
+
+
+/* every filter the API has, in every combination, at three page sizes */
+static void
+t_check_all(t_env_t *e)
+{
+    unsigned          w, g, qu, c, tm, l;
+    tt_post_query_t   q;
+
+    static const char      *groups[] = { NULL, "pg_fix_1", "pg_fix_2",
+                                         "pg_fix_3" };
+    static const char      *queues[] = { NULL, "q_fix_1", "q_fix_5",
+                                         "q_none" };
+    static const uint64_t   limits[] = { 1, 7, 100 };
+    static const int64_t    times[][2] = {
+        { -1, -1 },
+        { 1790000000000LL + 30 * 3600000, -1 },
+        { -1, 1790000000000LL + 60 * 3600000 + 1 },
+        { 1790000000000LL + 10 * 3600000, 1790000000000LL + 90 * 3600000 }
+    };
+
+    for (w = 0; w < 2; w++)
+    for (g = 0; g < 4; g++)
+    for (qu = 0; qu < 4; qu++)
+    for (c = 0; c < TT_LIST_CLASSES; c++)
+    for (tm = 0; tm < 4; tm++)
+    for (l = 0; l < 3; l++) {
+        memset(&q, 0, sizeof(q));
+        q.ws_id = gen_ws[w];
+        q.group_id = groups[g];
+        q.queue_id = queues[qu];
+        q.cls = (tt_list_class_e) c;
+        q.after = times[tm][0];
+        q.before = times[tm][1];
+        q.limit = limits[l];
+        t_check(e, &q);
+    }
+}
+
+
+static void
+test_migrated(void **state)
+{
+    t_env_t   *e = *state;
+    unsigned   i;
+    tt_txn_t   t;
+    tt_str_t   v;
+    tt_post_t  got;
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
+    assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
+    assert_int_equal(v.len, 1);
+    assert_memory_equal(v.data, "2", 1);
+
+    for (i = 0; i < GEN_POSTS; i++) {
+        assert_int_equal(tt_post_get(&t, e->posts[i].id, e->a, &got), TT_OK);
+        assert_int_equal(got.status, e->posts[i].status);
+        assert_int_equal(got.created_at, e->posts[i].created_at);
+        assert_int_equal(got.scheduled_at, e->posts[i].scheduled_at);
+        assert_string_equal(got.queue_id, e->posts[i].queue_id);
+    }
+
+    tt_txn_abort(&t);
+
+    t_check_all(e);
+}
+
+
+/* posts that change status, time, queue and group, or go, move lists */
+static void
+test_moves(void **state)
+{
+    t_env_t   *e = *state;
+    unsigned   i;
+    tt_txn_t   t;
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+
+    for (i = 0; i < GEN_POSTS; i += 3) {
+        tt_post_t  *p = &e->posts[i];
+
+        if (i % 9 == 0) {
+            assert_int_equal(tt_post_del(&t, p->id), TT_OK);
+            e->live[i] = 0;
+            continue;
+        }
+
+        p->status = (tt_post_status_e) ((p->status + 1) % 6);
+        p->platforms[0].status = (tt_plat_status_e) (i % 5);
+        p->scheduled_at = (i % 2) ? -1 : p->scheduled_at + 7 * 3600000;
+        snprintf(p->queue_id, TT_ID_SIZE, "%s", (i % 4) ? "q_fix_5" : "");
+
+        if (strcmp(p->workspace_id, "ws_fix_a") == 0) {
+            snprintf(p->profile_group_id, TT_ID_SIZE, "%s",
+                     (i % 2) ? "pg_fix_1" : "pg_fix_2");
+        }
+
+        assert_int_equal(tt_post_put(&t, p), TT_OK);
+        /* a second put with nothing changed leaves the counts as they are */
+        assert_int_equal(tt_post_put(&t, p), TT_OK);
+    }
+
+    /* a new post, created at the same time as another */
+    gen_post(&e->posts[GEN_POSTS], &e->plats[GEN_POSTS], 4);
+    snprintf(e->posts[GEN_POSTS].id, TT_ID_SIZE, "p_fix_new");
+    e->live[GEN_POSTS] = 1;
+    assert_int_equal(tt_post_put(&t, &e->posts[GEN_POSTS]), TT_OK);
+
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+
+    t_check_all(e);
+}
+
+
+/* a group holds one TikTok profile; an account is one profile */
+static void
+test_profile_rules(void **state)
+{
+    t_env_t       *e = *state;
+    size_t         n;
+    tt_txn_t       t;
+    const char    *why;
+    tt_profile_t   p, other, *list;
+
+    memset(&p, 0, sizeof(p));
+    snprintf(p.id, TT_ID_SIZE, "prof_fix_new");
+    snprintf(p.workspace_id, TT_ID_SIZE, "ws_fix_a");
+    snprintf(p.profile_group_id, TT_ID_SIZE, "pg_fix_1");
+    p.platform = "tiktok";
+    p.open_id = "another-account";
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+
+    /* the migration indexed the fixture's profiles */
+    assert_int_equal(tt_profile_list(&t, "ws_fix_a", "pg_fix_1", e->a, &list,
+                                     &n), TT_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].id, "prof_fix_0");
+    assert_int_equal(tt_profile_list(&t, "ws_fix_a", NULL, e->a, &list, &n),
+                     TT_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(tt_profile_list(&t, "ws_fix_b", "pg_fix_1", e->a, &list,
+                                     &n), TT_OK);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(tt_profile_check(&t, &p, e->a, &other, &why), TT_EXISTS);
+    assert_string_equal(other.id, "prof_fix_0");
+    assert_string_equal(why, "the profile group already holds a TikTok "
+                        "profile");
+    assert_int_equal(tt_profile_put(&t, &p), TT_EXISTS);
+
+    /* the same account in another group of the workspace */
+    snprintf(p.profile_group_id, TT_ID_SIZE, "pg_fix_new");
+    p.open_id = "pg_fix_2";
+    assert_int_equal(tt_profile_put(&t, &p), TT_EXISTS);
+
+    p.open_id = "another-account";
+    assert_int_equal(tt_profile_put(&t, &p), TT_OK);
+    assert_int_equal(tt_profile_by_open_id(&t, "ws_fix_a", "another-account",
+                                           e->a, &other), TT_OK);
+    assert_string_equal(other.id, "prof_fix_new");
+
+    /* moving it moves its entries; deleting it frees the account */
+    snprintf(p.profile_group_id, TT_ID_SIZE, "pg_fix_other");
+    assert_int_equal(tt_profile_put(&t, &p), TT_OK);
+    assert_int_equal(tt_profile_list(&t, "ws_fix_a", "pg_fix_new", e->a,
+                                     &list, &n), TT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(tt_profile_del(&t, p.id), TT_OK);
+    assert_int_equal(tt_profile_by_open_id(&t, "ws_fix_a", "another-account",
+                                           e->a, &other), TT_NOTFOUND);
+    assert_int_equal(tt_profile_list(&t, "ws_fix_a", "pg_fix_other", e->a,
+                                     &list, &n), TT_OK);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migrated, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_moves, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_profile_rules, t_setup,
+                                        t_teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
