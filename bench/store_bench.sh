@@ -1,0 +1,165 @@
+#!/bin/sh
+# The store at size: seeds a store straight through the store's functions
+# (bench/store_seed.c) with GROUPS groups (one TikTok profile each) and
+# POSTS posts in one workspace, then measures against one nginx:
+#   static   GET of a `return 200` body as large as a post (the baseline)
+#   read     GET /api/posts/:id
+#   write    POST /api/posts, durable (fsync'ed group commits), and the
+#            nginx workers' CPU per post written
+#   list     GET /api/posts p99, full-access key and group key, first and
+#            last page, each filter
+#   admin    `tiktok-admin profile add` to an empty group, ms each
+# Not a test: it prints figures.
+#
+#   sh bench/store_bench.sh GROUPS POSTS   (DURATION=5 CONNS=64 LIST_S=2)
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${TT_BUILD:-$top/build}
+groups=${1:-100}
+posts=${2:-10000}
+duration=${DURATION:-5}
+conns=${CONNS:-64}
+list_s=${LIST_S:-2}
+spare=20
+dir=$(mktemp -d "${TMPDIR:-/tmp}/tt-sbench-XXXXXX")
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
+sport=$(free_port)
+mkdir -p "$dir/tmp" "$dir/store"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/token-key"
+echo secret > "$dir/client-secret"
+
+nginx_pid=""
+cleanup() {
+    [ -n "$nginx_pid" ] && kill -QUIT "$nginx_pid" 2>/dev/null
+    wait 2>/dev/null || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$top/core" -o "$dir/store_seed" \
+   "$top/bench/store_seed.c" "$build/libttcore.a" -llmdb -lyajl -lcrypto -lm
+
+t0=$(date +%s.%N)
+set -- $("$dir/store_seed" "$dir/store" "$groups" "$posts" "$spare")
+ws=$1 group=$2 empty=$3
+t1=$(date +%s.%N)
+seed_s=$(awk "BEGIN {printf \"%.1f\", $t1 - $t0}")
+
+conf() {
+    if [ "$(id -u)" = 0 ]; then user="user root;"; else user=""; fi
+    sed -e "s|@MODULE@|$build/nginx/objs/ngx_http_tiktok_module.so|" \
+        -e "s|@WORKERS@|2|" -e "s|@USER@|$user|" -e "s|@DIR@|$dir|g" \
+        -e "s|@LOG_LEVEL@|warn|" -e "s|@ACCESS_LOG@|off|" \
+        -e "s|@TIKTOK_API@|http://127.0.0.1:9|g" \
+        -e "s|@CLIENT_KEY@|bench|" -e "s|@PORT@|$port|" \
+        -e "s|@EXTRA_HTTP@|server { listen 127.0.0.1:$sport; location = /static { default_type application/json; return 200 '$1'; } }|" \
+        -e "s|@EXTRA_SERVER@||" \
+        "$top/conf/nginx.conf.in" > "$dir/nginx.conf"
+}
+
+admin() { "$build/tiktok-admin" -s "$dir/store" -k "$dir/token-key" "$@"; }
+key=$(admin key create "$ws")
+gkey=$(admin key create "$ws" --group "$group")
+
+# `profile add` into the empty groups the seed left, ms each
+groups_empty=$(admin group list "$ws" | awk -v e="$empty" '$1 >= e {print $1}' | head -10)
+t0=$(date +%s.%N)
+n=0
+for g in $groups_empty; do
+    admin profile add "$g" --open-id "bench-$g" --username u --name N \
+        --access-token act.b --refresh-token rft.b --expires-in 86400 \
+        --refresh-expires-in 31536000 > /dev/null
+    n=$((n + 1))
+done
+t1=$(date +%s.%N)
+add_ms=$(awk "BEGIN {printf \"%.1f\", 1000 * ($t1 - $t0) / $n}")
+
+id=p_b000000000001
+conf x
+nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" &
+nginx_pid=$!
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$port/api/health"; do
+    i=$((i + 1)); [ $i -lt 300 ] || { cat "$dir/error.log"; exit 1; }
+    sleep 0.1
+done
+size=$(curl -s "http://127.0.0.1:$port/api/posts/$id" \
+       -H "Authorization: Bearer $key" | wc -c)
+conf "$(head -c "$size" /dev/zero | tr '\0' 'x')"
+nginx -s reload -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
+sleep 1
+
+rps() {
+    name=$1
+    shift
+    wrk -t1 -c"$conns" -d"${duration}s" "$@" > "$dir/wrk.$name" 2>&1
+    awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$dir/wrk.$name" \
+        > "$dir/non2xx.$name"
+    awk '/Requests\/sec/ {print int($2)}' "$dir/wrk.$name"
+}
+
+# CPU seconds (user + system) of the nginx workers so far
+cpu() {
+    total=0
+    for p in $(pgrep -P "$nginx_pid"); do
+        t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)
+        total=$((total + t))
+    done
+    echo "$total"
+}
+
+total_of() {
+    curl -s "http://127.0.0.1:$port/api/posts?per_page=1&$2" \
+        -H "Authorization: Bearer $1" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'
+}
+
+static=$(rps static "http://127.0.0.1:$sport/static")
+read=$(rps read -H "Authorization: Bearer $key" \
+       "http://127.0.0.1:$port/api/posts/$id")
+before=$(total_of "$key" "")
+c0=$(cpu)
+export TT_KEY="$key"
+write=$(rps write -s "$top/bench/post.lua" "http://127.0.0.1:$port/api/posts")
+c1=$(cpu)
+after=$(total_of "$key" "")
+hz=$(getconf CLK_TCK)
+cpu_us=$(awk "BEGIN {printf \"%.0f\", 1e6 * ($c1 - $c0) / $hz / ($after - $before)}")
+
+echo "groups $groups, posts $posts (seeded in ${seed_s}s), workspace $ws"
+echo "static return 200:      $static req/s (body $size bytes)"
+echo "GET /api/posts/:id:     $read req/s ($(awk "BEGIN {printf \"%.0f\", 100 * $read / $static}")% of static)"
+echo "POST /api/posts:        $write req/s durable, nginx CPU ${cpu_us} us/post ($((after - before)) written)"
+echo "profile add:            $add_ms ms each (to a group of $groups)"
+echo "answers not 2xx:        static $(cat "$dir/non2xx.static"), read $(cat "$dir/non2xx.read"), write $(cat "$dir/non2xx.write")"
+
+# list p99, 4 connections, per_page 10
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+later=$(date -u -d '+60 days' +%Y-%m-%dT%H:%M:%SZ)
+printf '%-8s %-34s %8s %9s %9s\n' key filter total "p99 first" "p99 last"
+for who in full group; do
+    k=$key
+    [ $who = group ] && k=$gkey
+    for f in "" status=draft status=scheduled status=published \
+             status=failed "scheduled_after=$now" "scheduled_before=$later" \
+             "scheduled_after=$now&scheduled_before=$later" queue_id=q_b000003
+    do
+        tot=$(total_of "$k" "$f")
+        last=$(( tot > 0 ? (tot - 1) / 10 : 0 ))
+        out=""
+        for page in 0 "$last"; do
+            wrk -t1 -c4 -d"${list_s}s" --latency -H "Authorization: Bearer $k" \
+                "http://127.0.0.1:$port/api/posts?page=$page&$f" \
+                > "$dir/wrk.list" 2>&1
+            p99=$(awk '$1 == "99%" {print $2}' "$dir/wrk.list")
+            bad=$(awk '/Non-2xx/ {print $NF}' "$dir/wrk.list")
+            out="$out $p99${bad:+(!$bad)}"
+        done
+        printf '%-8s %-34s %8s %9s %9s\n' $who "${f:-(none)}" "$tot" $out
+    done
+done
+echo "wrk: 1 thread, $conns connections, ${duration}s (lists: 4, ${list_s}s); nginx: 2 workers; $(nproc) cores"
