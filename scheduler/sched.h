@@ -8,6 +8,7 @@
 
 
 #include <curl/curl.h>
+#include <sys/stat.h>
 
 #include "tt_store.h"
 #include "tt_conf.h"
@@ -216,9 +217,13 @@ struct sched_job_s {
 struct sched_s {
     const char         *store_dir;
     tt_store_t         *store;
-    tt_arena_t         *arena;              /* conf and secrets */
+    tt_arena_t         *arena;              /* helper paths */
     tt_conf_t           conf;
     tt_str_t            client_secret;
+    tt_arena_t         *conf_arena;         /* conf and client_secret */
+    uint8_t             conf_hash[32];      /* of the record applied */
+    struct stat         secret_st;          /* the secret file read */
+    int64_t             next_conf_check;    /* mono ms */
     const char         *probe_path;         /* tiktok-probe, or NULL */
     const char         *fetch_path;         /* tiktok-fetch, or NULL */
 
@@ -277,6 +282,11 @@ struct sched_s {
 };
 
 
+/* sched_conf.c */
+int sched_conf_load(sched_t *s);
+void sched_conf_check(sched_t *s, int64_t now);
+void sched_conf_free(sched_t *s);
+
 /* sched_loop.c */
 int sched_loop_init(sched_t *s);
 void sched_loop_done(sched_t *s);
@@ -332,6 +342,7 @@ void sched_jobs_launch(sched_t *s);
 int64_t sched_jobs_next_launch(sched_t *s);
 void sched_jobs_txn_failed(sched_t *s, int64_t gen);
 void sched_jobs_free(sched_t *s);
+void sched_slots_changed(sched_t *s);
 void sched_job_save(sched_t *s, sched_job_t *j);
 void sched_job_end(sched_t *s, sched_job_t *j);
 void sched_lag_note(sched_t *s, sched_job_t *j);

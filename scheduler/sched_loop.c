@@ -742,6 +742,10 @@ sched_tick_arm(sched_t *s, int64_t now)
         at = s->next_heartbeat;
     }
 
+    if (s->next_conf_check < at) {
+        at = s->next_conf_check;
+    }
+
     w = sched_jobs_next_wake(s);
     if (w >= 0 && w < at) {
         at = w;
@@ -785,6 +789,9 @@ sched_loop_timers(sched_t *s)
         s->next_rescan = now + SCHED_RESCAN_MS;
         s->scan_wanted = 1;
     }
+
+    /* a reloaded nginx.conf, before the scan that may start new work */
+    sched_conf_check(s, now);
 
     sched_jobs_tick(s, now);
     sched_children_tick(s, now);

@@ -1,6 +1,7 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * tiktok-scheduler: start-up, configuration from the store, logging.
+ * tiktok-scheduler: start-up and logging; the configuration is in
+ * sched_conf.c.
  */
 
 #include <errno.h>
@@ -65,87 +66,6 @@ sched_log(int level, const char *fmt, ...)
 }
 
 
-static int
-sched_read_config(sched_t *s)
-{
-    tt_txn_t  t;
-    tt_str_t  v;
-    int       rc;
-
-    if (tt_txn_begin(s->store, &t, 0) != TT_OK) {
-        sched_log(SCHED_LOG_ERR, "cannot read the store: %s",
-                  tt_store_last_error(s->store));
-        return SCHED_ERR;
-    }
-
-    rc = tt_meta_get(&t, "config", &v);
-
-    if (rc == TT_NOTFOUND) {
-        tt_txn_abort(&t);
-        sched_log(SCHED_LOG_ERR, "no configuration in the store: start "
-                  "nginx with the tiktok module first");
-        return SCHED_ERR;
-    }
-
-    if (rc == TT_OK) {
-        rc = tt_conf_decode(v.data, v.len, s->arena, &s->conf);
-    }
-
-    tt_txn_abort(&t);
-
-    if (rc != TT_OK) {
-        sched_log(SCHED_LOG_ERR, "the configuration in the store is "
-                  "unreadable (%d)", rc);
-        return SCHED_ERR;
-    }
-
-    if (s->conf.api_base == NULL || s->conf.client_key == NULL) {
-        sched_log(SCHED_LOG_ERR, "the configuration lacks "
-                  "tiktok_api_base or tiktok_client_key");
-        return SCHED_ERR;
-    }
-
-    return SCHED_OK;
-}
-
-
-static int
-sched_read_secrets(sched_t *s)
-{
-    uint8_t  raw[32];
-    char     err[512];
-
-    if (s->conf.token_key_file == NULL) {
-        sched_log(SCHED_LOG_ERR, "no tiktok_token_key_file in nginx.conf");
-        return SCHED_ERR;
-    }
-
-    if (tt_read_token_key(s->conf.token_key_file, raw, err, sizeof(err))
-        != TT_OK)
-    {
-        sched_log(SCHED_LOG_ERR, "%s", err);
-        return SCHED_ERR;
-    }
-
-    tt_store_set_token_key(s->store, raw);
-    memset(raw, 0, sizeof(raw));
-
-    if (s->conf.client_secret_file == NULL
-        || tt_read_secret(s->conf.client_secret_file, s->arena,
-                          &s->client_secret) != TT_OK)
-    {
-        sched_log(SCHED_LOG_ERR, "cannot read the client secret file "
-                  "\"%s\": %s",
-                  s->conf.client_secret_file ? s->conf.client_secret_file
-                                             : "(unset)",
-                  strerror(errno));
-        return SCHED_ERR;
-    }
-
-    return SCHED_OK;
-}
-
-
 /* a helper program (tiktok-probe, tiktok-fetch) next to this binary */
 static const char *
 sched_find_helper(sched_t *s, const char *name)
@@ -202,8 +122,7 @@ sched_init(sched_t *s)
         return SCHED_ERR;
     }
 
-    if (sched_read_config(s) != SCHED_OK || sched_read_secrets(s) != SCHED_OK)
-    {
+    if (sched_conf_load(s) != SCHED_OK) {
         return SCHED_ERR;
     }
 
@@ -299,9 +218,7 @@ main(int argc, char **argv)
         tt_store_close(s.store);
     }
 
-    if (s.client_secret.data) {
-        memset((char *) s.client_secret.data, 0, s.client_secret.len);
-    }
+    sched_conf_free(&s);
 
     tt_arena_destroy(s.arena);
     curl_global_cleanup();

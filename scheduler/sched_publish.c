@@ -314,6 +314,24 @@ sched_slot_release(sched_t *s, sched_job_t *j)
 }
 
 
+/* tiktok_max_uploads changed: every upload waiting for a slot looks again */
+void
+sched_slots_changed(sched_t *s)
+{
+    sched_job_t  *k;
+
+    for (k = s->jobs; k; k = k->next) {
+        if (!k->upload_slot && k->http == NULL && k->hold.index == 0
+            && (k->state == J_SLOT
+                || (k->state == J_ROUTE && k->pl
+                    && k->pl->stage == TT_STAGE_UPLOAD)))
+        {
+            sched_job_kick(s, k);
+        }
+    }
+}
+
+
 void
 sched_job_kick(sched_t *s, sched_job_t *j)
 {
