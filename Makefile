@@ -23,7 +23,7 @@ CORE_SRCS  = $(filter-out core/tt_media_probe.c,$(wildcard core/*.c))
 CORE_HDRS  = $(wildcard core/*.h)
 CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o)
 ASAN_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/asan/core/%.o)
-SCHED_SRCS = $(filter-out scheduler/tt_%.c,$(wildcard scheduler/*.c))
+SCHED_SRCS = $(wildcard scheduler/*.c)
 TEST_SRCS  = $(wildcard tests/test_*.c)
 TESTS      = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 ASAN_TESTS = $(TEST_SRCS:tests/%.c=$(BUILD)/asan/tests/%)
@@ -78,12 +78,12 @@ $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
 	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $< $(ASAN_MEDIA_OBJ) \
 	    $(BUILD)/asan/libttcore.a -lcmocka $(LIBS) $(AV_LIBS)
 
-# the daemon and the admin tool; neither links libav, the probe is a
+# the daemon, and the admin tool (tools/); neither links libav, the probe is a
 # child process
 $(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $(SCHED_SRCS) $(BUILD)/libttcore.a -lcurl $(LIBS)
 
-$(ADMIN): scheduler/tt_admin.c $(BUILD)/libttcore.a
+$(ADMIN): tools/tiktok_admin.c $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
 
 # the media probe runs as a child process of the daemon: a slow or hostile
