@@ -1624,6 +1624,35 @@ t_golden(t_ctx_t *t, const char *name, const tt_post_t *p)
 }
 
 
+/* a record from before platforms had id_until decodes with none */
+static void
+t_golden_no_id_until(t_ctx_t *t)
+{
+    char        *at;
+    FILE        *f;
+    size_t       n, cut;
+    tt_post_t    d;
+    static char  rec[65536];
+
+    f = fopen(T_GOLDEN_DIR "video.rec", "rb");
+    assert_non_null(f);
+    n = fread(rec, 1, sizeof(rec) - 1, f);
+    assert_int_equal(fclose(f), 0);
+    rec[n] = '\0';
+
+    at = strstr(rec + T_HDR_LEN, ",\"id_until\":0}");
+    assert_non_null(at);
+    cut = sizeof(",\"id_until\":0") - 1;
+    memmove(at, at + cut, n - (size_t) (at - rec) - cut);
+    n -= cut;
+
+    assert_int_equal(tt_post_decode(rec, n, t->a, &d), TT_OK);
+    assert_int_equal(d.platforms[0].id_until, 0);
+    assert_int_equal(d.platforms[0].status, TT_PLAT_PENDING);
+    assert_string_equal(d.platforms[0].profile_id, "prof_abc");
+}
+
+
 static void
 test_record_golden(void **state)
 {
@@ -1663,6 +1692,8 @@ test_record_golden(void **state)
     p.media = NULL;
     p.nmedia = 0;
     t_golden(t, "empty", &p);
+
+    t_golden_no_id_until(t);
 }
 
 
