@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "tt_conf.h"
 #include "tt_store_int.h"
 
 
@@ -44,7 +45,6 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
 /* room for the families to come (queues, slots, webhooks, ...) */
 #define TT_STORE_MAXDBS     32
 #define TT_STORE_READERS    126
-#define TT_STORE_MAX_DEF    ((size_t) 64 * 1024 * 1024 * 1024)
 
 static int tt_store_migrate_1_2(tt_txn_t *t);
 
@@ -418,7 +418,7 @@ tt_store_open(const tt_store_conf_t *conf, tt_store_t **out, char *err,
     st->map_size = conf->map_size ? tt_store_page_align(conf->map_size) : 0;
     st->map_max = tt_store_page_align(conf->map_max ? conf->map_max
                                       : conf->map_size ? conf->map_size
-                                      : TT_STORE_MAX_DEF);
+                                      : TT_MAP_MAX_DEFAULT);
     if (st->map_max < st->map_size) {
         st->map_max = st->map_size;
     }
