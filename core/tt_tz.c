@@ -10,6 +10,7 @@
  * the zone directory is ever read.
  */
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,8 @@
 
 #define TT_TZ_DIR        "/usr/share/zoneinfo"
 #define TT_TZ_DIR_MAX    512
-#define TT_TZ_PATH_MAX   (TT_TZ_DIR_MAX + TT_TZ_NAME_MAX + 1)
+#define TT_TZ_LINK_MAX   (TT_TZ_DIR_MAX + TT_TZ_NAME_MAX + 1)
+#define TT_TZ_PATH_MAX   PATH_MAX
 
 
 struct tt_tz_s {
@@ -60,6 +62,7 @@ static int tt_tz_period(tt_tz_t *tz, int64_t ms);
 
 static pthread_once_t  tt_tz_once = PTHREAD_ONCE_INIT;
 static char            tt_tz_dir[TT_TZ_DIR_MAX];
+static char            tt_tz_real_dir[TT_TZ_PATH_MAX];   /* "" if none */
 static char            tt_tz_version[16];
 
 
@@ -79,6 +82,12 @@ tt_tz_init(void)
     }
 
     memcpy(tt_tz_dir, dir, strlen(dir) + 1);
+
+    /* where the zones' links must lead: the directory itself, resolved */
+    if (realpath(tt_tz_dir, tt_tz_real_dir) == NULL) {
+        tt_tz_real_dir[0] = '\0';
+    }
+
     tt_tz_read_version();
 }
 
@@ -88,7 +97,7 @@ static void
 tt_tz_read_version(void)
 {
     FILE    *f;
-    char     path[TT_TZ_PATH_MAX], line[64];
+    char     path[TT_TZ_LINK_MAX + 16], line[64];
     size_t   i;
 
     if (snprintf(path, sizeof(path), "%s/tzdata.zi", tt_tz_dir)
@@ -121,16 +130,17 @@ tt_tz_read_version(void)
 
 
 /*
- * A zone name to the path of its TZif file, or TT_INVALID.  The name is
- * outside input: only the tz database's characters; each part starts
- * with a letter (no "..", no empty part, no absolute path, no option);
- * not the posix/ and right/ copies, nor localtime and posixrules; and
- * the path must be a regular file.  cctz checks that it is TZif.
+ * A zone name to the resolved path of its TZif file, or TT_INVALID.  The
+ * name is outside input: only the tz database's characters; each part
+ * starts with a letter (no "..", no empty part, no absolute path, no
+ * option); not the posix/ and right/ copies, nor localtime and
+ * posixrules; and the path, links followed, must be a regular file inside
+ * the zone directory.  cctz checks that it is TZif.
  */
 static int
 tt_tz_path(const char *name, size_t len, char *path)
 {
-    char         c;
+    char         c, link[TT_TZ_LINK_MAX];
     size_t       i, dir_len;
     struct stat  st;
 
@@ -167,12 +177,22 @@ tt_tz_path(const char *name, size_t len, char *path)
     }
 
     dir_len = strlen(tt_tz_dir);
-    memcpy(path, tt_tz_dir, dir_len);
-    path[dir_len] = '/';
-    memcpy(path + dir_len + 1, name, len);
-    path[dir_len + 1 + len] = '\0';
+    memcpy(link, tt_tz_dir, dir_len);
+    link[dir_len] = '/';
+    memcpy(link + dir_len + 1, name, len);
+    link[dir_len + 1 + len] = '\0';
 
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+    /* links (US/Pacific -> ../America/Los_Angeles) stay in the directory */
+    if (realpath(link, path) == NULL) {
+        return TT_INVALID;
+    }
+
+    dir_len = strlen(tt_tz_real_dir);
+
+    if (dir_len == 0 || strncmp(path, tt_tz_real_dir, dir_len) != 0
+        || (path[dir_len] != '/' && tt_tz_real_dir[dir_len - 1] != '/')
+        || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    {
         return TT_INVALID;
     }
 

@@ -4,7 +4,7 @@
  * files under it are zones, and an update of a zone's file reaches a
  * process that has not loaded that zone yet.  A directory of its own,
  * made here: a copy of a real zone, a file that is not TZif, a link to a
- * zone, a link out of the directory, a subdirectory.
+ * zone, links out of the directory, a subdirectory.
  */
 
 #include "tt_test.h"
@@ -72,6 +72,10 @@ setup(void **state)
     assert_int_equal(symlink("Zone", p), 0);
     path(p, sizeof(p), "Test/Out");
     assert_int_equal(symlink("/etc/passwd", p), 0);
+    path(p, sizeof(p), "Test/Away");
+    assert_int_equal(symlink("/usr/share/zoneinfo/Europe/London", p), 0);
+    path(p, sizeof(p), "Test/Up");
+    assert_int_equal(symlink("../../usr/share/zoneinfo/Asia/Tokyo", p), 0);
 
     path(p, sizeof(p), "tzdata.zi");
     f = fopen(p, "w");
@@ -92,7 +96,7 @@ teardown(void **state)
     size_t       i;
     const char  *names[] = {
         "Test/Zone", "Test/Later", "Test/Text", "Test/Link", "Test/Out",
-        "tzdata.zi"
+        "Test/Away", "Test/Up", "tzdata.zi"
     };
 
     for (i = 0; i < TT_ARRAY_SIZE(names); i++) {
@@ -134,6 +138,9 @@ test_dir(void **state)
     for (i = 0; i < 2; i++) {
         assert_int_equal(tt_tz_check("Test/Text", 9), TT_INVALID);
         assert_int_equal(tt_tz_check("Test/Out", 8), TT_INVALID);
+        /* a real zone, but through a link that leaves the directory */
+        assert_int_equal(tt_tz_check("Test/Away", 9), TT_INVALID);
+        assert_int_equal(tt_tz_check("Test/Up", 7), TT_INVALID);
         assert_int_equal(tt_tz_check("Test", 4), TT_INVALID);
     }
 
