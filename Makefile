@@ -14,15 +14,22 @@ WARN      = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
             -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -fPIC $(WARN) -D_GNU_SOURCE -Icore
-LIBS      = -llmdb -lyajl -lcrypto -licui18n -licuuc -licudata -lm
+# core/*.cc: C++ only where a C++ library is used (tt_tz_cctz.cc: cctz)
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=gnu++17 -fPIC -D_GNU_SOURCE -Icore \
+            $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(WARN))
+LIBS      = -llmdb -lyajl -lcrypto -labsl_time_zone -lstdc++ -lm
 AV_LIBS   = -lavformat -lavcodec -lavutil
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 
 CORE_SRCS  = $(filter-out core/tt_media_probe.c,$(wildcard core/*.c))
 CORE_HDRS  = $(wildcard core/*.h)
-CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o)
-ASAN_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/asan/core/%.o)
+CORE_CXX   = $(wildcard core/*.cc)
+CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o) \
+             $(CORE_CXX:core/%.cc=$(BUILD)/core/%.o)
+ASAN_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/asan/core/%.o) \
+             $(CORE_CXX:core/%.cc=$(BUILD)/asan/core/%.o)
 SCHED_SRCS = $(wildcard scheduler/*.c)
 TEST_SRCS  = $(wildcard tests/test_*.c)
 TESTS      = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -47,6 +54,14 @@ $(BUILD)/core/%.o: core/%.c $(CORE_HDRS)
 $(BUILD)/asan/core/%.o: core/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(BUILD)/core/%.o: core/%.cc $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/core/%.o: core/%.cc $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(SAN) -c -o $@ $<
 
 $(BUILD)/libttcore.a: $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -104,8 +119,8 @@ $(FETCH): tools/tiktok_fetch.c scheduler/sched_fetch.h $(BUILD)/libttcore.a
 scheduler: $(SCHEDULER) $(ADMIN) $(PROBE) $(FETCH)
 
 # the nginx dynamic module, against Debian's nginx source (nginx-dev)
-$(MODULE): config $(wildcard ngx_tiktok_module/*) $(CORE_SRCS) $(CORE_HDRS) \
-           scripts/build-module.sh
+$(MODULE): config $(wildcard ngx_tiktok_module/*) $(CORE_SRCS) $(CORE_CXX) \
+           $(CORE_HDRS) scripts/build-module.sh
 	sh scripts/build-module.sh $(BUILD)/nginx
 
 module: $(MODULE)
