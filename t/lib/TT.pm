@@ -12,6 +12,10 @@ package TT;
 # TT->new(media_allow_private => 0) turns the media address guard on
 # (conf/nginx.conf.in allows loopback media, for the simulator).
 #
+# TT->new(before_start => sub { my ($t) = @_; ... }, no_workspace => 1)
+# lets a test lay $t->{store} down itself (a restored backup) before
+# nginx starts, and makes no workspace or key in it.
+#
 # $t->stop stops what it started and fails the test if nginx logged an
 # alert, an emergency or a sanitizer report.
 
@@ -57,7 +61,10 @@ sub new {
 
     $self->{tiktok_api} = $o{tiktok_api} || 'http://127.0.0.1:9';
     $self->write_conf();
+    $o{before_start}->($self) if $o{before_start};
     $self->start_nginx();
+
+    return $self if $o{no_workspace};
 
     $self->{ws} = $self->admin(qw(workspace create), 'e2e');
     $self->{group} = $self->first_group();
