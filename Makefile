@@ -2,6 +2,8 @@
 #
 #   make run      install what is missing, build, start the stack on :8080
 #   make test     install what is missing, build, run every test
+#   make install  the module where Debian's nginx looks, the programs in
+#                 $(PREFIX)/bin, a systemd unit and an example (DESTDIR=)
 #
 # Other targets: all, module, scheduler, unit, unit-asan, e2e, fuzz, bench,
 # check-style, clean.  BUILD=dir puts every artefact under dir.
@@ -40,7 +42,7 @@ SCHEDULER  = $(BUILD)/tiktok-scheduler
 ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
-        bench-queue check-style clean
+        bench-queue check-style clean install
 
 all: module scheduler
 
@@ -98,8 +100,10 @@ $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
 $(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $(SCHED_SRCS) $(BUILD)/libttcore.a -lcurl $(LIBS)
 
-$(ADMIN): tools/tiktok_admin.c $(BUILD)/libttcore.a
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
+ADMIN_SRCS = tools/tiktok_admin.c tools/tiktok_admin_backup.c
+
+$(ADMIN): $(ADMIN_SRCS) tools/tiktok_admin.h $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -Itools -o $@ $(ADMIN_SRCS) $(BUILD)/libttcore.a $(LIBS)
 
 # the media probe runs as a child process of the daemon: a slow or hostile
 # file never stalls the daemon's loop, and a crash in a demuxer stays there
@@ -159,6 +163,31 @@ $(QUEUE_BENCH): bench/queue_bench.c $(BUILD)/libttcore.a
 
 bench-queue: $(QUEUE_BENCH)
 	$(QUEUE_BENCH)
+
+# as Debian's libnginx-mod-* packages lay a module out: the .so in nginx's
+# modules path, a load_module snippet in modules-available (linked from
+# /etc/nginx/modules-enabled by hand, see conf/tiktok.conf)
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+NGX_MODDIR  ?= /usr/lib/nginx/modules
+NGX_MODCONF ?= /usr/share/nginx/modules-available
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+EXAMPLEDIR  ?= $(PREFIX)/share/doc/ngx-tiktok/examples
+STORE_DIR   ?= /var/lib/tiktok
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(NGX_MODDIR) \
+	    $(DESTDIR)$(NGX_MODCONF) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLEDIR)
+	install -m 755 $(SCHEDULER) $(ADMIN) $(PROBE) $(FETCH) \
+	    $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MODULE) $(DESTDIR)$(NGX_MODDIR)/
+	install -m 644 conf/mod-http-tiktok.conf $(DESTDIR)$(NGX_MODCONF)/
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@STORE@|$(STORE_DIR)|g' \
+	    -e 's|@STATE_NAME@|$(patsubst /var/lib/%,%,$(STORE_DIR))|g' \
+	    conf/tiktok-scheduler.service.in \
+	    > $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
+	install -m 644 conf/tiktok.conf $(DESTDIR)$(EXAMPLEDIR)/
 
 check-style:
 	@sh scripts/check-style.sh

@@ -102,6 +102,26 @@ int tt_store_grow(tt_store_t *st);
 /* adopts a map grown by another process; no transaction may be active */
 int tt_store_adopt(tt_store_t *st);
 
+/*
+ * Backups (tt_store_copy.c).  tt_store_copy() writes DIR/data.mdb, a
+ * compacted copy of one snapshot (every transaction committed before it
+ * began), while other processes go on writing; DIR must hold no
+ * data.mdb.  tt_store_restore() puts BACKUP/data.mdb in place as the
+ * store STORE: TT_CONFLICT while any process has STORE open (err names
+ * one), TT_EXISTS if STORE holds a store and force is 0 (with force the
+ * old file is kept as data.mdb.old).  Both check the copy opens, and say
+ * its schema and the bytes of its pages in use.
+ */
+typedef struct {
+    uint64_t        size;           /* bytes of pages in use */
+    unsigned        schema;
+} tt_store_copy_t;
+
+int tt_store_copy(tt_store_t *st, const char *dir, tt_store_copy_t *info,
+    char *err, size_t err_len);
+int tt_store_restore(const char *backup, const char *store, int force,
+    tt_store_copy_t *info, char *err, size_t err_len);
+
 size_t tt_store_map_size(tt_store_t *st);
 
 /* entries and counts the lists read so far in this process (tests, bench) */
