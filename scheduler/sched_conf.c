@@ -197,9 +197,14 @@ sched_conf_check(sched_t *s, int64_t now, void *data)
     if (same) {
         sched_conf_note(s->conf.client_secret_file, &st);
 
+        /* to the nanosecond, and ctime too: a rewrite in place of the
+         * same length within a second still shows */
         if (st.st_ino == s->secret_st.st_ino
-            && st.st_mtime == s->secret_st.st_mtime
-            && st.st_size == s->secret_st.st_size)
+            && st.st_size == s->secret_st.st_size
+            && st.st_mtim.tv_sec == s->secret_st.st_mtim.tv_sec
+            && st.st_mtim.tv_nsec == s->secret_st.st_mtim.tv_nsec
+            && st.st_ctim.tv_sec == s->secret_st.st_ctim.tv_sec
+            && st.st_ctim.tv_nsec == s->secret_st.st_ctim.tv_nsec)
         {
             tt_arena_destroy(a);
             return;

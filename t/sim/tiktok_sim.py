@@ -533,7 +533,9 @@ class Sim:
         self.webhook("post.publish.complete", p["open_id"],
                      {"publish_id": p["publish_id"],
                       "publish_type": self.publish_type(p)})
-        if privacy and privacy != "SELF_ONLY":
+        # publicaly_available_post_id: only a public post gets one, once
+        # moderation has passed
+        if privacy == "PUBLIC_TO_EVERYONE":
             p["_ids_at"] = self.now() + self.config["moderation_delay"]
             self.timed.add(p["publish_id"])
         else:
