@@ -199,6 +199,20 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       offsetof(ngx_http_tiktok_main_conf_t, media_allow_private),
       NULL },
 
+    { ngx_string("tiktok_oauth_callback"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tiktok_oauth_callback,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tiktok_app_audited"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, app_audited),
+      NULL },
+
       ngx_null_command
 };
 
@@ -272,6 +286,7 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->spool_retention = NGX_CONF_UNSET;
     tmcf->spool_quota = NGX_CONF_UNSET;
     tmcf->nosync = NGX_CONF_UNSET;
+    tmcf->app_audited = NGX_CONF_UNSET;
 
     return tmcf;
 }
@@ -555,6 +570,7 @@ ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf)
     tlcf->enable = NGX_CONF_UNSET;
     tlcf->api_server = NGX_CONF_UNSET;
     tlcf->body_limit = NGX_CONF_UNSET_SIZE;
+    tlcf->oauth_callback = NGX_CONF_UNSET;
 
     return tlcf;
 }
@@ -571,6 +587,7 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->api_server, prev->api_server, 0);
+    ngx_conf_merge_value(conf->oauth_callback, prev->oauth_callback, 0);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               1024 * 1024);
 
@@ -865,7 +882,9 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
         return ngx_http_tiktok_check_store(cycle, &tmcf->store);
     }
 
-    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK) {
+    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK
+        || ngx_http_tiktok_oauth_keys(cycle, tmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -938,6 +957,8 @@ ngx_http_tiktok_init_process(ngx_cycle_t *cycle)
     {
         return NGX_ERROR;
     }
+
+    ngx_http_tiktok_oauth_worker(tmcf);
 
     return ngx_http_tiktok_write_init(cycle);
 }
