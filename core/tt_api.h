@@ -72,6 +72,7 @@ typedef struct {
     tt_str_t        authorize_url;  /* tiktok_authorize_url */
     tt_str_t        client_key;     /* tiktok_client_key, len 0: none */
     tt_str_t        callback_url;   /* tiktok_oauth_callback, len 0: none */
+    int64_t         state_ttl_ms;   /* tiktok_oauth_state_ttl, 0: 10m */
     unsigned        unaudited:1;    /* tiktok_app_audited off */
 } tt_api_conf_t;
 

@@ -115,7 +115,9 @@ tt_api_group_connect(tt_api_ctx_t *c)
     conn.status = TT_CONN_WAITING;
     conn.created_at = c->req->now_ms;
     conn.updated_at = c->req->now_ms;
-    conn.expires_at = c->req->now_ms + TT_CONN_STATE_TTL_MS;
+    conn.expires_at = c->req->now_ms + (conf->state_ttl_ms > 0
+                                        ? conf->state_ttl_ms
+                                        : TT_CONN_STATE_TTL_MS);
     conn.verifier = verifier;
 
     if (conn.redirect_uri == NULL) {

@@ -206,6 +206,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tiktok_oauth_state_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, oauth_state_ttl),
+      NULL },
+
     { ngx_string("tiktok_app_audited"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -287,6 +294,7 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->spool_quota = NGX_CONF_UNSET;
     tmcf->nosync = NGX_CONF_UNSET;
     tmcf->app_audited = NGX_CONF_UNSET;
+    tmcf->oauth_state_ttl = NGX_CONF_UNSET_MSEC;
 
     return tmcf;
 }

@@ -40,6 +40,7 @@ typedef struct {
     ngx_flag_t              nosync;
     ngx_str_t               oauth_callback; /* its public URL */
     ngx_flag_t              app_audited;
+    ngx_msec_t              oauth_state_ttl;
 } ngx_http_tiktok_main_conf_t;
 
 

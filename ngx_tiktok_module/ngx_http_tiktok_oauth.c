@@ -148,6 +148,8 @@ ngx_http_tiktok_oauth_worker(ngx_http_tiktok_main_conf_t *tmcf)
     c->callback_url.data = (const char *) tmcf->oauth_callback.data;
     c->callback_url.len = tmcf->oauth_callback.len;
     c->unaudited = tmcf->app_audited == 0;
+    c->state_ttl_ms = tmcf->oauth_state_ttl == NGX_CONF_UNSET_MSEC
+                      ? 0 : (int64_t) tmcf->oauth_state_ttl;
 }
 
 

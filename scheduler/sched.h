@@ -313,6 +313,7 @@ int sched_http_json(sched_http_t *h, const char *url, const char *bearer,
     const char *body, size_t len);
 int sched_http_form(sched_http_t *h, const char *url, const char *body,
     size_t len);
+int sched_http_get(sched_http_t *h, const char *url, const char *bearer);
 int sched_http_form_field(tt_buf_t *out, const char *name, const char *v,
     size_t len);
 int sched_http_put(sched_http_t *h, const char *url, const char *ctype,
@@ -347,6 +348,14 @@ void sched_job_save(sched_t *s, sched_job_t *j);
 void sched_job_end(sched_t *s, sched_job_t *j);
 void sched_lag_note(sched_t *s, sched_job_t *j);
 void sched_lag_report(sched_t *s);
+
+/*
+ * sched_oauth.c: connecting TikTok accounts (codes exchanged, the
+ * account's name, username and avatar read) and tokens of deleted
+ * profiles revoked; sched_oauth_scan runs with every scan of the agenda.
+ */
+void sched_oauth_scan(sched_t *s);
+void sched_oauth_free(sched_t *s);
 
 /* sched_media.c */
 void sched_media_step(sched_t *s, sched_job_t *j);

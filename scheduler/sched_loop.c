@@ -801,6 +801,7 @@ sched_loop_timers(sched_t *s)
         s->scan_wanted = 0;
         now = tt_mono_ms();
         sched_scan(s);
+        sched_oauth_scan(s);
 
         if (tt_mono_ms() - now > 5) {
             sched_debug("the scan took %lld ms",

@@ -209,6 +209,7 @@ main(int argc, char **argv)
 
     /* reverse order of sched_init */
     sched_jobs_free(&s);
+    sched_oauth_free(&s);
     sched_loop_done(&s);
     sched_fetches_free(&s);
     sched_spool_done(&s);

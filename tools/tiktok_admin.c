@@ -130,11 +130,11 @@ admin_time(int64_t ms, char buf[TT_TIME_LEN + 1])
 /* the store */
 
 static int
-admin_token_key(admin_t *ad, uint8_t key[32])
+admin_token_key(admin_t *ad, tt_keyring_t *ring)
 {
     char  err[512];
 
-    if (tt_read_token_key(ad->key_file, key, err, sizeof(err)) != TT_OK) {
+    if (tt_keyring_read(ad->key_file, ring, err, sizeof(err)) != TT_OK) {
         return admin_error("%s", err);
     }
 
@@ -173,7 +173,7 @@ admin_open(admin_t *ad, int need_key)
 {
     int              rc;
     char             err[512];
-    uint8_t          key[32];
+    tt_keyring_t     ring;
     tt_store_conf_t  conf;
 
     /* the map as nginx made it (LMDB's default for a new store) */
@@ -185,16 +185,16 @@ admin_open(admin_t *ad, int need_key)
             return admin_error("this command needs the token key (-k)");
         }
 
-        if (admin_token_key(ad, key) != ADMIN_OK) {
+        if (admin_token_key(ad, &ring) != ADMIN_OK) {
             return ADMIN_FAIL;
         }
 
-        conf.token_key = key;
+        conf.token_keys = &ring;
     }
 
     err[0] = '\0';
     rc = tt_store_open(&conf, &ad->st, err, sizeof(err));
-    memset(key, 0, sizeof(key));
+    tt_keyring_clear(&ring);
 
     if (rc != TT_OK) {
         return admin_error("%s", err);
