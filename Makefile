@@ -83,8 +83,10 @@ $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
 $(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $(SCHED_SRCS) $(BUILD)/libttcore.a -lcurl $(LIBS)
 
-$(ADMIN): tools/tiktok_admin.c $(BUILD)/libttcore.a
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
+$(ADMIN): tools/tiktok_admin.c tools/tiktok_admin_profile.c \
+    tools/tiktok_admin.h $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -Itools -o $@ tools/tiktok_admin.c \
+	    tools/tiktok_admin_profile.c $(BUILD)/libttcore.a $(LIBS)
 
 # the media probe runs as a child process of the daemon: a slow or hostile
 # file never stalls the daemon's loop, and a crash in a demuxer stays there

@@ -213,12 +213,6 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       offsetof(ngx_http_tiktok_main_conf_t, oauth_state_ttl),
       NULL },
 
-    { ngx_string("tiktok_app_audited"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
-      ngx_conf_set_flag_slot,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_tiktok_main_conf_t, app_audited),
-      NULL },
 
       ngx_null_command
 };
