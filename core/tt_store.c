@@ -50,6 +50,7 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
 #define TT_STORE_READERS    126
 
 static int tt_store_migrate_1_2(tt_txn_t *t);
+static int tt_store_migrate_2_3(tt_txn_t *t);
 
 
 /*
@@ -57,7 +58,8 @@ static int tt_store_migrate_1_2(tt_txn_t *t);
  * added here with TT_SCHEMA_VERSION bumped.
  */
 static const tt_store_migration_t  tt_store_migrations[] = {
-    { 1, tt_store_migrate_1_2 }
+    { 1, tt_store_migrate_1_2 },
+    { 2, tt_store_migrate_2_3 }
 };
 
 
@@ -299,6 +301,25 @@ tt_store_migrate_1_2(tt_txn_t *t)
     }
 
     return tt_txn_fail(t, tt_store_rc(t->st, rc));
+}
+
+
+/*
+ * Schema 3: the lists' counts at finer levels (every list rebuilt from
+ * the records), and the API keys' indexes by workspace and by id.
+ */
+static int
+tt_store_migrate_2_3(tt_txn_t *t)
+{
+    int  rc;
+
+    rc = tt_post_unlist(t);
+
+    if (rc == TT_OK) {
+        rc = tt_post_reindex(t);
+    }
+
+    return rc == TT_OK ? tt_apikey_reindex(t) : rc;
 }
 
 

@@ -28,6 +28,7 @@ struct tt_store_s {
     size_t          map_max;
     const char     *last_error;
     tt_keyring_t    keys;               /* the first seals */
+    uint64_t        list_reads;     /* what tt_post_list() read, counted */
     unsigned        has_key:1;          /* keys to seal with */
     unsigned        open_tokens:1;      /* records' tokens are opened */
 };
@@ -92,6 +93,8 @@ int tt_post_terms_drop(tt_txn_t *t, const char *id);
 
 /* schema 2's migration: indexes built from the records */
 int tt_post_reindex(tt_txn_t *t);
+int tt_post_unlist(tt_txn_t *t);
+int tt_apikey_reindex(tt_txn_t *t);
 int tt_profile_reindex(tt_txn_t *t);
 
 

@@ -10,6 +10,40 @@
 #include "tt_chunk.h"
 
 
+/*
+ * A master running as root opens the store first, and so creates it: its
+ * directory and files go to the workers' user (nginx's "user"), as
+ * nginx's own temp paths do, or no worker could open it.
+ */
+static ngx_int_t
+ngx_http_tiktok_store_own(ngx_cycle_t *cycle, const char *dir)
+{
+    size_t            i;
+    u_char            path[NGX_MAX_PATH];
+    ngx_core_conf_t  *ccf;
+    static const char  *names[] = { "", "/data.mdb", "/lock.mdb" };
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() != 0 || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        ngx_snprintf(path, sizeof(path), "%s%s%Z", dir, names[i]);
+
+        if (chown((char *) path, ccf->user, ccf->group) != 0) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          "tiktok_store: chown(\"%s\") to the workers' "
+                          "user failed", path);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static void *ngx_http_tiktok_create_main_conf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_tiktok_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf);
@@ -804,6 +838,11 @@ ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
     if (tt_store_open(&sc, st, err, sizeof(err)) != TT_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "tiktok store \"%V\": %s", &tmcf->store, err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_tiktok_store_own(cycle, sc.path) != NGX_OK) {
+        tt_store_close(*st);
         return NGX_ERROR;
     }
 

@@ -4,7 +4,8 @@
  * start and followed while running: nginx writes the record at start and
  * at each reload, and the scheduler looks at it every second (and at each
  * wake-up), so that a reloaded directive is used for new work within a
- * second, without a restart.
+ * second, without a restart.  Who must hear of a change registers
+ * (sched_conf_on_change).
  */
 
 #include <errno.h>
@@ -82,6 +83,15 @@ sched_conf_read(sched_t *s, tt_arena_t *a, tt_conf_t *c, uint8_t hash[32],
         return SCHED_ERR;
     }
 
+    /* the module records what nginx.conf says; unset is its default */
+    if (c->max_uploads <= 0) {
+        c->max_uploads = TT_MAX_UPLOADS_DEFAULT;
+    }
+
+    if (c->refresh_margin_ms <= 0) {
+        c->refresh_margin_ms = TT_REFRESH_MARGIN_DEFAULT;
+    }
+
     return SCHED_OK;
 }
 
@@ -156,10 +166,11 @@ sched_conf_load(sched_t *s)
 
 /*
  * Every second and at each wake-up: a new record (nginx -s reload) is
- * applied; a rewritten client secret file is read again.
+ * applied; a rewritten client secret file is read again.  The loop's
+ * tick, before the agenda's scan that may start new work.
  */
-void
-sched_conf_check(sched_t *s, int64_t now)
+static void
+sched_conf_check(sched_t *s, int64_t now, void *data)
 {
     tt_conf_t    c;
     tt_arena_t  *a;
@@ -218,19 +229,13 @@ sched_conf_kept(const char *name, const char *old, const char *new)
 }
 
 
-/* c, decoded in a, replaces s->conf; a becomes s->conf_arena */
-static void
-sched_conf_apply(sched_t *s, tt_conf_t *c, tt_arena_t *a)
+/* c's strings copied into a, with what only a restart changes: old's */
+static int
+sched_conf_copy(tt_conf_t *c, const tt_conf_t *o, tt_arena_t *a)
 {
-    tt_str_t   secret;
     tt_conf_t  old;
 
-    old = s->conf;
-
-    sched_conf_kept("tiktok_wake_socket", old.wake_socket, c->wake_socket);
-    sched_conf_kept("tiktok_spool", old.spool_dir, c->spool_dir);
-    sched_conf_kept("tiktok_token_key_file", old.token_key_file,
-                    c->token_key_file);
+    old = *o;
 
     /* what only a restart changes: the socket, the spool, the store */
     c->store_path = old.store_path
@@ -264,6 +269,32 @@ sched_conf_apply(sched_t *s, tt_conf_t *c, tt_arena_t *a)
         || (old.spool_dir && c->spool_dir == NULL)
         || (old.token_key_file && c->token_key_file == NULL))
     {
+        return SCHED_ERR;
+    }
+
+    return SCHED_OK;
+}
+
+
+/*
+ * c, decoded in a, replaces s->conf; a becomes s->conf_arena.  The
+ * listener hears of it with the old settings (their numbers: the old
+ * arena is gone).
+ */
+static void
+sched_conf_apply(sched_t *s, tt_conf_t *c, tt_arena_t *a)
+{
+    tt_str_t   secret;
+    tt_conf_t  old;
+
+    old = s->conf;
+
+    sched_conf_kept("tiktok_wake_socket", old.wake_socket, c->wake_socket);
+    sched_conf_kept("tiktok_spool", old.spool_dir, c->spool_dir);
+    sched_conf_kept("tiktok_token_key_file", old.token_key_file,
+                    c->token_key_file);
+
+    if (sched_conf_copy(c, &old, a) != SCHED_OK) {
         sched_log(SCHED_LOG_ERR, "out of memory: the new configuration "
                   "waits for the next check");
         memset(s->conf_hash, 0, sizeof(s->conf_hash));
@@ -300,10 +331,35 @@ sched_conf_apply(sched_t *s, tt_conf_t *c, tt_arena_t *a)
               (long long) (s->conf.refresh_margin_ms / 1000),
               (long long) (s->conf.max_lateness_ms / 1000));
 
-    /* more upload slots may let waiting uploads in */
-    if (s->conf.max_uploads != old.max_uploads) {
-        sched_slots_changed(s);
+    /* more upload slots may let waiting uploads in, for one */
+    if (s->conf_change) {
+        s->conf_change(s, &old, s->conf_change_data);
     }
+}
+
+
+static int64_t
+sched_conf_next(sched_t *s, void *data)
+{
+    return s->next_conf_check;
+}
+
+
+int
+sched_conf_init(sched_t *s)
+{
+    sched_hook_t  h = { "conf", sched_conf_check, sched_conf_next, NULL,
+                        NULL };
+
+    return sched_loop_hook(s, &h);
+}
+
+
+void
+sched_conf_on_change(sched_t *s, sched_conf_change_pt h, void *data)
+{
+    s->conf_change = h;
+    s->conf_change_data = data;
 }
 
 

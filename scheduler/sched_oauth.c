@@ -61,8 +61,11 @@ struct sched_oauth_op_s {
 };
 
 
-/* one scheduler a process: its operations in flight */
+/* one scheduler a process: its operations in flight, its next look */
 static sched_oauth_op_t  *sched_oauth_ops;
+static int64_t            sched_oauth_next_at;
+
+#define SCHED_OAUTH_RESCAN_MS  30000
 
 
 static void sched_oauth_start(sched_t *s, sched_oauth_op_t *op);
@@ -81,6 +84,46 @@ static int sched_oauth_profile(sched_t *s, sched_oauth_op_t *op,
 static void sched_oauth_end(sched_t *s, sched_oauth_op_t *op,
     const char *reason, const char *message);
 static void sched_oauth_drop(sched_oauth_op_t *op);
+
+
+static void sched_oauth_scan(sched_t *s);
+
+
+/* before the agenda's hook: a wake-up (scan_wanted) is seen here too */
+static void
+sched_oauth_tick(sched_t *s, int64_t now, void *data)
+{
+    (void) data;
+
+    if (!s->scan_wanted && now < sched_oauth_next_at) {
+        return;
+    }
+
+    sched_oauth_next_at = now + SCHED_OAUTH_RESCAN_MS;
+    sched_oauth_scan(s);
+}
+
+
+static int64_t
+sched_oauth_next(sched_t *s, void *data)
+{
+    (void) s;
+    (void) data;
+
+    return sched_oauth_next_at;
+}
+
+
+int
+sched_oauth_init(sched_t *s)
+{
+    sched_hook_t  h = { "oauth", sched_oauth_tick, sched_oauth_next, NULL,
+                        NULL };
+
+    sched_oauth_next_at = 0;
+
+    return sched_loop_hook(s, &h);
+}
 
 
 static sched_oauth_op_t *
@@ -150,7 +193,7 @@ sched_oauth_conn_copy(sched_oauth_op_t *op, const tt_conn_t *c)
 
 
 /* the work of the store: codes to exchange, tokens to revoke */
-void
+static void
 sched_oauth_scan(sched_t *s)
 {
     size_t             i, nc, nr;

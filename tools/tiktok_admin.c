@@ -10,9 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "tt_conf.h"
+#include "tt_store.h"
+#include "tt_time.h"
 #include "tiktok_admin.h"
 
 
+/* a write that keeps meeting a full or resized map gives up after this */
+#define ADMIN_RETRIES  8
+
+
+typedef struct {
+    const char     *object;
+    const char     *verb;
+    admin_cmd_pt    handler;
+} admin_cmd_t;
 
 
 static const char  admin_usage_text[] =
@@ -45,6 +57,12 @@ static const char  admin_usage_text[] =
     "                               scheduler\n"
     "  token-keys reseal            needs -k; seals every token again with\n"
     "                               the key file's first key\n"
+    "  backup DIR                   a hot, compacted copy of the store in\n"
+    "                               DIR (new or empty) while it is in use\n"
+    "  restore BACKUP_DIR [--force] makes BACKUP_DIR's copy the store;\n"
+    "                               refused while any process has the\n"
+    "                               store open; --force replaces a store\n"
+    "                               (kept as data.mdb.old)\n"
     "\n"
     "TOKEN_KEY_FILE holds 64 hex characters (tiktok_token_key_file), or\n"
     "several lines \"ID HEX\": the first seals, every one opens.\n"
@@ -872,6 +890,8 @@ static const admin_cmd_t  admin_cmds[] = {
     { "profile",   "update", admin_profile_update },
     { "profile",   "remove", admin_profile_remove },
     { "token-keys", "reseal", admin_keys_reseal },
+    { "backup",    NULL,     admin_backup },
+    { "restore",   NULL,     admin_restore },
 };
 
 
@@ -882,15 +902,26 @@ admin_run(admin_t *ad, const char *object)
 
     for (i = 0; i < TT_ARRAY_SIZE(admin_cmds); i++) {
         if (strcmp(admin_cmds[i].object, object) != 0
-            || strcmp(admin_cmds[i].verb, ad->argv[0]) != 0)
+            || (admin_cmds[i].verb != NULL
+                && strcmp(admin_cmds[i].verb, ad->argv[0]) != 0))
         {
             continue;
         }
 
-        /* these open the store themselves, with the token key */
+        /* a command without a verb takes its words from its name on */
+        if (admin_cmds[i].verb == NULL) {
+            ad->argc++;
+            ad->argv--;
+        }
+
+        /*
+         * these open the store themselves, with the token key; restore
+         * must not open it at all (it checks no process has it open)
+         */
         if (admin_cmds[i].handler != admin_profile_add
             && admin_cmds[i].handler != admin_profile_update
             && admin_cmds[i].handler != admin_keys_reseal
+            && admin_cmds[i].handler != admin_restore
             && admin_open(ad, 0) != ADMIN_OK)
         {
             return ADMIN_FAIL;
