@@ -616,7 +616,12 @@ ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op)
 {
     ngx_int_t  rc;
 
-    if (op->rc != TT_OK) {
+    if (op->refused) {
+        op->resp.retry_after = 1;
+        rc = ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "the store's write queue is full");
+
+    } else if (op->rc != TT_OK) {
         tt_buf_reset(&op->resp.body);
         op->resp.retry_after = 0;
         rc = ngx_http_tiktok_error(op, op->rc == TT_FULL

@@ -83,6 +83,7 @@ struct ngx_http_tiktok_op_s {
     unsigned                body_too_big:1; /* the rest is dropped */
     unsigned                answered:1;     /* the API's own answer */
     unsigned                held:2;         /* NGX_HTTP_TIKTOK_OP_* */
+    unsigned                refused:1;      /* the thread pool was full */
 };
 
 
@@ -96,6 +97,8 @@ typedef struct {
     ngx_queue_t             readers;        /* reads waiting for the map */
     ngx_uint_t              running_count;
     ngx_event_t             hold;           /* keeps an exiting worker */
+    ngx_event_t             refused;        /* posted: the pool refused
+                                             * the batch */
     unsigned                busy:1;
     ngx_socket_t            wake_fd;
     ngx_log_t              *log;

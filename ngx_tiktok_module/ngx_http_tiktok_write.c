@@ -59,6 +59,7 @@ typedef struct {
 static void ngx_http_tiktok_post_batch(void);
 static void ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_tiktok_batch_done(ngx_event_t *ev);
+static void ngx_http_tiktok_batch_refused(ngx_event_t *ev);
 static ngx_int_t ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch,
     int *rc);
 static void ngx_http_tiktok_batch_failed(ngx_http_tiktok_batch_t *batch,
@@ -105,6 +106,10 @@ ngx_http_tiktok_write_init(ngx_cycle_t *cycle)
     w->task->event.handler = ngx_http_tiktok_batch_done;
     w->task->event.data = batch;
     w->task->event.log = cycle->log;
+
+    w->refused.handler = ngx_http_tiktok_batch_refused;
+    w->refused.data = batch;
+    w->refused.log = cycle->log;
 
     w->hold.handler = ngx_http_tiktok_hold_handler;
     w->hold.log = cycle->log;
@@ -257,14 +262,16 @@ ngx_http_tiktok_post_batch(void)
     }
 
     w->busy = 1;
+    ngx_http_tiktok_hold();
 
     if (ngx_thread_task_post(w->thread_pool, w->task) != NGX_OK) {
-        w->busy = 0;
-        ngx_http_tiktok_batch_fail(batch, TT_ERR);
-        return;
+        /*
+         * Its queue is full (nginx said so).  The batch's requests are
+         * answered from the event loop, never in the stack of a caller,
+         * which may be a request's handler about to take a count.
+         */
+        ngx_post_event(&w->refused, &ngx_posted_events);
     }
-
-    ngx_http_tiktok_hold();
 }
 
 
@@ -544,7 +551,8 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
 /*
  * A full map (grown here) or one another process grew (adopted): nothing
  * was committed, so the same requests run again.  NGX_OK when the batch
- * is running again; else *rc says what fails it.
+ * is running again (or the thread pool's refusal is posted); else *rc
+ * says what fails it.
  */
 static ngx_int_t
 ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch, int *rc)
@@ -581,14 +589,38 @@ ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch, int *rc)
 
     w->busy = 1;
 
-    if (ngx_thread_task_post(w->thread_pool, w->task) == NGX_OK) {
-        return NGX_OK;
+    if (ngx_thread_task_post(w->thread_pool, w->task) != NGX_OK) {
+        ngx_post_event(&w->refused, &ngx_posted_events);
     }
 
-    w->busy = 0;
-    *rc = TT_ERR;
+    return NGX_OK;
+}
 
-    return NGX_DECLINED;
+
+/* posted: the thread pool refused the batch, its requests are told 503 */
+static void
+ngx_http_tiktok_batch_refused(ngx_event_t *ev)
+{
+    ngx_http_tiktok_batch_t *batch = ev->data;
+
+    ngx_uint_t                 i;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+    w->busy = 0;
+
+    ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                  "tiktok write of %ui requests refused: the thread pool's "
+                  "queue is full", batch->nops);
+
+    for (i = 0; i < batch->nops; i++) {
+        batch->ops[i]->refused = 1;
+    }
+
+    ngx_http_tiktok_read_again();
+    ngx_http_tiktok_batch_fail(batch, TT_ERR);
+    ngx_http_tiktok_post_batch();
+    ngx_http_tiktok_release();
 }
 
 
