@@ -260,8 +260,6 @@ ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op)
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
 
     if (r->headers_in.content_length_n > (off_t) tlcf->body_limit) {
-        /* at once: never "100 Continue" for a body that is refused */
-        r->expect_tested = 1;
         r->keepalive = 0;
         return ngx_http_tiktok_reject(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                       ngx_http_tiktok_too_big(r));
@@ -734,12 +732,18 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
 }
 
 
-/* an answer before the body is read: the body, if any, is dropped */
+/*
+ * An answer before the body is read: the body, if any, is dropped, and a
+ * client that sent "Expect: 100-continue" gets the answer at once, never
+ * a "100 Continue" for a body that is refused
+ */
 static ngx_int_t
 ngx_http_tiktok_reject(ngx_http_tiktok_op_t *op, ngx_uint_t status,
     const char *message)
 {
     ngx_int_t  rc;
+
+    op->request->expect_tested = 1;
 
     rc = ngx_http_discard_request_body(op->request);
     if (rc != NGX_OK) {
