@@ -71,6 +71,39 @@ $a = first_answer("POST /api/posts HTTP/1.1\r\n$head"
 like($a, qr{^HTTP/1\.1 100 Continue\r\n\r\n},
      'Expect with a body that is read: 100 Continue');
 
+# headers too large (nginx's 494, sent as a 400) say so
+$a = first_answer("GET /api/posts HTTP/1.1\r\nHost: t\r\nX-Big: "
+                  . ('b' x 20000) . "\r\nConnection: close\r\n\r\n");
+like($a, qr{^HTTP/1\.1 400 }, 'headers too large: 400');
+like($a, qr/headers are too large/, 'and the message says so');
+
+# a chunked body whose start fills the 1k header buffer to the byte,
+# every byte of it parsed, and that goes bad in the next read: a 400 that
+# leaves the buffer as full as a 494 does, and is not one
+my $req = "POST /api/posts HTTP/1.1\r\nHost: t\r\n"
+          . "Authorization: Bearer $t->{key}\r\n"
+          . "Content-Type: application/json\r\n"
+          . "Transfer-Encoding: chunked\r\nConnection: close\r\nX-Pad: ";
+my $chunk = "\r\n\r\n5\r\n{\"a\":\r\n";
+$req .= 'p' x (1024 - length($req) - length($chunk)) . $chunk;
+is(length $req, 1024, 'the first part is 1024 bytes');
+{
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$t->{port}",
+                                  Timeout => 10) or die "connect: $!";
+    $s->autoflush(1);
+    print $s $req;
+    # nginx has read and parsed all of it (the answer waits for more)
+    my $sel = IO::Select->new($s);
+    ok(!$sel->can_read(0.5), 'no answer before the rest');
+    print $s "zz\r\n";
+    local $/;
+    $a = <$s> // '';
+    close $s;
+}
+like($a, qr{^HTTP/1\.1 400 }, 'a malformed chunked body: 400')
+    or diag(substr($a, 0, 200));
+like($a, qr/the request is malformed/, 'which says malformed, not too large');
+
 $t->stop();
 
 done_testing();
