@@ -7,7 +7,8 @@
 #   write    POST /api/posts, durable (fsync'ed group commits), and the
 #            nginx workers' CPU per post written
 #   list     GET /api/posts p99, full-access key and group key, first and
-#            last page, each filter
+#            last page, each filter; then the same lists' store work in
+#            one process (bench/store_list.c): p50, p99, what each read
 #   admin    `tiktok-admin profile add` to an empty group, ms each: the
 #            whole process, a process that only opens the store and
 #            reads (its start), and inside a process (bench/store_admin.c)
@@ -43,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-for prog in store_seed store_admin; do
+for prog in store_seed store_admin store_list; do
     cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$top/core" -o "$dir/$prog" \
        "$top/bench/$prog.c" "$build/libttcore.a" -llmdb -lyajl -lcrypto \
        -licui18n -licuuc -licudata -lm
@@ -182,4 +183,6 @@ for who in full group; do
     done
 done
 echo "wrk: 1 thread, $conns connections, ${duration}s (lists: 4, ${list_s}s); nginx: 2 workers; $(nproc) cores"
+echo "the same lists in one process (bench/store_list.c, 300 reads each, us):"
+"$dir/store_list" "$dir/store" "$ws" "$group"
 echo "load average: $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"

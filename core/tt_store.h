@@ -293,8 +293,8 @@ typedef struct {
  * The posts of a list, newest created first; with after or before, only
  * posts with a time in the range, by scheduled_at (earliest first).
  * *total is the list's size, from the counts; cb gets at most limit posts
- * from offset and must not write.  Costs the buckets before the start
- * and the posts of one bucket, never the list's length.
+ * from offset and must not write.  Costs a bounded number of counts (at
+ * most 256 per level) and the posts of one cell, never the list's length.
  */
 int tt_post_list(tt_txn_t *t, const tt_post_query_t *q, uint64_t *total,
     tt_post_iter_pt cb, void *ctx);
