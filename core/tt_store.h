@@ -31,14 +31,15 @@
  *   open_ids    ws id, TikTok open_id         -> prof id
  *   posts       post id                       -> post record (tt_post.h)
  *   post_terms  post id                       -> what the lists index it by
- *   post_list   scope, order, class, key BE64, post id  -> ""
- *   post_counts scope, order, class, level, bucket BE64 [, id part]
- *                                             -> count BE64
+ *   post_list   scope digest [16], order, class, key BE64, post id -> ""
+ *   post_counts scope digest [16], order, class, level, bucket BE64
+ *               [, id part]                   -> count BE64
  *   due         due BE64, post id             -> ""   (the agenda)
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
  *
- * A list scope is (ws id, pg id or "", queue id or ""): every post is in
+ * A list scope is (ws id, pg id or "", queue id or ""), keyed by the first
+ * 16 bytes of its SHA-256 (tt_store_list.c): every post is in
  * the scopes of its workspace, its group and its queue, under the class
  * "any" and each class of GET /api/posts's status filter it belongs to,
  * once newest first (key ~created) and, if it has a time, once by
