@@ -196,6 +196,6 @@ for who in full group; do
     done
 done
 echo "wrk: 1 thread, $conns connections, ${duration}s (lists: 4, ${list_s}s); nginx: 2 workers; $(nproc) cores"
-echo "the same lists in one process (bench/store_list.c, 300 reads each, us):"
+echo "the same lists in one process (bench/store_list.c, 300 reads each; CPU time p50, p99 and worst wall time, us):"
 "$dir/store_list" "$dir/store" "$ws" "$group"
 echo "load average: $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
