@@ -45,7 +45,16 @@ static const tt_api_route_def_t  tt_api_routes[] = {
     { TT_METHOD_GET, "/api/profile_groups/:id", TT_ROUTE_GROUP_GET,
       0, 0, 0 },
     { TT_METHOD_GET, "/api/profiles", TT_ROUTE_PROFILES_LIST, 0, 0, 0 },
-    { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 }
+    { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 },
+    { TT_METHOD_GET, "/api/post_queues", TT_ROUTE_QUEUES_LIST, 0, 0, 0 },
+    { TT_METHOD_POST, "/api/post_queues", TT_ROUTE_QUEUES_CREATE, 1, 1, 0 },
+    { TT_METHOD_GET, "/api/post_queues/:id", TT_ROUTE_QUEUE_GET, 0, 0, 0 },
+    { TT_METHOD_PATCH, "/api/post_queues/:id", TT_ROUTE_QUEUE_PATCH,
+      1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/post_queues/:id", TT_ROUTE_QUEUE_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_GET, "/api/post_queues/:id/next_slot",
+      TT_ROUTE_QUEUE_NEXT_SLOT, 0, 0, 0 }
 };
 
 
@@ -380,6 +389,14 @@ tt_api_dispatch(tt_api_ctx_t *c)
 
     case TT_ROUTE_PROFILE_GET:
         return tt_api_profiles(c, 1);
+
+    case TT_ROUTE_QUEUES_LIST:
+    case TT_ROUTE_QUEUES_CREATE:
+    case TT_ROUTE_QUEUE_GET:
+    case TT_ROUTE_QUEUE_PATCH:
+    case TT_ROUTE_QUEUE_DELETE:
+    case TT_ROUTE_QUEUE_NEXT_SLOT:
+        return tt_api_queues(c);
 
     default:
         return tt_api_reply(c, 404);

@@ -470,11 +470,7 @@ tt_post_check_keys(tt_post_ctx_t *c, const tt_json_t *root, int patch,
         tt_post_error(c, "platforms.tiktok.privacy_status is required");
     }
 
-    if (in->has_scheduled_at && in->scheduled_at >= 0
-        && in->has_queue_id && in->queue_id.len > 0)
-    {
-        tt_post_error(c, "scheduled_at and queue_id cannot both be given");
-    }
+    /* scheduled_at with queue_id: tt_post_apply_queue() says so */
 
     if (ok->queue && in->has_queue_priority
         && in->queue_priority != TT_PRIORITY_NONE

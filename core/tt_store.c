@@ -37,7 +37,12 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_POST_COUNTS] = "post_counts",
     [TT_DB_DUE] = "due",
     [TT_DB_IDEM] = "idem",
-    [TT_DB_IDEM_EXP] = "idem_exp"
+    [TT_DB_IDEM_EXP] = "idem_exp",
+    [TT_DB_QUEUES] = "queues",
+    [TT_DB_PG_QUEUES] = "pg_queues",
+    [TT_DB_QUEUE_OFF] = "queue_off",
+    [TT_DB_QUEUE_POSTS] = "queue_posts",
+    [TT_DB_POST_SLOT] = "post_slot"
 };
 
 
@@ -47,6 +52,7 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
 #define TT_STORE_MAX_DEF    ((size_t) 64 * 1024 * 1024 * 1024)
 
 static int tt_store_migrate_1_2(tt_txn_t *t);
+static int tt_store_migrate_2_3(tt_txn_t *t);
 
 
 /*
@@ -54,7 +60,8 @@ static int tt_store_migrate_1_2(tt_txn_t *t);
  * added here with TT_SCHEMA_VERSION bumped.
  */
 static const tt_store_migration_t  tt_store_migrations[] = {
-    { 1, tt_store_migrate_1_2 }
+    { 1, tt_store_migrate_1_2 },
+    { 2, tt_store_migrate_2_3 }
 };
 
 
@@ -296,6 +303,18 @@ tt_store_migrate_1_2(tt_txn_t *t)
     }
 
     return tt_txn_fail(t, tt_store_rc(t->st, rc));
+}
+
+
+/*
+ * Schema 3: queues.  Their databases are new (created empty at open);
+ * the posts that name a stored queue join its live posts, at the slot of
+ * their scheduled_at.
+ */
+static int
+tt_store_migrate_2_3(tt_txn_t *t)
+{
+    return tt_queue_reindex(t);
 }
 
 

@@ -42,12 +42,13 @@ static void ngx_http_tiktok_cleanup(void *data);
 ngx_int_t
 ngx_http_tiktok_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                    rc;
-    ngx_str_t                    allow;
-    ngx_table_elt_t             *h;
-    ngx_pool_cleanup_t          *cln;
-    ngx_http_tiktok_op_t        *op;
-    ngx_http_tiktok_loc_conf_t  *tlcf;
+    ngx_int_t                     rc;
+    ngx_str_t                     allow;
+    ngx_table_elt_t              *h;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_tiktok_op_t         *op;
+    ngx_http_tiktok_loc_conf_t   *tlcf;
+    ngx_http_tiktok_main_conf_t  *tmcf;
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "tiktok api handler");
@@ -112,6 +113,10 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
     op->req.args.data = (const char *) r->args.data;
     op->req.args.len = r->args.len;
     op->req.now_ms = tt_now_ms();
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tiktok_module);
+    op->req.queue_now_ms = tmcf->test_queue_now >= 0 ? tmcf->test_queue_now
+                                                     : op->req.now_ms;
 
     if (r->headers_in.authorization) {
         op->req.auth.data =

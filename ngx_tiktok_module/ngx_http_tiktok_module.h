@@ -38,6 +38,7 @@ typedef struct {
     time_t                  spool_retention;
     off_t                   spool_quota;
     ngx_flag_t              nosync;
+    int64_t                 test_queue_now;     /* tests only; -1 off */
 } ngx_http_tiktok_main_conf_t;
 
 
