@@ -385,4 +385,114 @@ for my $case (
     $d->stop;
 }
 
+
+# 8. with the real clock: the scheduler publishes a queued post at its
+# slot, and a paused queue publishes nothing until it is enabled again,
+# when its past-due post takes a future slot
+SKIP: {
+    skip 'no scheduler built', 1 unless -x "$BUILD/tiktok-scheduler";
+    skip 'no ffmpeg', 1 if system('ffmpeg -version >/dev/null 2>&1');
+    publish_at_slots();
+}
+
 done_testing();
+
+
+sub iso { strftime('%Y-%m-%dT%H:%M:%SZ', gmtime($_[0])) }
+
+sub publish_at_slots {
+    require Sim;
+
+    my $media = tempdir('tt-queue-media-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    system('ffmpeg', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i',
+           'testsrc=size=720x1280:rate=30', '-t', '4', '-c:v', 'libx264',
+           '-pix_fmt', 'yuv420p', "$media/q.mp4") == 0 or die 'ffmpeg';
+
+    my $sim = Sim->start(media_dir => $media, client_key => 'sim-client',
+                         client_secret => 'sim-secret');
+    my $run = tempdir('tt-queue-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    mkdir "$run/spool";
+    my $p = TT->new(tiktok_api => $sim->base, extra_http => <<"END");
+    tiktok_wake_socket $run/wake.sock;
+    tiktok_spool $run/spool;
+END
+    my ($prof) = $p->add_sim_creator($sim);
+    $p->start_scheduler();
+
+    # the next whole minute at least 15 s away, and the one after it
+    my $slot1 = (int(time / 60) + 1) * 60;
+    $slot1 += 60 if $slot1 - time < 15;
+    my $slot2 = $slot1 + 60;
+    my @ts = map { my @g = gmtime($_);
+                   { day => $g[6], time => sprintf('%02d:%02d', @g[2, 1]) } }
+             $slot1, $slot2;
+
+    my $r = $p->api(POST => '/api/post_queues', { post_queue => {
+        name => 'now', timezone => 'UTC',
+        queue_timeslots_attributes => [ $ts[0] ] } });
+    my $qa = $r->{json}{id};
+    $r = $p->api(POST => '/api/post_queues', { post_queue => {
+        name => 'paused', timezone => 'UTC',
+        queue_timeslots_attributes => \@ts } });
+    my $qb = $r->{json}{id};
+
+    my $a = post_in($p, $qa, body => 'queued A',
+                    media => $sim->media_url('q.mp4'));
+    is($a->{json}{scheduled_at}, iso($slot1), 'A: the next slot, '
+       . iso($slot1)) or diag($a->{raw});
+    my $b = post_in($p, $qb, body => 'queued B',
+                    media => $sim->media_url('q.mp4'));
+    is($b->{json}{scheduled_at}, iso($slot1), 'B: the same minute, '
+       . 'in its own queue');
+
+    $r = $p->api(PATCH => "/api/post_queues/$qb",
+                 { post_queue => { enabled => $FALSE } });
+    is($r->{json}{enabled}, $FALSE, 'B\'s queue paused');
+
+    my $pa = wait_platform($p, $a->{json}{id}, $slot1 + 30);
+    is($pa->{platforms}[0]{status}, 'published', 'A published at its slot');
+    my ($l) = grep { ($_->{publish_id} // '') eq
+                     ($pa->{platforms}[0]{publish_id} // 'none') }
+              @{ $sim->ledger->{publishes} };
+    ok($l && $l->{created_at} >= $slot1 && $l->{created_at} < $slot1 + 5,
+       'TikTok was called at the slot, not before')
+        or diag(explain($l));
+
+    sleep 2;
+    my $pb = $p->api(GET => "/api/posts/$b->{json}{id}")->{json};
+    is($pb->{platforms}[0]{status}, 'pending',
+       'B, due in a paused queue, is not published');
+    is($pb->{scheduled_at}, iso($slot1), 'B keeps its slot while paused');
+    is(scalar @{ $sim->ledger->{publishes} }, 1, 'TikTok got A only');
+
+    $r = $p->api(PATCH => "/api/post_queues/$qb",
+                 { post_queue => { enabled => $TRUE } });
+    is($r->{json}{enabled}, $TRUE, 'B\'s queue enabled again');
+    $pb = $p->api(GET => "/api/posts/$b->{json}{id}")->{json};
+    is($pb->{scheduled_at}, iso($slot2),
+       'B, past due, takes the next future slot');
+
+    $pb = wait_platform($p, $b->{json}{id}, $slot2 + 30);
+    is($pb->{platforms}[0]{status}, 'published',
+       'B published at its new slot, seen by the scheduler with no restart');
+    ($l) = grep { ($_->{publish_id} // '') eq
+                  ($pb->{platforms}[0]{publish_id} // 'none') }
+           @{ $sim->ledger->{publishes} };
+    ok($l && $l->{created_at} >= $slot2 && $l->{created_at} < $slot2 + 5,
+       'at the new slot') or diag(explain($l));
+
+    $p->stop;
+    $sim->stop;
+}
+
+sub wait_platform {
+    my ($tt, $id, $until) = @_;
+    my $post;
+    while (time < $until) {
+        $post = $tt->api(GET => "/api/posts/$id")->{json};
+        my $st = $post->{platforms}[0]{status} // '';
+        return $post if $st eq 'published' || $st eq 'failed';
+        sleep 0.5;
+    }
+    return $post;
+}
