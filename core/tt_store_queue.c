@@ -791,11 +791,11 @@ tt_queue_post_save(tt_txn_t *t, tt_post_t *p, int64_t now, tt_arena_t *a)
         }
     }
 
-    if (rc != TT_OK || !found || same) {
+    if (rc != TT_OK || !found || (same && live)) {
         return rc;
     }
 
-    /* the queue it left closes up */
+    /* the queue it left (or holds no slot of any more) closes up */
     return tt_queue_rearrange_id(t, left, now);
 }
 

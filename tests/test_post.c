@@ -479,9 +479,7 @@ static const t_case_t  t_cases[] = {
          "\"queue_priority\": \"low\", \"platforms\": {\"tiktok\": "
          "{\"privacy_status\": \"SELF_ONLY\"}}}",
       { "queue_priority needs a queue_id" } },
-    { 1, "{\"post\": {\"scheduled_at\": \"2026-05-12T09:00:00Z\"}, "
-         "\"queue_id\": \"q_1\"}",
-      { "scheduled_at and queue_id cannot both be given" } },
+    /* scheduled_at with queue_id: tt_post_apply's rule (t/queues.t) */
     { 0, "{\"post\": {}, \"media\": [\"https://a.b/1\", \"https://a.b/2\"],"
          " \"platforms\": {\"tiktok\": {\"privacy_status\": \"SELF_ONLY\","
          " \"brand_content_toggle\": true}}}",
