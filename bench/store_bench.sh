@@ -8,7 +8,10 @@
 #            nginx workers' CPU per post written
 #   list     GET /api/posts p99, full-access key and group key, first and
 #            last page, each filter
-#   admin    `tiktok-admin profile add` to an empty group, ms each
+#   admin    `tiktok-admin profile add` to an empty group, ms each: the
+#            whole process, a process that only opens the store and
+#            reads (its start), and inside a process (bench/store_admin.c)
+#            the open, the lookups with the write, and the commit's fsync
 # Not a test: it prints figures.
 #
 #   sh bench/store_bench.sh GROUPS POSTS   (DURATION=5 CONNS=64 LIST_S=2)
@@ -40,8 +43,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$top/core" -o "$dir/store_seed" \
-   "$top/bench/store_seed.c" "$build/libttcore.a" -llmdb -lyajl -lcrypto -lm
+for prog in store_seed store_admin; do
+    cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$top/core" -o "$dir/$prog" \
+       "$top/bench/$prog.c" "$build/libttcore.a" -llmdb -lyajl -lcrypto \
+       -licui18n -licuuc -licudata -lm
+done
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 t0=$(date +%s.%N)
 set -- $("$dir/store_seed" "$dir/store" "$groups" "$posts" "$spare")
@@ -66,7 +73,9 @@ key=$(admin key create "$ws")
 gkey=$(admin key create "$ws" --group "$group")
 
 # `profile add` into the empty groups the seed left, ms each
-groups_empty=$(admin group list "$ws" | awk -v e="$empty" '$1 >= e {print $1}' | head -10)
+groups_all=$(admin group list "$ws" | awk -v e="$empty" '$1 >= e {print $1}')
+groups_empty=$(echo "$groups_all" | head -5)
+groups_inner=$(echo "$groups_all" | sed -n '6,15p')
 t0=$(date +%s.%N)
 n=0
 for g in $groups_empty; do
@@ -77,6 +86,14 @@ for g in $groups_empty; do
 done
 t1=$(date +%s.%N)
 add_ms=$(awk "BEGIN {printf \"%.1f\", 1000 * ($t1 - $t0) / $n}")
+
+# a process that opens the store and reads an index: its start
+t0=$(date +%s.%N)
+for i in 1 2 3 4 5; do admin key list ws_none > /dev/null; done
+t1=$(date +%s.%N)
+start_ms=$(awk "BEGIN {printf \"%.1f\", 1000 * ($t1 - $t0) / 5}")
+set -- $("$dir/store_admin" "$dir/store" $groups_inner)
+inner_open=$1 inner_work=$2 inner_commit=$3
 
 id=p_b000000000001
 conf x
@@ -134,7 +151,9 @@ echo "groups $groups, posts $posts (seeded in ${seed_s}s), workspace $ws"
 echo "static return 200:      $static req/s (body $size bytes)"
 echo "GET /api/posts/:id:     $read req/s ($(awk "BEGIN {printf \"%.0f\", 100 * $read / $static}")% of static)"
 echo "POST /api/posts:        $write req/s durable, nginx CPU ${cpu_us} us/post ($((after - before)) written)"
-echo "profile add:            $add_ms ms each (to a group of $groups)"
+echo "profile add:            $add_ms ms each, whole process (to a group of $groups)"
+echo "  a process's start:    $start_ms ms (key list: exec, libraries, store open, one read)"
+echo "  inside the process:   open $inner_open ms, lookups + write $inner_work ms, commit with fsync $inner_commit ms"
 echo "answers not 2xx:        static $(cat "$dir/non2xx.static"), read $(cat "$dir/non2xx.read"), write $(cat "$dir/non2xx.write")"
 
 # list p99, 4 connections, per_page 10
@@ -163,3 +182,4 @@ for who in full group; do
     done
 done
 echo "wrk: 1 thread, $conns connections, ${duration}s (lists: 4, ${list_s}s); nginx: 2 workers; $(nproc) cores"
+echo "load average: $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"

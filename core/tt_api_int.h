@@ -35,7 +35,7 @@ typedef struct {
 } tt_api_ctx_t;
 
 
-/* tt_api.c: failures, answers, the query string, visibility */
+/* tt_api_answer.c: failures and answers */
 int tt_api_fail(int rc);
 int tt_api_reply(tt_api_ctx_t *c, int status);
 int tt_api_answer(tt_api_ctx_t *c, int status, const char *fmt, ...)
@@ -47,7 +47,12 @@ int tt_api_jw_begin(tt_api_ctx_t *c, tt_jw_t *w);
 int tt_api_jw_end(tt_api_ctx_t *c, tt_jw_t *w, int status);
 int tt_api_data_begin(tt_api_ctx_t *c, tt_jw_t *w, int list);
 int tt_api_data_end(tt_api_ctx_t *c, tt_jw_t *w, int list, int status);
+
+/* tt_api_args.c: the query string, and what the key may see */
+int tt_api_args_valid(const tt_str_t *args);
+const char *tt_api_args_repeated(const tt_str_t *args);
 int tt_api_arg(tt_api_ctx_t *c, const char *name, tt_str_t *val);
+int tt_api_explicit_group(tt_api_ctx_t *c);
 int tt_api_in_scope(const tt_api_ctx_t *c, const char *group);
 int tt_api_visible(const tt_api_ctx_t *c, const char *ws, const char *group);
 int tt_api_acting_group(tt_api_ctx_t *c, const char **group);

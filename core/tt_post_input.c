@@ -5,7 +5,6 @@
 
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -15,7 +14,6 @@
 
 #define TT_PROFILES_MAX     10
 #define TT_KEY_SHOW         64      /* bytes of an unknown key in a message */
-#define TT_ERRORS_MIN       8
 
 
 /* which parts of the body parsed cleanly: rules across fields skip others */
@@ -26,8 +24,6 @@ typedef struct {
 } tt_input_ok_t;
 
 
-static void tt_errors_vadd(tt_errors_t *e, const char *prefix,
-    const char *fmt, va_list ap);
 static int tt_post_key_show(const char *key, size_t len);
 static int tt_post_enum(const tt_json_t *v, const char *const *names,
     size_t n);
@@ -70,101 +66,6 @@ static void tt_post_tiktok_bool(tt_post_ctx_t *c, const tt_json_member_t *m,
     tt_tiktok_in_t *tk);
 static void tt_post_parse_queue(tt_post_ctx_t *c, const tt_json_member_t *m,
     tt_post_input_t *in);
-
-
-void
-tt_errors_init(tt_errors_t *e, tt_arena_t *a)
-{
-    e->msgs = NULL;
-    e->n = 0;
-    e->cap = 0;
-    e->arena = a;
-    e->failed = 0;
-}
-
-
-void
-tt_errors_add(tt_errors_t *e, const char *fmt, ...)
-{
-    va_list  ap;
-
-    va_start(ap, fmt);
-    tt_errors_vadd(e, "", fmt, ap);
-    va_end(ap);
-}
-
-
-static void
-tt_errors_vadd(tt_errors_t *e, const char *prefix, const char *fmt,
-    va_list ap)
-{
-    int           n;
-    char         *msg;
-    size_t        plen;
-    va_list       aq;
-    const char  **msgs;
-
-    if (e->n == e->cap) {
-        /* the arena cannot grow in place: a new array, the old is dropped */
-        e->cap = e->cap ? e->cap * 2 : TT_ERRORS_MIN;
-        msgs = tt_arena_alloc(e->arena, e->cap * sizeof(const char *));
-        if (msgs == NULL) {
-            e->cap = e->n;
-            e->failed = 1;
-            return;
-        }
-
-        if (e->n) {
-            memcpy(msgs, e->msgs, e->n * sizeof(const char *));
-        }
-
-        e->msgs = msgs;
-    }
-
-    va_copy(aq, ap);
-    n = vsnprintf(NULL, 0, fmt, aq);
-    va_end(aq);
-
-    if (n < 0) {
-        e->failed = 1;
-        return;
-    }
-
-    plen = strlen(prefix);
-
-    msg = tt_arena_alloc(e->arena, plen + (size_t) n + 1);
-    if (msg == NULL) {
-        e->failed = 1;
-        return;
-    }
-
-    memcpy(msg, prefix, plen);
-    vsnprintf(msg + plen, (size_t) n + 1, fmt, ap);
-
-    e->msgs[e->n++] = msg;
-}
-
-
-void
-tt_post_ctx_init(tt_post_ctx_t *c, tt_errors_t *errs, const char *prefix,
-    tt_arena_t *a)
-{
-    c->errs = errs;
-    c->prefix = prefix ? prefix : "";
-    c->arena = a;
-    c->nomem = 0;
-}
-
-
-void
-tt_post_error(tt_post_ctx_t *c, const char *fmt, ...)
-{
-    va_list  ap;
-
-    va_start(ap, fmt);
-    tt_errors_vadd(c->errs, c->prefix, fmt, ap);
-    va_end(ap);
-}
 
 
 /*
@@ -470,7 +371,7 @@ tt_post_check_keys(tt_post_ctx_t *c, const tt_json_t *root, int patch,
         tt_post_error(c, "platforms.tiktok.privacy_status is required");
     }
 
-    /* scheduled_at with queue_id: tt_post_apply_queue() says so */
+    tt_post_check_schedule(c, in);
 
     if (ok->queue && in->has_queue_priority
         && in->queue_priority != TT_PRIORITY_NONE

@@ -15,6 +15,7 @@
 
 #include <openssl/crypto.h>
 
+#include "tt_conf.h"
 #include "tt_store_int.h"
 
 
@@ -49,10 +50,10 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
 /* room for the families to come (queues, slots, webhooks, ...) */
 #define TT_STORE_MAXDBS     32
 #define TT_STORE_READERS    126
-#define TT_STORE_MAX_DEF    ((size_t) 64 * 1024 * 1024 * 1024)
 
 static int tt_store_migrate_1_2(tt_txn_t *t);
 static int tt_store_migrate_2_3(tt_txn_t *t);
+static int tt_store_migrate_3_4(tt_txn_t *t);
 
 
 /*
@@ -61,7 +62,8 @@ static int tt_store_migrate_2_3(tt_txn_t *t);
  */
 static const tt_store_migration_t  tt_store_migrations[] = {
     { 1, tt_store_migrate_1_2 },
-    { 2, tt_store_migrate_2_3 }
+    { 2, tt_store_migrate_2_3 },
+    { 3, tt_store_migrate_3_4 }
 };
 
 
@@ -307,12 +309,31 @@ tt_store_migrate_1_2(tt_txn_t *t)
 
 
 /*
- * Schema 3: queues.  Their databases are new (created empty at open);
+ * Schema 3: the lists' counts at finer levels (every list rebuilt from
+ * the records), and the API keys' indexes by workspace and by id.
+ */
+static int
+tt_store_migrate_2_3(tt_txn_t *t)
+{
+    int  rc;
+
+    rc = tt_post_unlist(t);
+
+    if (rc == TT_OK) {
+        rc = tt_post_reindex(t);
+    }
+
+    return rc == TT_OK ? tt_apikey_reindex(t) : rc;
+}
+
+
+/*
+ * Schema 4: queues.  Their databases are new (created empty at open);
  * the posts that name a stored queue join its live posts, at the slot of
  * their scheduled_at.
  */
 static int
-tt_store_migrate_2_3(tt_txn_t *t)
+tt_store_migrate_3_4(tt_txn_t *t)
 {
     return tt_queue_reindex(t);
 }
@@ -437,7 +458,7 @@ tt_store_open(const tt_store_conf_t *conf, tt_store_t **out, char *err,
     st->map_size = conf->map_size ? tt_store_page_align(conf->map_size) : 0;
     st->map_max = tt_store_page_align(conf->map_max ? conf->map_max
                                       : conf->map_size ? conf->map_size
-                                      : TT_STORE_MAX_DEF);
+                                      : TT_MAP_MAX_DEFAULT);
     if (st->map_max < st->map_size) {
         st->map_max = st->map_size;
     }

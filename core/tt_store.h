@@ -33,7 +33,8 @@
  *   posts       post id                       -> post record (tt_post.h)
  *   post_terms  post id                       -> what the lists index it by
  *   post_list   scope, order, class, key BE64, post id  -> ""
- *   post_counts scope, order, class, level, bucket BE64 -> count BE64
+ *   post_counts scope, order, class, level, bucket BE64 [, id part]
+ *                                             -> count BE64
  *   due         due BE64, post id             -> ""   (the agenda)
  *   queues      q id                          -> JSON (tt_queue_t)
  *   pg_queues   pg id, created BE64, q id     -> ""   (a group's queues)
@@ -49,9 +50,10 @@
  * "any" and each class of GET /api/posts's status filter it belongs to,
  * once newest first (key ~created) and, if it has a time, once by
  * scheduled_at.  post_counts holds each list's total (level 0) and its
- * counts per bucket of 2^24 ms of the key (level 1), written in the
- * transaction that writes the post: a page's start and a time range's
- * total are found from the buckets, never by counting posts
+ * counts per bucket of 2^32, 2^24, 2^16 and 2^8 ms of the key (levels 1
+ * to 4) and, by scheduled_at, per time and id's first bytes (level 5),
+ * written in the transaction that writes the post: a page's start and a
+ * time range's total are found from the counts, never by counting posts
  * (tt_store_list.c).
  *
  * A queue's live posts are those with its queue_id that are not drafts
@@ -91,7 +93,7 @@ enum {
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  3
+#define TT_SCHEMA_VERSION  4
 
 
 typedef struct tt_store_s  tt_store_t;
@@ -119,7 +121,30 @@ int tt_store_grow(tt_store_t *st);
 /* adopts a map grown by another process; no transaction may be active */
 int tt_store_adopt(tt_store_t *st);
 
+/*
+ * Backups (tt_store_copy.c).  tt_store_copy() writes DIR/data.mdb, a
+ * compacted copy of one snapshot (every transaction committed before it
+ * began), while other processes go on writing; DIR must hold no
+ * data.mdb.  tt_store_restore() puts BACKUP/data.mdb in place as the
+ * store STORE: TT_CONFLICT while any process has STORE open (err names
+ * one), TT_EXISTS if STORE holds a store and force is 0 (with force the
+ * old file is kept as data.mdb.old).  Both check the copy opens, and say
+ * its schema and the bytes of its pages in use.
+ */
+typedef struct {
+    uint64_t        size;           /* bytes of pages in use */
+    unsigned        schema;
+} tt_store_copy_t;
+
+int tt_store_copy(tt_store_t *st, const char *dir, tt_store_copy_t *info,
+    char *err, size_t err_len);
+int tt_store_restore(const char *backup, const char *store, int force,
+    tt_store_copy_t *info, char *err, size_t err_len);
+
 size_t tt_store_map_size(tt_store_t *st);
+
+/* entries and counts the lists read so far in this process (tests, bench) */
+uint64_t tt_store_list_reads(tt_store_t *st);
 void tt_store_set_map_max(tt_store_t *st, size_t max);
 
 /* sets the 32-byte key that seals profile tokens (the scheduler reads it

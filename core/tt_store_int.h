@@ -28,6 +28,7 @@ struct tt_store_s {
     size_t          map_max;
     const char     *last_error;
     uint8_t         token_key[32];
+    uint64_t        list_reads;     /* what tt_post_list() read, counted */
     unsigned        has_key:1;
 };
 
@@ -91,6 +92,8 @@ int tt_post_terms_drop(tt_txn_t *t, const char *id);
 
 /* schema 2's migration: indexes built from the records */
 int tt_post_reindex(tt_txn_t *t);
+int tt_post_unlist(tt_txn_t *t);
+int tt_apikey_reindex(tt_txn_t *t);
 int tt_profile_reindex(tt_txn_t *t);
 
 

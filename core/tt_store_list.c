@@ -9,9 +9,27 @@
 #include "tt_store_int.h"
 
 
-/* a bucket of the counts: 2^24 ms (4.7 hours) of a list's key */
-#define TT_LIST_SHIFT       24
-#define TT_LIST_MASK        ((((uint64_t) 1) << TT_LIST_SHIFT) - 1)
+/*
+ * The counts of a list, by level: 0 its total; 1 to 4 buckets of 2^32,
+ * 2^24, 2^16 and 2^8 of the key (49.7 days, 4.7 hours, 65.5 s, 256 ms);
+ * and, in the lists by scheduled_at, 5: cells of one key and the id's
+ * first TT_LIST_IDPART bytes ("p_" and a random character), which split
+ * posts of the same time 62 ways (thousands may share a scheduled_at).
+ * A cell holds at most 256 cells of the level below (62 at level 5), so
+ * an entry is found by reading a bounded number of counts, whatever the
+ * list holds, then by stepping through its last cell: 256 ms of
+ * creations (a few thousand at the API's highest rate), or a 62nd of the
+ * posts of one scheduled_at.
+ */
+#define TT_LIST_LEVELS      6
+#define TT_LIST_CELL        5
+#define TT_LIST_IDPART      3
+
+#define tt_list_last(kind)  ((kind) == TT_LIST_CREATED ? 4 : TT_LIST_CELL)
+
+static const unsigned  tt_list_shifts[TT_LIST_LEVELS] = {
+    64, 32, 24, 16, 8, 0
+};
 
 #define TT_LIST_CREATED     'c'     /* key ~created_at: newest first */
 #define TT_LIST_SCHED       's'     /* key scheduled_at: earliest first */
@@ -19,6 +37,7 @@
 #define TT_LIST_PREFIX      (3 * TT_ID_SIZE + 2)
 #define TT_LIST_KEY         (TT_LIST_PREFIX + 8 + TT_ID_SIZE)
 #define TT_LIST_COUNT_KEY   (TT_LIST_PREFIX + 1 + 8)
+#define TT_LIST_CELL_KEY    (TT_LIST_COUNT_KEY + TT_LIST_IDPART)
 #define TT_TERMS_SIZE       (3 * TT_ID_SIZE + 1 + 16)
 
 
@@ -45,6 +64,24 @@ typedef struct {
 } tt_list_walk_t;
 
 
+/* where a page starts: a level 5 cell, and the entries to pass in it */
+typedef struct {
+    uint64_t        key;
+    uint8_t         id[TT_LIST_IDPART];
+    uint64_t        skip;
+} tt_list_start_t;
+
+
+/* a cell of the counts as read */
+typedef struct {
+    uint64_t        from;           /* its keys, both ends in */
+    uint64_t        to;
+    uint64_t        n;
+    uint64_t        bucket;
+    uint8_t         id[TT_LIST_IDPART];     /* level 5 */
+} tt_list_cell_t;
+
+
 static void tt_terms_of(const tt_post_t *p, tt_terms_t *tm);
 static void tt_terms_dec(const uint8_t *b, tt_terms_t *tm);
 static int tt_terms_get(tt_txn_t *t, tt_skey_t *k, tt_terms_t *tm);
@@ -54,15 +91,19 @@ static int tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
     const char *queue, int kind, unsigned cls);
 static int tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key,
     const char *id, int add);
+static int tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix,
+    int level, uint64_t key, const void *id);
 static int tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level,
-    uint64_t bucket, int delta);
+    uint64_t key, const char *id, int delta);
 static int tt_list_count_get(tt_list_walk_t *w, int level, uint64_t bucket,
     uint64_t *n);
-static int tt_list_range(tt_list_walk_t *w, uint64_t from, uint64_t to,
-    uint64_t *n);
-static int tt_list_locate(tt_list_walk_t *w, uint64_t offset, int all,
-    uint64_t *total, int *found, uint64_t *start, uint64_t *skip);
-static int tt_list_emit(tt_list_walk_t *w, uint64_t start, uint64_t skip,
+static int tt_list_cell(tt_list_walk_t *w, int level, tt_skey_t *k, int op,
+    tt_list_cell_t *c);
+static int tt_list_count_range(tt_list_walk_t *w, int level, uint64_t a,
+    uint64_t b, uint64_t *n);
+static int tt_list_find(tt_list_walk_t *w, int level, uint64_t a,
+    uint64_t b, uint64_t *offset, tt_list_start_t *start);
+static int tt_list_emit(tt_list_walk_t *w, const tt_list_start_t *start,
     uint64_t limit, tt_post_iter_pt cb, void *ctx);
 static int tt_list_at(tt_list_walk_t *w, MDB_cursor *c, tt_skey_t *k,
     MDB_val *key, int op);
@@ -290,7 +331,7 @@ static int
 tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *id,
     int add)
 {
-    int        rc, kind;
+    int        rc, kind, level;
     MDB_val    v;
     tt_skey_t  k;
 
@@ -318,27 +359,51 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *id,
 
     kind = prefix->data[3 * TT_ID_SIZE];
 
-    rc = tt_list_count_add(t, prefix, 1, key >> TT_LIST_SHIFT, add ? 1 : -1);
-
-    if (rc == TT_OK && kind == TT_LIST_CREATED) {
-        rc = tt_list_count_add(t, prefix, 0, 0, add ? 1 : -1);
+    /* a time range's total is counted from the buckets: no level 0 */
+    for (level = (kind == TT_LIST_CREATED) ? 0 : 1;
+         rc == TT_OK && level <= tt_list_last(kind);
+         level++)
+    {
+        rc = tt_list_count_add(t, prefix, level, key, id, add ? 1 : -1);
     }
 
     return rc;
 }
 
 
+/* the count key of the cell of the level holding key (and id at 5) */
 static int
-tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level,
-    uint64_t bucket, int delta)
+tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,
+    uint64_t key, const void *id)
+{
+    if (level == TT_LIST_CELL) {
+        return tt_store_key(k, "bcub", prefix->data, prefix->val.mv_size,
+                            level, key, id, (size_t) TT_LIST_IDPART);
+    }
+
+    key = (level == 0) ? 0 : key >> tt_list_shifts[level];
+
+    return tt_store_key(k, "bcu", prefix->data, prefix->val.mv_size, level,
+                        key);
+}
+
+
+static int
+tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level, uint64_t key,
+    const char *id, int delta)
 {
     int        rc;
+    char       part[TT_LIST_IDPART];
     MDB_val    v;
     uint64_t   n;
     tt_skey_t  k, val;
 
-    tt_store_key(&k, "bcu", prefix->data, prefix->val.mv_size, level,
-                 bucket);
+    memset(part, 0, sizeof(part));
+    memcpy(part, id, strnlen(id, sizeof(part)));
+
+    if (tt_list_count_key(&k, prefix, level, key, part) != TT_OK) {
+        return TT_INVALID;
+    }
 
     rc = tt_db_get(t, TT_DB_POST_COUNTS, &k, &v);
 
@@ -376,9 +441,10 @@ int
 tt_post_list(tt_txn_t *t, const tt_post_query_t *q, uint64_t *total,
     tt_post_iter_pt cb, void *ctx)
 {
-    int             rc, found;
-    uint64_t        start, skip;
-    tt_list_walk_t  w;
+    int              rc;
+    uint64_t         offset;
+    tt_list_walk_t   w;
+    tt_list_start_t  start;
 
     tt_txn_check(t);
 
@@ -390,19 +456,24 @@ tt_post_list(tt_txn_t *t, const tt_post_query_t *q, uint64_t *total,
         return rc == TT_NOTFOUND ? TT_OK : rc;
     }
 
-    found = 0;
-
     if (w.kind == TT_LIST_CREATED) {
         rc = tt_list_count_get(&w, 0, 0, total);
+
+    } else {
+        rc = tt_list_count_range(&w, 1, w.lo, w.hi, total);
     }
 
-    if (rc == TT_OK && (w.kind == TT_LIST_SCHED || q->offset < *total)) {
-        rc = tt_list_locate(&w, q->offset, w.kind == TT_LIST_SCHED, total,
-                            &found, &start, &skip);
-    }
+    if (rc == TT_OK && q->offset < *total && q->limit > 0) {
+        offset = q->offset;
+        rc = tt_list_find(&w, 1, w.lo, w.hi, &offset, &start);
 
-    if (rc == TT_OK && found && q->limit > 0) {
-        rc = tt_list_emit(&w, start, skip, q->limit, cb, ctx);
+        if (rc == TT_OK) {
+            rc = tt_list_emit(&w, &start, q->limit, cb, ctx);
+
+        } else if (rc == TT_NOTFOUND) {
+            w.t->st->last_error = "list counts above their entries";
+            rc = tt_txn_fail(w.t, TT_ERR);
+        }
     }
 
     mdb_cursor_close(w.list);
@@ -487,6 +558,8 @@ tt_list_at(tt_list_walk_t *w, MDB_cursor *c, tt_skey_t *k, MDB_val *key,
         *key = k->val;
     }
 
+    w->t->st->list_reads++;
+
     rc = tt_txn_fail(w->t, tt_store_rc(w->t->st,
                                        mdb_cursor_get(c, key, NULL, op)));
     if (rc != TT_OK) {
@@ -503,27 +576,98 @@ tt_list_at(tt_list_walk_t *w, MDB_cursor *c, tt_skey_t *k, MDB_val *key,
 }
 
 
-/* entries with a key in [from, to], counted one by one (one bucket) */
+/*
+ * The cell of the level at k (op MDB_SET_RANGE) or after the last one
+ * read (MDB_NEXT): its keys and its count.  TT_NOTFOUND past the level.
+ */
 static int
-tt_list_range(tt_list_walk_t *w, uint64_t from, uint64_t to, uint64_t *n)
+tt_list_cell(tt_list_walk_t *w, int level, tt_skey_t *k, int op,
+    tt_list_cell_t *c)
 {
-    int        rc, op;
-    MDB_val    key;
-    tt_skey_t  k;
+    int             rc;
+    MDB_val         key, val;
+    const uint8_t  *p;
+
+    rc = tt_list_at(w, w->counts, k, &key, op);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    p = key.mv_data;
+
+    if (p[TT_LIST_PREFIX] != level
+        || key.mv_size != (level == TT_LIST_CELL ? TT_LIST_CELL_KEY
+                                                 : TT_LIST_COUNT_KEY))
+    {
+        return TT_NOTFOUND;
+    }
+
+    rc = tt_txn_fail(w->t, tt_store_rc(w->t->st,
+                     mdb_cursor_get(w->counts, &key, &val,
+                                    MDB_GET_CURRENT)));
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    c->n = (val.mv_size == 8) ? tt_store_be64(val.mv_data) : 0;
+    c->bucket = tt_store_be64(p + TT_LIST_PREFIX + 1);
+
+    memset(c->id, 0, TT_LIST_IDPART);
+
+    if (level == TT_LIST_CELL) {
+        c->from = c->bucket;
+        c->to = c->bucket;
+        memcpy(c->id, p + TT_LIST_COUNT_KEY, TT_LIST_IDPART);
+
+    } else {
+        c->from = c->bucket << tt_list_shifts[level];
+        c->to = c->from | ((((uint64_t) 1) << tt_list_shifts[level]) - 1);
+    }
+
+    return TT_OK;
+}
+
+
+/*
+ * The entries with a key in [a, b], from the cells of the level: a cell
+ * inside the range by its count, one across an end (at most two) by the
+ * level below.  The cursor is placed again after a descent.
+ */
+static int
+tt_list_count_range(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
+    uint64_t *n)
+{
+    int             rc, op;
+    uint64_t        sub;
+    tt_skey_t       k;
+    tt_list_cell_t  c;
 
     *n = 0;
-    tt_store_key(&k, "bu", w->prefix.data, w->prefix.val.mv_size, from);
+    tt_list_count_key(&k, &w->prefix, level, a, "\0\0\0");
 
-    for (op = MDB_SET_RANGE; /* void */ ; op = MDB_NEXT) {
-        rc = tt_list_at(w, w->list, &k, &key, op);
-
-        if (rc != TT_OK || key.mv_size != TT_LIST_KEY
-            || tt_store_be64((uint8_t *) key.mv_data + TT_LIST_PREFIX) > to)
-        {
+    for (op = MDB_SET_RANGE; /* void */ ; /* void */) {
+        rc = tt_list_cell(w, level, &k, op, &c);
+        if (rc != TT_OK || c.from > b) {
             break;
         }
 
-        (*n)++;
+        op = MDB_NEXT;
+
+        if (c.from >= a && c.to <= b) {
+            *n += c.n;
+            continue;
+        }
+
+        rc = tt_list_count_range(w, level + 1, c.from < a ? a : c.from,
+                                 c.to > b ? b : c.to, &sub);
+        if (rc != TT_OK || c.to >= b) {
+            *n += sub;
+            break;
+        }
+
+        *n += sub;
+        tt_list_count_key(&k, &w->prefix, level, c.to + 1, "\0\0\0");
+        op = MDB_SET_RANGE;
     }
 
     return rc == TT_NOTFOUND ? TT_OK : rc;
@@ -531,90 +675,75 @@ tt_list_range(tt_list_walk_t *w, uint64_t from, uint64_t to, uint64_t *n)
 
 
 /*
- * The bucket holding the offset-th entry of the range: *start the key to
- * seek and *skip the entries to pass there.  With all, every bucket of
- * the range is summed into *total; without, the walk stops at the start.
+ * The last level's cell holding the *offset-th entry with a key in
+ * [a, b]: the cells of each level are passed by their counts, and the one
+ * holding it is entered; a cell across an end of the range is entered at
+ * once, for the level below to pass what it holds.  TT_NOTFOUND when the
+ * range holds fewer, *offset then less what it holds.
  */
 static int
-tt_list_locate(tt_list_walk_t *w, uint64_t offset, int all, uint64_t *total,
-    int *found, uint64_t *start, uint64_t *skip)
+tt_list_find(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
+    uint64_t *offset, tt_list_start_t *start)
 {
-    int        rc, op;
-    MDB_val    key, val;
-    uint64_t   acc, n, b, bs, be;
-    tt_skey_t  k;
+    int             rc, op;
+    tt_skey_t       k;
+    tt_list_cell_t  c;
 
-    acc = 0;
-    tt_store_key(&k, "bcu", w->prefix.data, w->prefix.val.mv_size, 1,
-                 w->lo >> TT_LIST_SHIFT);
+    tt_list_count_key(&k, &w->prefix, level, a, "\0\0\0");
 
-    for (op = MDB_SET_RANGE; /* void */ ; op = MDB_NEXT) {
-        rc = tt_list_at(w, w->counts, &k, &key, op);
-
-        if (rc != TT_OK || key.mv_size != TT_LIST_COUNT_KEY
-            || ((uint8_t *) key.mv_data)[TT_LIST_PREFIX] != 1)
-        {
-            break;
+    for (op = MDB_SET_RANGE; /* void */ ; /* void */) {
+        rc = tt_list_cell(w, level, &k, op, &c);
+        if (rc != TT_OK || c.from > b) {
+            return rc == TT_OK ? TT_NOTFOUND : rc;
         }
 
-        b = tt_store_be64((uint8_t *) key.mv_data + TT_LIST_PREFIX + 1);
-        bs = b << TT_LIST_SHIFT;
-        be = bs | TT_LIST_MASK;
+        op = MDB_NEXT;
 
-        if (bs > w->hi) {
-            break;
-        }
-
-        if (bs < w->lo || be > w->hi) {
-            bs = bs < w->lo ? w->lo : bs;
-            be = be > w->hi ? w->hi : be;
-            rc = tt_list_range(w, bs, be, &n);
-
-        } else {
-            rc = tt_txn_fail(w->t, tt_store_rc(w->t->st,
-                             mdb_cursor_get(w->counts, &key, &val,
-                                            MDB_GET_CURRENT)));
-            n = (rc == TT_OK && val.mv_size == 8)
-                ? tt_store_be64(val.mv_data) : 0;
-        }
-
-        if (rc != TT_OK) {
-            return rc;
-        }
-
-        if (!*found && acc + n > offset) {
-            *found = 1;
-            *start = bs;
-            *skip = offset - acc;
-
-            if (!all) {
-                return TT_OK;
+        if (c.from < a || c.to > b) {
+            rc = tt_list_find(w, level + 1, c.from < a ? a : c.from,
+                              c.to > b ? b : c.to, offset, start);
+            if (rc != TT_NOTFOUND || c.to >= b) {
+                return rc;
             }
+
+            tt_list_count_key(&k, &w->prefix, level, c.to + 1, "\0\0\0");
+            op = MDB_SET_RANGE;
+            continue;
         }
 
-        acc += n;
-    }
+        if (*offset >= c.n) {
+            *offset -= c.n;
+            continue;
+        }
 
-    if (all) {
-        *total = acc;
-    }
+        if (level < tt_list_last(w->kind)) {
+            return tt_list_find(w, level + 1, c.from, c.to, offset, start);
+        }
 
-    return rc == TT_NOTFOUND ? TT_OK : rc;
+        start->key = c.from;
+        memcpy(start->id, c.id, TT_LIST_IDPART);
+        start->skip = *offset;
+
+        return TT_OK;
+    }
 }
 
 
-/* up to limit posts from the skip-th entry at key start */
+/* up to limit posts from the start's cell, past its skip entries */
 static int
-tt_list_emit(tt_list_walk_t *w, uint64_t start, uint64_t skip,
+tt_list_emit(tt_list_walk_t *w, const tt_list_start_t *start,
     uint64_t limit, tt_post_iter_pt cb, void *ctx)
 {
     int        rc, op;
     char       id[TT_ID_SIZE];
     MDB_val    key;
+    uint64_t   skip;
     tt_str_t   rec;
     tt_skey_t  k;
 
-    tt_store_key(&k, "bu", w->prefix.data, w->prefix.val.mv_size, start);
+    tt_store_key(&k, "bub", w->prefix.data, w->prefix.val.mv_size,
+                 start->key, start->id, (size_t) TT_LIST_IDPART);
+    skip = start->skip;
 
     for (op = MDB_SET_RANGE; limit > 0; op = MDB_NEXT) {
         rc = tt_list_at(w, w->list, &k, &key, op);
@@ -647,6 +776,13 @@ tt_list_emit(tt_list_walk_t *w, uint64_t start, uint64_t skip,
     }
 
     return TT_OK;
+}
+
+
+uint64_t
+tt_store_list_reads(tt_store_t *st)
+{
+    return st->list_reads;
 }
 
 
@@ -706,6 +842,26 @@ tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb, void *ctx)
     }
 
     return rc == TT_NOTFOUND ? TT_OK : rc;
+}
+
+
+/* schema 3: the lists and their counts emptied, for tt_post_reindex() */
+int
+tt_post_unlist(tt_txn_t *t)
+{
+    int  rc;
+
+    rc = mdb_drop(t->txn, t->st->dbi[TT_DB_POST_TERMS], 0);
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_drop(t->txn, t->st->dbi[TT_DB_POST_LIST], 0);
+    }
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_drop(t->txn, t->st->dbi[TT_DB_POST_COUNTS], 0);
+    }
+
+    return tt_txn_fail(t, tt_store_rc(t->st, rc));
 }
 
 

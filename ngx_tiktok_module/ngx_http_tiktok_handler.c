@@ -18,7 +18,15 @@
 #include "ngx_http_tiktok_module.h"
 
 
+static ngx_http_tiktok_op_t *ngx_http_tiktok_op_create(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
+static void ngx_http_tiktok_reread(ngx_http_tiktok_op_t *op);
+static void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
 static ngx_uint_t ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op,
     const char **message);
@@ -42,13 +50,8 @@ static void ngx_http_tiktok_cleanup(void *data);
 ngx_int_t
 ngx_http_tiktok_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                     rc;
-    ngx_str_t                     allow;
-    ngx_table_elt_t              *h;
-    ngx_pool_cleanup_t           *cln;
-    ngx_http_tiktok_op_t         *op;
-    ngx_http_tiktok_loc_conf_t   *tlcf;
-    ngx_http_tiktok_main_conf_t  *tmcf;
+    ngx_int_t              rc;
+    ngx_http_tiktok_op_t  *op;
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "tiktok api handler");
@@ -57,27 +60,10 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    op = ngx_pcalloc(r->pool, sizeof(ngx_http_tiktok_op_t));
+    op = ngx_http_tiktok_op_create(r);
     if (op == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    op->request = r;
-    tt_api_resp_init(&op->resp);
-
-    /* the cleanup is added before the arena exists: nothing can leak */
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    op->req.arena = tt_arena_create(4096);
-    if (op->req.arena == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_tiktok_cleanup;
-    cln->data = op;
 
     if (ngx_http_tiktok_worker.store == NULL) {
         return ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -93,22 +79,102 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
     }
 
     if (rc != TT_OK) {
-        allow.data = ngx_pnalloc(r->pool, 64);
-        if (allow.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        tt_api_allowed((const char *) r->uri.data, r->uri.len,
-                       (char *) allow.data, 64);
-        allow.len = ngx_strlen(allow.data);
-
-        if (ngx_http_tiktok_header(r, "Allow", &allow) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_tiktok_error(op, NGX_HTTP_NOT_ALLOWED,
-                                     "method not allowed on this path");
+        return ngx_http_tiktok_not_allowed(op);
     }
+
+    if (ngx_http_tiktok_request_in(op) != NGX_OK) {
+        /* which one would the retry send?  As for Authorization */
+        r->keepalive = 0;
+        return ngx_http_tiktok_reject(op, NGX_HTTP_BAD_REQUEST,
+                                      "two Idempotency-Key headers: "
+                                      "send one");
+    }
+
+    if (!op->req.route.body) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_tiktok_dispatch(op);
+    }
+
+    return ngx_http_tiktok_read_body(op);
+}
+
+
+/* the request's op, freed with the request's pool */
+static ngx_http_tiktok_op_t *
+ngx_http_tiktok_op_create(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_tiktok_op_t  *op;
+
+    op = ngx_pcalloc(r->pool, sizeof(ngx_http_tiktok_op_t));
+    if (op == NULL) {
+        return NULL;
+    }
+
+    op->request = r;
+    tt_api_resp_init(&op->resp);
+
+    /* the cleanup is added before the arena exists: nothing can leak */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    op->req.arena = tt_arena_create(4096);
+    if (op->req.arena == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_tiktok_cleanup;
+    cln->data = op;
+
+    return op;
+}
+
+
+/* a path of the API, but not with this method: 405 with Allow */
+static ngx_int_t
+ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op)
+{
+    ngx_str_t            allow;
+    ngx_http_request_t  *r;
+
+    r = op->request;
+
+    allow.data = ngx_pnalloc(r->pool, 64);
+    if (allow.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tt_api_allowed((const char *) r->uri.data, r->uri.len,
+                   (char *) allow.data, 64);
+    allow.len = ngx_strlen(allow.data);
+
+    if (ngx_http_tiktok_header(r, "Allow", &allow) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_tiktok_error(op, NGX_HTTP_NOT_ALLOWED,
+                                 "method not allowed on this path");
+}
+
+
+/*
+ * What the API reads of the request line and headers.  NGX_DECLINED for
+ * two Idempotency-Key headers, which the caller refuses.
+ */
+static ngx_int_t
+ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op)
+{
+    ngx_table_elt_t              *h;
+    ngx_http_request_t           *r;
+    ngx_http_tiktok_main_conf_t  *tmcf;
+
+    r = op->request;
 
     op->req.args.data = (const char *) r->args.data;
     op->req.args.len = r->args.len;
@@ -126,28 +192,26 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
 
     h = ngx_http_tiktok_find_header(r, "idempotency-key",
                                     sizeof("idempotency-key") - 1);
-    if (h) {
-        op->req.idem_key.data = (const char *) h->value.data;
-        op->req.idem_key.len = h->value.len;
-
-        if (ngx_http_tiktok_find_header_after(r, h) != NULL) {
-            /* which one would the retry send?  As for Authorization */
-            r->keepalive = 0;
-            return ngx_http_tiktok_reject(op, NGX_HTTP_BAD_REQUEST,
-                                          "two Idempotency-Key headers: "
-                                          "send one");
-        }
+    if (h == NULL) {
+        return NGX_OK;
     }
 
-    if (!op->req.route.body) {
-        rc = ngx_http_discard_request_body(r);
-        if (rc != NGX_OK) {
-            return rc;
-        }
+    op->req.idem_key.data = (const char *) h->value.data;
+    op->req.idem_key.len = h->value.len;
 
-        return ngx_http_tiktok_dispatch(op);
-    }
+    return ngx_http_tiktok_find_header_after(r, h) ? NGX_DECLINED : NGX_OK;
+}
 
+
+/* a route with a body: checked as far as the headers tell, then read */
+static ngx_int_t
+ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op)
+{
+    ngx_int_t                    rc;
+    ngx_http_request_t          *r;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    r = op->request;
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
 
     if (r->headers_in.content_length_n > (off_t) tlcf->body_limit) {
@@ -417,6 +481,8 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
                                      "is still being processed");
     }
 
+    op->done = ngx_http_tiktok_finalize;
+
     if (ngx_http_tiktok_write(op) != NGX_OK) {
         return ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
                                      "the store's write queue is full");
@@ -437,7 +503,7 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
  * has a transaction open in the thread; the batch's end reads it again
  * (ngx_http_tiktok_wait_map()).
  */
-ngx_int_t
+static ngx_int_t
 ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
 {
     int        rc;
@@ -456,6 +522,7 @@ ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
     }
 
     if (rc == TT_RESIZED && ngx_http_tiktok_worker.busy) {
+        op->done = ngx_http_tiktok_reread;
         ngx_http_tiktok_wait_map(op);
         return NGX_DONE;
     }
@@ -490,8 +557,16 @@ ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
 }
 
 
+/* a read that waited for the map, run again once no batch is open */
+static void
+ngx_http_tiktok_reread(ngx_http_tiktok_op_t *op)
+{
+    ngx_http_finalize_request(op->request, ngx_http_tiktok_read(op));
+}
+
+
 /* called by the batch on the event loop once the write is durable */
-void
+static void
 ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op)
 {
     ngx_int_t  rc;

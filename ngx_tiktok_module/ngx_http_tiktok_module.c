@@ -10,9 +10,47 @@
 #include "tt_chunk.h"
 
 
+/*
+ * A master running as root opens the store first, and so creates it: its
+ * directory and files go to the workers' user (nginx's "user"), as
+ * nginx's own temp paths do, or no worker could open it.
+ */
+static ngx_int_t
+ngx_http_tiktok_store_own(ngx_cycle_t *cycle, const char *dir)
+{
+    size_t            i;
+    u_char            path[NGX_MAX_PATH];
+    ngx_core_conf_t  *ccf;
+    static const char  *names[] = { "", "/data.mdb", "/lock.mdb" };
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() != 0 || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        ngx_snprintf(path, sizeof(path), "%s%s%Z", dir, names[i]);
+
+        if (chown((char *) path, ccf->user, ccf->group) != 0) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          "tiktok_store: chown(\"%s\") to the workers' "
+                          "user failed", path);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static void *ngx_http_tiktok_create_main_conf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_tiktok_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_tiktok_init_values(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf);
+static ngx_int_t ngx_http_tiktok_init_paths(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf);
 static ngx_int_t ngx_http_tiktok_check_files(ngx_conf_t *cf,
     ngx_http_tiktok_main_conf_t *tmcf);
 static ngx_int_t ngx_http_tiktok_check_token_key(ngx_conf_t *cf,
@@ -412,8 +450,6 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_tiktok_main_conf_t *tmcf = conf;
 
     static ngx_str_t  default_pool = ngx_string("default");
-    static ngx_str_t  default_api = ngx_string(TT_API_BASE_DEFAULT);
-    static ngx_str_t  default_authorize = ngx_string(TT_AUTH_URL_DEFAULT);
 
     if (tmcf->store.len == 0) {
         /* the module is loaded but unused: nothing to check or open */
@@ -424,6 +460,31 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_tiktok_init_values(cf, tmcf) != NGX_OK
+        || ngx_http_tiktok_init_paths(cf, tmcf) != NGX_OK
+        || ngx_http_tiktok_check_files(cf, tmcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->thread_pool_name.len == 0) {
+        tmcf->thread_pool_name = default_pool;
+    }
+
+    tmcf->thread_pool = ngx_thread_pool_add(cf, &tmcf->thread_pool_name);
+    if (tmcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the defaults (tt_conf.h, tt_chunk.h) and the bounds of the values */
+static ngx_int_t
+ngx_http_tiktok_init_values(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf)
+{
     ngx_conf_init_size_value(tmcf->map_size, TT_MAP_SIZE_DEFAULT);
     ngx_conf_init_size_value(tmcf->map_max, TT_MAP_MAX_DEFAULT);
 
@@ -431,7 +492,7 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "tiktok_store_map_size maximum is smaller than "
                            "its initial size");
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     ngx_conf_init_msec_value(tmcf->max_lateness, TT_MAX_LATENESS_DEFAULT);
@@ -452,7 +513,7 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
                            "tiktok_chunk_size must be from %L to %L bytes "
                            "(TikTok's chunk rules)",
                            (int64_t) TT_CHUNK_MIN, (int64_t) TT_CHUNK_MAX);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     /* a century: past that, milliseconds would not fit */
@@ -460,8 +521,20 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "tiktok_spool_retention must be at most 100 "
                            "years");
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* the URLs' defaults, and every path made absolute */
+static ngx_int_t
+ngx_http_tiktok_init_paths(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf)
+{
+    static ngx_str_t  default_api = ngx_string(TT_API_BASE_DEFAULT);
+    static ngx_str_t  default_authorize = ngx_string(TT_AUTH_URL_DEFAULT);
 
     if (tmcf->api_base.len == 0) {
         tmcf->api_base = default_api;
@@ -475,55 +548,42 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         tmcf->wake_socket.len = tmcf->store.len + sizeof("/wake.sock") - 1;
         tmcf->wake_socket.data = ngx_pnalloc(cf->pool, tmcf->wake_socket.len);
         if (tmcf->wake_socket.data == NULL) {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
         ngx_sprintf(tmcf->wake_socket.data, "%V/wake.sock", &tmcf->store);
 
     } else if (ngx_conf_full_name(cf->cycle, &tmcf->wake_socket, 0)
                != NGX_OK)
     {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (tmcf->spool.len == 0) {
         tmcf->spool.len = tmcf->store.len + sizeof("/spool") - 1;
         tmcf->spool.data = ngx_pnalloc(cf->pool, tmcf->spool.len);
         if (tmcf->spool.data == NULL) {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
         ngx_sprintf(tmcf->spool.data, "%V/spool", &tmcf->store);
 
     } else if (ngx_conf_full_name(cf->cycle, &tmcf->spool, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (tmcf->client_secret_file.len
         && ngx_conf_full_name(cf->cycle, &tmcf->client_secret_file, 1)
            != NGX_OK)
     {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (tmcf->token_key_file.len
         && ngx_conf_full_name(cf->cycle, &tmcf->token_key_file, 1) != NGX_OK)
     {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
-    if (ngx_http_tiktok_check_files(cf, tmcf) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (tmcf->thread_pool_name.len == 0) {
-        tmcf->thread_pool_name = default_pool;
-    }
-
-    tmcf->thread_pool = ngx_thread_pool_add(cf, &tmcf->thread_pool_name);
-    if (tmcf->thread_pool == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
 
 
@@ -804,6 +864,11 @@ ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
     if (tt_store_open(&sc, st, err, sizeof(err)) != TT_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "tiktok store \"%V\": %s", &tmcf->store, err);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_tiktok_store_own(cycle, sc.path) != NGX_OK) {
+        tt_store_close(*st);
         return NGX_ERROR;
     }
 

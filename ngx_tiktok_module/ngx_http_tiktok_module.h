@@ -56,8 +56,12 @@ typedef struct ngx_http_tiktok_error_page_s  ngx_http_tiktok_error_page_t;
 /* one request's life: the handler, the body reader and the write batch */
 typedef struct ngx_http_tiktok_op_s  ngx_http_tiktok_op_t;
 
+/* what the writer calls when an op it holds is done (or may read now) */
+typedef void (*ngx_http_tiktok_op_done_pt)(ngx_http_tiktok_op_t *op);
+
 struct ngx_http_tiktok_op_s {
     ngx_http_request_t     *request;
+    ngx_http_tiktok_op_done_pt  done;       /* set by whoever queues it */
     ngx_queue_t             queue;          /* pending or running batch */
     tt_api_req_t            req;
     tt_api_resp_t           resp;
@@ -94,9 +98,8 @@ ngx_int_t ngx_http_tiktok_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_tiktok_body_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_tiktok_filter_init(ngx_conf_t *cf);
 void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
-void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 
-ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
+/* the writer (ngx_http_tiktok_write.c): each calls op->done when done */
 ngx_int_t ngx_http_tiktok_write(ngx_http_tiktok_op_t *op);
 void ngx_http_tiktok_wait_map(ngx_http_tiktok_op_t *op);
 ngx_int_t ngx_http_tiktok_in_flight(ngx_http_request_t *r,

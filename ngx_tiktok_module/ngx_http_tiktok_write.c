@@ -53,6 +53,10 @@ typedef struct {
 static void ngx_http_tiktok_post_batch(void);
 static void ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_tiktok_batch_done(ngx_event_t *ev);
+static ngx_int_t ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch,
+    int *rc);
+static void ngx_http_tiktok_batch_failed(ngx_http_tiktok_batch_t *batch,
+    int rc);
 static void ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch,
     int rc);
 static void ngx_http_tiktok_hold(void);
@@ -319,7 +323,6 @@ ngx_http_tiktok_wait_map(ngx_http_tiktok_op_t *op)
 static void
 ngx_http_tiktok_read_again(void)
 {
-    ngx_int_t                  rc;
     ngx_queue_t               *q;
     ngx_http_tiktok_op_t      *op;
     ngx_http_tiktok_worker_t  *w;
@@ -332,8 +335,7 @@ ngx_http_tiktok_read_again(void)
         op = ngx_queue_data(q, ngx_http_tiktok_op_t, queue);
 
         /* not busy now: it reads, or answers why not */
-        rc = ngx_http_tiktok_read(op);
-        ngx_http_finalize_request(op->request, rc);
+        op->done(op);
     }
 }
 
@@ -414,58 +416,15 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
     if ((rc == TT_FULL || rc == TT_RESIZED)
         && batch->retries++ < NGX_HTTP_TIKTOK_RETRIES)
     {
-        rc = (rc == TT_FULL) ? tt_store_grow(batch->store)
-                             : tt_store_adopt(batch->store);
-
-        if (rc == TT_OK) {
-            ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
-                          "tiktok store map is now %uz bytes",
-                          tt_store_map_size(batch->store));
-
-            /* nothing was committed: run the same requests again */
-            for (i = 0; i < batch->nops; i++) {
-                op = batch->ops[i];
-                tt_buf_reset(&op->resp.body);
-                op->resp.status = 0;
-                op->resp.retry_after = 0;
-                op->resp.wake = 0;
-                op->resp.replayed = 0;
-                op->rc = TT_OK;
-                op->store_error = NULL;
-            }
-
-            ngx_http_tiktok_read_again();
-
-            w->busy = 1;
-
-            if (ngx_thread_task_post(w->thread_pool, w->task) == NGX_OK) {
-                return;
-            }
-
-            w->busy = 0;
-            rc = TT_ERR;
+        if (ngx_http_tiktok_batch_retry(batch, &rc) == NGX_OK) {
+            return;
         }
     }
 
     ngx_http_tiktok_read_again();
 
-    if (rc == TT_FULL) {
-        /* the operator's to fix: the clients were told with a 507 */
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                      "tiktok store is full at the maximum of "
-                      "tiktok_store_map_size: %ui requests refused",
-                      batch->nops);
-
-    } else if (rc != TT_OK) {
-        ngx_log_error(NGX_LOG_ALERT, w->log, 0,
-                      "tiktok store write of %ui requests failed: %s",
-                      batch->nops, tt_store_last_error(batch->store));
-    }
-
     if (rc != TT_OK) {
-        ngx_http_tiktok_batch_fail(batch, rc);
-        ngx_http_tiktok_post_batch();
-        ngx_http_tiktok_release();
+        ngx_http_tiktok_batch_failed(batch, rc);
         return;
     }
 
@@ -482,7 +441,7 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
                           op->store_error ? op->store_error : "unknown");
         }
 
-        ngx_http_tiktok_finalize(op);
+        op->done(op);
     }
 
     batch->nops = 0;
@@ -491,6 +450,84 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
         ngx_http_tiktok_wake();
     }
 
+    ngx_http_tiktok_post_batch();
+    ngx_http_tiktok_release();
+}
+
+
+/*
+ * A full map (grown here) or one another process grew (adopted): nothing
+ * was committed, so the same requests run again.  NGX_OK when the batch
+ * is running again; else *rc says what fails it.
+ */
+static ngx_int_t
+ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch, int *rc)
+{
+    ngx_uint_t                 i;
+    ngx_http_tiktok_op_t      *op;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    *rc = (*rc == TT_FULL) ? tt_store_grow(batch->store)
+                           : tt_store_adopt(batch->store);
+
+    if (*rc != TT_OK) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                  "tiktok store map is now %uz bytes",
+                  tt_store_map_size(batch->store));
+
+    for (i = 0; i < batch->nops; i++) {
+        op = batch->ops[i];
+        tt_buf_reset(&op->resp.body);
+        op->resp.status = 0;
+        op->resp.retry_after = 0;
+        op->resp.wake = 0;
+        op->resp.replayed = 0;
+        op->rc = TT_OK;
+        op->store_error = NULL;
+    }
+
+    ngx_http_tiktok_read_again();
+
+    w->busy = 1;
+
+    if (ngx_thread_task_post(w->thread_pool, w->task) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    w->busy = 0;
+    *rc = TT_ERR;
+
+    return NGX_DECLINED;
+}
+
+
+/* the batch failed as a whole: every client is told, the queue goes on */
+static void
+ngx_http_tiktok_batch_failed(ngx_http_tiktok_batch_t *batch, int rc)
+{
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    if (rc == TT_FULL) {
+        /* the operator's to fix: the clients were told with a 507 */
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "tiktok store is full at the maximum of "
+                      "tiktok_store_map_size: %ui requests refused",
+                      batch->nops);
+
+    } else {
+        ngx_log_error(NGX_LOG_ALERT, w->log, 0,
+                      "tiktok store write of %ui requests failed: %s",
+                      batch->nops, tt_store_last_error(batch->store));
+    }
+
+    ngx_http_tiktok_batch_fail(batch, rc);
     ngx_http_tiktok_post_batch();
     ngx_http_tiktok_release();
 }
@@ -506,7 +543,7 @@ ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch, int rc)
         op = batch->ops[i];
         ngx_queue_remove(&op->queue);
         op->rc = (rc == TT_OK) ? TT_ERR : rc;
-        ngx_http_tiktok_finalize(op);
+        op->done(op);
     }
 
     batch->nops = 0;

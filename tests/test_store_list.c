@@ -1,9 +1,10 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * The lists of GET /api/posts and their counts: a store of schema 1
- * (tests/fixtures/store_v1, written by that schema's code) migrates on
- * open, and every list, page and total then equals what schema 1's walk
- * of every post found; writes that move posts keep them so.
+ * The lists of GET /api/posts and their counts: stores of schema 1 and 2
+ * (tests/fixtures/store_v1 and store_v2, written by those schemas' code)
+ * migrate on open, and every list, page and total then equals what
+ * schema 1's walk of every post found; writes that move posts keep them
+ * so.  Schema 3's API key indexes are built from schema 2's keys.
  */
 
 #include "tt_test.h"
@@ -12,9 +13,11 @@
 
 #include "tt_store.h"
 #include "fixtures/store_v1_posts.h"
+#include "fixtures/store_v2_keys.h"
 
 
-#define T_FIXTURE  "tests/fixtures/store_v1/data.mdb"
+#define T_FIXTURE     "tests/fixtures/store_v1/data.mdb"
+#define T_FIXTURE_V2  "tests/fixtures/store_v2/data.mdb"
 #define T_MAXP     (GEN_POSTS + 8)
 
 
@@ -57,7 +60,7 @@ t_copy(const char *from, const char *dir)
 
 
 static int
-t_setup(void **state)
+t_setup_from(void **state, const char *fixture)
 {
     char             err[256];
     unsigned         i;
@@ -70,10 +73,11 @@ t_setup(void **state)
     e->a = tt_arena_create(65536);
     assert_non_null(e->a);
 
-    t_copy(T_FIXTURE, e->dir);
+    t_copy(fixture, e->dir);
 
     memset(&conf, 0, sizeof(conf));
     conf.path = e->dir;
+    conf.map_size = 256 * 1024 * 1024;
     conf.nosync = 1;
     err[0] = '\0';
     assert_int_equal(tt_store_open(&conf, &e->st, err, sizeof(err)), TT_OK);
@@ -85,6 +89,20 @@ t_setup(void **state)
 
     *state = e;
     return 0;
+}
+
+
+static int
+t_setup(void **state)
+{
+    return t_setup_from(state, T_FIXTURE);
+}
+
+
+static int
+t_setup_v2(void **state)
+{
+    return t_setup_from(state, T_FIXTURE_V2);
 }
 
 
@@ -275,7 +293,7 @@ test_migrated(void **state)
     assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
     assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
     assert_int_equal(v.len, 1);
-    assert_memory_equal(v.data, "3", 1);
+    assert_memory_equal(v.data, "4", 1);
 
     for (i = 0; i < GEN_POSTS; i++) {
         assert_int_equal(tt_post_get(&t, e->posts[i].id, e->a, &got), TT_OK);
@@ -288,6 +306,66 @@ test_migrated(void **state)
     tt_txn_abort(&t);
 
     t_check_all(e);
+}
+
+
+/* schema 2's keys found through schema 3's indexes, which writes keep */
+static void
+test_keys_v2(void **state)
+{
+    t_env_t       *e = *state;
+    size_t         i, n;
+    uint8_t        hash[32];
+    tt_txn_t       t;
+    tt_apikey_t    k, *list;
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+
+    assert_int_equal(tt_apikey_list(&t, "ws_fix_a", e->a, &list, &n), TT_OK);
+    assert_int_equal(n, 4);
+
+    /* in hash order: keys 6, 4, 2, 0 */
+    for (i = 0; i < n; i++) {
+        gen_key(&k, hash, 6 - 2 * (unsigned) i);
+        assert_string_equal(list[i].id, k.id);
+        assert_string_equal(list[i].workspace_id, "ws_fix_a");
+        assert_string_equal(list[i].profile_group_id, k.profile_group_id);
+        assert_string_equal(list[i].hint, k.hint);
+        assert_int_equal(list[i].revoked_at, -1);
+    }
+
+    assert_int_equal(tt_apikey_list(&t, "ws_fix_b", e->a, &list, &n), TT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(tt_apikey_list(&t, "ws_none", e->a, &list, &n), TT_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(tt_apikey_list(&t, NULL, e->a, &list, &n), TT_OK);
+    assert_int_equal(n, GEN_KEYS);
+
+    /* revoked by id; a revoked key keeps its time */
+    assert_int_equal(tt_apikey_revoke(&t, "key_fix_2", 9000), TT_OK);
+    assert_int_equal(tt_apikey_revoke(&t, "key_fix_3", 9000), TT_OK);
+    assert_int_equal(tt_apikey_revoke(&t, "key_fix_9", 9000), TT_NOTFOUND);
+
+    gen_key(&k, hash, 2);
+    assert_int_equal(tt_apikey_get(&t, hash, e->a, &k), TT_OK);
+    assert_int_equal(k.revoked_at, 9000);
+    gen_key(&k, hash, 3);
+    assert_int_equal(tt_apikey_get(&t, hash, e->a, &k), TT_OK);
+    assert_int_equal(k.revoked_at, 5000);
+
+    /* a key put again in another workspace leaves the first one's list */
+    gen_key(&k, hash, 0);
+    snprintf(k.workspace_id, TT_ID_SIZE, "ws_fix_b");
+    assert_int_equal(tt_apikey_put(&t, hash, &k), TT_OK);
+    assert_int_equal(tt_apikey_list(&t, "ws_fix_a", e->a, &list, &n), TT_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(tt_apikey_list(&t, "ws_fix_b", e->a, &list, &n), TT_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(tt_apikey_revoke(&t, "key_fix_0", 9500), TT_OK);
+    assert_int_equal(tt_apikey_get(&t, hash, e->a, &k), TT_OK);
+    assert_int_equal(k.revoked_at, 9500);
+
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
 }
 
 
@@ -334,6 +412,146 @@ test_moves(void **state)
     assert_int_equal(tt_txn_commit(&t), TT_OK);
 
     t_check_all(e);
+}
+
+
+/*
+ * A dense list: T_DENSE posts created 4 per millisecond, all scheduled at
+ * the same instant.  Every page is found by reading at most T_DENSE_READS
+ * entries and counts (the counts' cells, then one cell's posts), however
+ * deep: stepping through the posts of one bucket would read them all.
+ */
+#define T_DENSE        10000
+#define T_DENSE_AT     1790000000000LL
+#define T_DENSE_READS  1500
+
+typedef struct {
+    char            id[TT_ID_SIZE];
+    int64_t         created;
+} t_dense_t;
+
+
+static int
+t_dense_created(const void *x, const void *y)
+{
+    const t_dense_t  *a = x, *b = y;
+
+    if (a->created != b->created) {
+        return a->created > b->created ? -1 : 1;
+    }
+
+    return strcmp(a->id, b->id);
+}
+
+
+static int
+t_dense_id(const void *x, const void *y)
+{
+    return strcmp(((const t_dense_t *) x)->id, ((const t_dense_t *) y)->id);
+}
+
+
+static void
+t_dense_page(t_env_t *e, tt_post_query_t *q, const t_dense_t *ref,
+    uint64_t offset)
+{
+    size_t     i;
+    uint64_t   total, reads;
+    tt_txn_t   t;
+    t_page_t   pg;
+
+    memset(&pg, 0, sizeof(pg));
+    q->offset = offset;
+    q->limit = 100;
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
+    reads = tt_store_list_reads(e->st);
+    if (tt_post_list(&t, q, &total, t_page_cb, &pg) != TT_OK) {
+        fail_msg("page at %llu after %lld: %s", (unsigned long long) offset,
+                 (long long) q->after, tt_store_last_error(e->st));
+    }
+
+    reads = tt_store_list_reads(e->st) - reads;
+    tt_txn_abort(&t);
+
+    assert_int_equal(total, T_DENSE);
+    assert_int_equal(pg.n, T_DENSE - offset < 100 ? T_DENSE - offset : 100);
+
+    for (i = 0; i < pg.n; i++) {
+        assert_string_equal(pg.ids[i], ref[offset + i].id);
+    }
+
+    if (reads > T_DENSE_READS) {
+        fail_msg("page at %llu read %llu entries and counts",
+                 (unsigned long long) offset, (unsigned long long) reads);
+    }
+}
+
+
+static void
+test_dense(void **state)
+{
+    t_env_t          *e = *state;
+    size_t            i, k;
+    tt_txn_t          t;
+    tt_post_t         p;
+    t_dense_t        *ref;
+    tt_platform_t     pl;
+    tt_post_query_t   q;
+
+    static const uint64_t  offsets[] = {
+        0, 100, 2500, 5000, 7777, 9900, 9999
+    };
+
+    ref = calloc(T_DENSE, sizeof(t_dense_t));
+    assert_non_null(ref);
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+
+    for (i = 0; i < T_DENSE; i++) {
+        gen_post(&p, &pl, 3);
+        assert_int_equal(tt_id_new("p_", p.id), TT_OK);
+        snprintf(p.workspace_id, TT_ID_SIZE, "ws_dense");
+        p.created_at = 1780000000000LL + (int64_t) (i / 4);
+        p.scheduled_at = T_DENSE_AT;
+        p.status = TT_POST_SCHEDULED;
+        p.draft = 0;
+        p.due_at = T_DENSE_AT;
+        assert_int_equal(tt_post_put(&t, &p), TT_OK);
+
+        memcpy(ref[i].id, p.id, TT_ID_SIZE);
+        ref[i].created = p.created_at;
+    }
+
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+
+    memset(&q, 0, sizeof(q));
+    q.ws_id = "ws_dense";
+    q.cls = TT_LIST_SCHEDULED;
+    q.after = -1;
+    q.before = -1;
+
+    qsort(ref, T_DENSE, sizeof(t_dense_t), t_dense_created);
+
+    for (k = 0; k < TT_ARRAY_SIZE(offsets); k++) {
+        t_dense_page(e, &q, ref, offsets[k]);
+    }
+
+    /* by scheduled_at: one instant, in id order */
+    q.after = T_DENSE_AT - 3600000;
+    q.before = T_DENSE_AT + 1;
+    qsort(ref, T_DENSE, sizeof(t_dense_t), t_dense_id);
+
+    for (k = 0; k < TT_ARRAY_SIZE(offsets); k++) {
+        t_dense_page(e, &q, ref, offsets[k]);
+    }
+
+    q.after = T_DENSE_AT;
+    q.before = -1;
+    q.cls = TT_LIST_ANY;
+    t_dense_page(e, &q, ref, 9950);
+
+    free(ref);
 }
 
 
@@ -408,6 +626,12 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrated, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_moves, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_migrated, t_setup_v2,
+                                        t_teardown),
+        cmocka_unit_test_setup_teardown(test_moves, t_setup_v2, t_teardown),
+        cmocka_unit_test_setup_teardown(test_keys_v2, t_setup_v2,
+                                        t_teardown),
+        cmocka_unit_test_setup_teardown(test_dense, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_profile_rules, t_setup,
                                         t_teardown),
     };

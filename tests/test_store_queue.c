@@ -297,7 +297,7 @@ test_delete_queue(void **state)
 }
 
 
-/* schema 2 had no queue index: a store recorded as schema 2 is indexed
+/* schema 3 had no queue index: a store recorded as schema 3 is indexed
  * from its posts when it opens */
 static void
 test_migrate_2_3(void **state)
@@ -311,7 +311,7 @@ test_migrate_2_3(void **state)
 
     t_post(e, &p, "p_a", TT_PRIORITY_MEDIUM, T_NOW);
     assert_int_equal(tt_queue_post_drop(&e->t, "p_a"), TT_OK);
-    assert_int_equal(tt_meta_put(&e->t, "schema", "2", 1), TT_OK);
+    assert_int_equal(tt_meta_put(&e->t, "schema", "3", 1), TT_OK);
     assert_int_equal(tt_txn_commit(&e->t), TT_OK);
     tt_store_close(e->st);
 
@@ -319,7 +319,7 @@ test_migrate_2_3(void **state)
     assert_int_equal(tt_txn_begin(e->st, &e->t, 1), TT_OK);
     assert_int_equal(tt_meta_get(&e->t, "schema", &v), TT_OK);
     assert_int_equal(v.len, 1);
-    assert_int_equal(v.data[0], '3');
+    assert_int_equal(v.data[0], '4');
     assert_int_equal(tt_queue_count(&e->t, "q_one", &n), TT_OK);
     assert_int_equal(n, 1);
 

@@ -13,27 +13,13 @@
 #include "tt_conf.h"
 #include "tt_store.h"
 #include "tt_time.h"
-
-
-#define ADMIN_OK       0
-#define ADMIN_FAIL     1
-#define ADMIN_USAGE    2
+#include "tiktok_admin.h"
 
 
 /* a write that keeps meeting a full or resized map gives up after this */
 #define ADMIN_RETRIES  8
 
 
-typedef struct {
-    tt_store_t     *st;
-    tt_arena_t     *a;
-    const char     *store_path;
-    const char     *key_file;
-    int             argc;           /* the command's words, verb first */
-    char          **argv;
-} admin_t;
-
-typedef int (*admin_cmd_pt)(admin_t *ad);
 typedef int (*admin_txn_pt)(admin_t *ad, tt_txn_t *t, void *ctx);
 
 typedef struct {
@@ -64,22 +50,25 @@ static const char  admin_usage_text[] =
     "                               needs -k; prints the profile id\n"
     "  profile list [WS_ID]         id, workspace, group, username, name,\n"
     "                               status, expires (never a token)\n"
+    "  backup DIR                   a hot, compacted copy of the store in\n"
+    "                               DIR (new or empty) while it is in use\n"
+    "  restore BACKUP_DIR [--force] makes BACKUP_DIR's copy the store;\n"
+    "                               refused while any process has the\n"
+    "                               store open; --force replaces a store\n"
+    "                               (kept as data.mdb.old)\n"
     "\n"
     "TOKEN_KEY_FILE holds 64 hex characters (tiktok_token_key_file).\n"
     "Lists are tab-separated.  Exit status: 0 done, 1 failed, 2 usage.\n";
 
 
-static void
+void
 admin_usage(void)
 {
     fputs(admin_usage_text, stderr);
 }
 
 
-static int
-admin_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int
+int
 admin_error(const char *fmt, ...)
 {
     va_list  ap;
@@ -168,7 +157,7 @@ admin_map_max(admin_t *ad)
 }
 
 
-static int
+int
 admin_open(admin_t *ad, int need_key)
 {
     int              rc;
@@ -890,6 +879,8 @@ static const admin_cmd_t  admin_cmds[] = {
     { "key",       "revoke", admin_key_revoke },
     { "profile",   "add",    admin_profile_add },
     { "profile",   "list",   admin_profile_list },
+    { "backup",    NULL,     admin_backup },
+    { "restore",   NULL,     admin_restore },
 };
 
 
@@ -900,13 +891,24 @@ admin_run(admin_t *ad, const char *object)
 
     for (i = 0; i < TT_ARRAY_SIZE(admin_cmds); i++) {
         if (strcmp(admin_cmds[i].object, object) != 0
-            || strcmp(admin_cmds[i].verb, ad->argv[0]) != 0)
+            || (admin_cmds[i].verb != NULL
+                && strcmp(admin_cmds[i].verb, ad->argv[0]) != 0))
         {
             continue;
         }
 
-        /* profile add opens the store itself, with the token key */
+        /* a command without a verb takes its words from its name on */
+        if (admin_cmds[i].verb == NULL) {
+            ad->argc++;
+            ad->argv--;
+        }
+
+        /*
+         * profile add opens the store itself, with the token key; restore
+         * must not open it at all (it checks no process has it open)
+         */
         if (admin_cmds[i].handler != admin_profile_add
+            && admin_cmds[i].handler != admin_restore
             && admin_open(ad, 0) != ADMIN_OK)
         {
             return ADMIN_FAIL;
