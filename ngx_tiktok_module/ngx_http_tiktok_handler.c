@@ -215,11 +215,16 @@ ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op)
 static ngx_int_t
 ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op)
 {
-    ngx_table_elt_t     *h;
-    ngx_http_request_t  *r;
+    ngx_table_elt_t              *h;
+    ngx_http_request_t           *r;
+    ngx_http_tiktok_main_conf_t  *tmcf;
 
     r = op->request;
     op->req.now_ms = tt_now_ms();
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tiktok_module);
+    op->req.queue_now_ms = tmcf->test_queue_now >= 0 ? tmcf->test_queue_now
+                                                     : op->req.now_ms;
 
     if (ngx_http_tiktok_copy(op, &op->req.route.param,
                              op->req.route.param.data,

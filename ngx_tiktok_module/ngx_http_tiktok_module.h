@@ -41,6 +41,7 @@ typedef struct {
     ngx_str_t               oauth_callback; /* its public URL */
     ngx_flag_t              app_audited;
     ngx_msec_t              oauth_state_ttl;
+    int64_t                 test_queue_now;     /* tests only; -1 off */
 } ngx_http_tiktok_main_conf_t;
 
 
