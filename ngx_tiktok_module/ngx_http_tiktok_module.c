@@ -107,6 +107,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       offsetof(ngx_http_tiktok_loc_conf_t, body_limit),
       &ngx_http_tiktok_body_limit_bounds },
 
+    { ngx_string("tiktok_api_retry_after"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_loc_conf_t, retry_after),
+      NULL },
+
     { ngx_string("tiktok_store"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -253,7 +260,7 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_tiktok_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_tiktok_add_variables,         /* preconfiguration */
     ngx_http_tiktok_postconfiguration,     /* postconfiguration */
 
     ngx_http_tiktok_create_main_conf,      /* create main configuration */
@@ -607,6 +614,7 @@ ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf)
     tlcf->api_server = NGX_CONF_UNSET;
     tlcf->body_limit = NGX_CONF_UNSET_SIZE;
     tlcf->oauth_callback = NGX_CONF_UNSET;
+    tlcf->retry_after = NGX_CONF_UNSET;
 
     return tlcf;
 }
@@ -626,6 +634,7 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->oauth_callback, prev->oauth_callback, 0);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               1024 * 1024);
+    ngx_conf_merge_value(conf->retry_after, prev->retry_after, 1);
 
     if (!conf->enable) {
         return NGX_CONF_OK;

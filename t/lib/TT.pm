@@ -5,6 +5,7 @@ package TT;
 # and optionally the TikTok simulator and the scheduler.
 #
 #   my $t = TT->new(extra_http => 'tiktok_body_limit 4k;');
+#   (extra_server: in the server block; extra_api: in location /api/)
 #   my $r = $t->api(POST => '/api/posts', { post => {...} });
 #   is($r->{status}, 201); is($r->{json}{status}, 'pending');
 #   my $pid = $t->start_scheduler;     # logs to $t->{dir}/scheduler.log
@@ -117,6 +118,7 @@ sub write_conf {
         PORT => $self->{port},
         EXTRA_HTTP => $self->{extra_http} || '',
         EXTRA_SERVER => $self->{extra_server} || '',
+        EXTRA_API => $self->{extra_api} || '',
     );
     $conf =~ s/\@(\w+)\@/exists $v{$1} ? $v{$1} : die "no value for $1"/ge;
     if (defined $self->{media_allow_private}) {
