@@ -247,6 +247,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tiktok_app_audited"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, app_audited),
+      NULL },
+
     { ngx_string("tiktok_oauth_state_ttl"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -514,6 +521,7 @@ ngx_http_tiktok_init_values(ngx_conf_t *cf,
     ngx_conf_init_msec_value(tmcf->refresh_margin,
                              TT_REFRESH_MARGIN_DEFAULT);
     ngx_conf_init_value(tmcf->media_allow_private, 0);
+    ngx_conf_init_value(tmcf->app_audited, 0);      /* SELF_ONLY only */
     ngx_conf_init_value(tmcf->spool_retention,
                         (time_t) (TT_SPOOL_RETENTION_DEFAULT / 1000));
     ngx_conf_init_value(tmcf->spool_quota, (off_t) TT_SPOOL_QUOTA_DEFAULT);

@@ -16,6 +16,8 @@ package TT;
 #
 # TT->new(media_allow_private => 0) turns the media address guard on
 # (conf/nginx.conf.in allows loopback media, for the simulator).
+# TT->new(app_audited => 0): the TikTok app is not audited (nginx.conf.in
+# says it is, as the simulator's default).
 #
 # TT->new(before_start => sub { my ($t) = @_; ... }, no_workspace => 1)
 # lets a test lay $t->{store} down itself (a restored backup) before
@@ -125,6 +127,11 @@ sub write_conf {
         my $on = $self->{media_allow_private} ? 'on' : 'off';
         $conf =~ s/^(\s*tiktok_media_allow_private)\s+\w+;/$1 $on;/m
             or die "no tiktok_media_allow_private in nginx.conf.in";
+    }
+    if (defined $self->{app_audited}) {
+        my $on = $self->{app_audited} ? 'on' : 'off';
+        $conf =~ s/^(\s*tiktok_app_audited)\s+\w+;/$1 $on;/m
+            or die "no tiktok_app_audited in nginx.conf.in";
     }
     write_file("$self->{dir}/nginx.conf", $conf);
 }
