@@ -32,9 +32,9 @@
  *   open_ids    ws id, TikTok open_id         -> prof id
  *   posts       post id                       -> post record (tt_post.h)
  *   post_terms  post id                       -> what the lists index it by
- *   post_list   scope, order, class, key BE64, post id  -> ""
- *   post_counts scope, order, class, level, bucket BE64 [, id part]
- *                                             -> count BE64
+ *   post_list   scope digest [16], order, class, key BE64, post id -> ""
+ *   post_counts scope digest [16], order, class, level, bucket BE64
+ *               [, id part]                   -> count BE64
  *   due         due BE64, post id             -> ""   (the agenda)
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
@@ -45,7 +45,8 @@
  *               'r', prof id                  -> JSON (a token to revoke)
  *               'e', purge BE64, connection id -> ""  (records' end)
  *
- * A list scope is (ws id, pg id or "", queue id or ""): every post is in
+ * A list scope is (ws id, pg id or "", queue id or ""), keyed by the first
+ * 16 bytes of its SHA-256 (tt_store_list.c): every post is in
  * the scopes of its workspace, its group and its queue, under the class
  * "any" and each class of GET /api/posts's status filter it belongs to,
  * once newest first (key ~created) and, if it has a time, once by
@@ -331,8 +332,8 @@ typedef struct {
  * The posts of a list, newest created first; with after or before, only
  * posts with a time in the range, by scheduled_at (earliest first).
  * *total is the list's size, from the counts; cb gets at most limit posts
- * from offset and must not write.  Costs the buckets before the start
- * and the posts of one bucket, never the list's length.
+ * from offset and must not write.  Costs a bounded number of counts (at
+ * most 256 per level) and the posts of one cell, never the list's length.
  */
 int tt_post_list(tt_txn_t *t, const tt_post_query_t *q, uint64_t *total,
     tt_post_iter_pt cb, void *ctx);
