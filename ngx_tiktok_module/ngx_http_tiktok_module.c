@@ -109,6 +109,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       offsetof(ngx_http_tiktok_loc_conf_t, body_limit),
       &ngx_http_tiktok_body_limit_bounds },
 
+    { ngx_string("tiktok_api_retry_after"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_loc_conf_t, retry_after),
+      NULL },
+
     { ngx_string("tiktok_store"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -242,6 +249,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tiktok_app_audited"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, app_audited),
+      NULL },
+
     { ngx_string("tiktok_oauth_state_ttl"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -262,7 +276,7 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_tiktok_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_tiktok_add_variables,         /* preconfiguration */
     ngx_http_tiktok_postconfiguration,     /* postconfiguration */
 
     ngx_http_tiktok_create_main_conf,      /* create main configuration */
@@ -517,6 +531,7 @@ ngx_http_tiktok_init_values(ngx_conf_t *cf,
     ngx_conf_init_msec_value(tmcf->refresh_margin,
                              TT_REFRESH_MARGIN_DEFAULT);
     ngx_conf_init_value(tmcf->media_allow_private, 0);
+    ngx_conf_init_value(tmcf->app_audited, 0);      /* SELF_ONLY only */
     ngx_conf_init_value(tmcf->spool_retention,
                         (time_t) (TT_SPOOL_RETENTION_DEFAULT / 1000));
     ngx_conf_init_value(tmcf->spool_quota, (off_t) TT_SPOOL_QUOTA_DEFAULT);
@@ -617,6 +632,7 @@ ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf)
     tlcf->api_server = NGX_CONF_UNSET;
     tlcf->body_limit = NGX_CONF_UNSET_SIZE;
     tlcf->oauth_callback = NGX_CONF_UNSET;
+    tlcf->retry_after = NGX_CONF_UNSET;
 
     return tlcf;
 }
@@ -636,6 +652,7 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->oauth_callback, prev->oauth_callback, 0);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               1024 * 1024);
+    ngx_conf_merge_value(conf->retry_after, prev->retry_after, 1);
 
     if (!conf->enable) {
         return NGX_CONF_OK;

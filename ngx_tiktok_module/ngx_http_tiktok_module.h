@@ -51,6 +51,7 @@ typedef struct {
                                              * this server */
     size_t                  body_limit;
     ngx_flag_t              oauth_callback; /* tiktok_oauth_callback here */
+    time_t                  retry_after;    /* tiktok_api_retry_after */
 } ngx_http_tiktok_loc_conf_t;
 
 
@@ -138,6 +139,12 @@ ngx_int_t ngx_http_tiktok_oauth_keys(ngx_cycle_t *cycle,
 void ngx_http_tiktok_oauth_worker(ngx_http_tiktok_main_conf_t *tmcf);
 ngx_int_t ngx_http_tiktok_oauth_headers(ngx_http_request_t *r,
     tt_api_resp_t *resp);
+
+/* ngx_http_tiktok_limit.c: $tiktok_api_key_id for limit_req, and the
+ * Retry-After of its 429 */
+ngx_int_t ngx_http_tiktok_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_tiktok_retry_after(ngx_http_request_t *r,
+    ngx_http_tiktok_loc_conf_t *tlcf);
 
 
 #endif /* _NGX_HTTP_TIKTOK_MODULE_H_INCLUDED_ */
