@@ -42,28 +42,34 @@ SCHEDULER  = $(BUILD)/tiktok-scheduler
 ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
-        bench-queue bench-queue-store check-style clean install
+        bench-queue bench-queue-store check-style clean install mutate
 
 all: module scheduler
 
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/core/%.o: core/%.c $(CORE_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+# every object and test binary depends on the files it includes (-MMD -MP:
+# the .d files read below), so that a change to one header rebuilds only
+# its users; and on this Makefile (its flags; a tree built before the .d
+# files existed is built again once)
+DEPS = -MMD -MP -MF $@.d -MT $@
 
-$(BUILD)/asan/core/%.o: core/%.c $(CORE_HDRS)
+$(BUILD)/core/%.o: core/%.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPS) -c -o $@ $<
 
-$(BUILD)/core/%.o: core/%.cc $(CORE_HDRS)
+$(BUILD)/asan/core/%.o: core/%.c Makefile
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(SAN) $(DEPS) -c -o $@ $<
 
-$(BUILD)/asan/core/%.o: core/%.cc $(CORE_HDRS)
+$(BUILD)/core/%.o: core/%.cc Makefile
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(SAN) -c -o $@ $<
+	$(CXX) $(CXXFLAGS) $(DEPS) -c -o $@ $<
+
+$(BUILD)/asan/core/%.o: core/%.cc Makefile
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(SAN) $(DEPS) -c -o $@ $<
 
 $(BUILD)/libttcore.a: $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -71,29 +77,35 @@ $(BUILD)/libttcore.a: $(CORE_OBJS)
 $(BUILD)/asan/libttcore.a: $(ASAN_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/core/tt_media_probe.o: core/tt_media_probe.c $(CORE_HDRS)
+$(BUILD)/core/tt_media_probe.o: core/tt_media_probe.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPS) -c -o $@ $<
 
-$(BUILD)/asan/core/tt_media_probe.o: core/tt_media_probe.c $(CORE_HDRS)
+$(BUILD)/asan/core/tt_media_probe.o: core/tt_media_probe.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+	$(CC) $(CFLAGS) $(SAN) $(DEPS) -c -o $@ $<
 
 # unit tests: one binary per tests/test_*.c, each with the media probe
 # (the one part of core/ that needs libav)
 MEDIA_OBJ      = $(BUILD)/core/tt_media_probe.o
 ASAN_MEDIA_OBJ = $(BUILD)/asan/core/tt_media_probe.o
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libttcore.a $(MEDIA_OBJ) tests/tt_test.h
+# -MMD -MP: a test binary depends on every file it includes (several
+# include scheduler sources whole); the .d files are read below
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libttcore.a $(MEDIA_OBJ) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(MEDIA_OBJ) $(BUILD)/libttcore.a \
-	    -lcmocka $(LIBS) $(AV_LIBS)
+	$(CC) $(CFLAGS) $(DEPS) -Itests -o $@ $< $(MEDIA_OBJ) \
+	    $(BUILD)/libttcore.a -lcmocka $(LIBS) $(AV_LIBS)
 
 $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
-                       tests/tt_test.h
+                       Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $< $(ASAN_MEDIA_OBJ) \
-	    $(BUILD)/asan/libttcore.a -lcmocka $(LIBS) $(AV_LIBS)
+	$(CC) $(CFLAGS) $(SAN) $(DEPS) -Itests -o $@ $< \
+	    $(ASAN_MEDIA_OBJ) $(BUILD)/asan/libttcore.a -lcmocka $(LIBS) \
+	    $(AV_LIBS)
+
+-include $(CORE_OBJS:=.d) $(ASAN_OBJS:=.d) $(MEDIA_OBJ:=.d) \
+         $(ASAN_MEDIA_OBJ:=.d) $(TESTS:=.d) $(ASAN_TESTS:=.d)
 
 # the daemon, and the admin tool (tools/); neither links libav, the probe is a
 # child process
@@ -147,6 +159,11 @@ test: deps
 run: deps
 	$(MAKE) all
 	PORT=$(PORT) TT_BUILD=$(abspath $(BUILD)) sh scripts/run.sh
+
+# mutation testing of the rules (tests/mutants.txt), in a copy of the tree;
+# not part of make test (about a minute a mutant on 2 cores)
+mutate:
+	sh scripts/mutate.sh $(MUTANTS)
 
 FUZZ_SECONDS ?= 60
 fuzz:
