@@ -20,6 +20,10 @@ CFLAGS   += -std=gnu11 -fPIC $(WARN) -D_GNU_SOURCE -Icore
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=gnu++17 -fPIC -D_GNU_SOURCE -Icore \
             $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(WARN))
+# CFLAGS may come from the environment (scripts/e2e-asan.sh): with what is
+# added above it must not reach nginx's own make (the module's build)
+unexport CFLAGS CXXFLAGS
+
 LIBS      = -llmdb -lyajl -lcrypto -labsl_time_zone -lstdc++ -lm
 AV_LIBS   = -lavformat -lavcodec -lavutil
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -42,7 +46,8 @@ SCHEDULER  = $(BUILD)/tiktok-scheduler
 ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
-        bench-queue bench-queue-store check-style clean install mutate
+        bench-queue bench-queue-store check-style clean install mutate \
+        fuzz-long
 
 all: module scheduler
 
@@ -168,6 +173,11 @@ mutate:
 FUZZ_SECONDS ?= 60
 fuzz:
 	sh scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+# every target for FUZZ_EACH seconds (10 minutes by default)
+FUZZ_EACH ?= 600
+fuzz-long:
+	FUZZ_EACH=$(FUZZ_EACH) sh scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_EACH)
 
 bench: deps
 	$(MAKE) all
