@@ -47,7 +47,7 @@ ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
         bench-queue bench-queue-store check-style clean install mutate \
-        fuzz-long
+        fuzz-long e2e-asan valgrind
 
 all: module scheduler
 
@@ -164,6 +164,17 @@ test: deps
 run: deps
 	$(MAKE) all
 	PORT=$(PORT) TT_BUILD=$(abspath $(BUILD)) sh scripts/run.sh
+
+# the whole e2e suite on a build with ASan and UBSan (module, scheduler,
+# tools) in BUILD_ASAN; nginx loads the sanitized module with the
+# runtimes preloaded (scripts/e2e-asan.sh)
+BUILD_ASAN ?= $(BUILD)-asan
+e2e-asan:
+	sh scripts/e2e-asan.sh $(BUILD_ASAN)
+
+# valgrind's memcheck on the scheduler: publish, refresh, downloads
+valgrind:
+	sh scripts/valgrind.sh $(BUILD)
 
 # mutation testing of the rules (tests/mutants.txt), in a copy of the tree;
 # not part of make test (about a minute a mutant on 2 cores)

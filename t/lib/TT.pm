@@ -190,7 +190,10 @@ sub start_scheduler {
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
         open STDERR, '>>', "$self->{dir}/scheduler.log";
-        exec("$BUILD/tiktok-scheduler", '-s', $self->{store}, '-v')
+        # TT_SCHED_WRAPPER: a command the scheduler runs under (make
+        # valgrind: valgrind's memcheck), split on spaces
+        my @wrap = split ' ', $ENV{TT_SCHED_WRAPPER} || '';
+        exec(@wrap, "$BUILD/tiktok-scheduler", '-s', $self->{store}, '-v')
             or POSIX::_exit(127);
     }
     $self->{sched_pid} = $pid;
