@@ -46,7 +46,17 @@ static const tt_api_route_def_t  tt_api_routes[] = {
     { TT_METHOD_GET, "/api/profile_groups/:id", TT_ROUTE_GROUP_GET,
       0, 0, 0 },
     { TT_METHOD_GET, "/api/profiles", TT_ROUTE_PROFILES_LIST, 0, 0, 0 },
-    { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 }
+    { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 },
+    { TT_METHOD_GET, "/api/webhooks", TT_ROUTE_WEBHOOKS_LIST, 0, 0, 0 },
+    { TT_METHOD_POST, "/api/webhooks", TT_ROUTE_WEBHOOKS_CREATE, 1, 1, 0 },
+    { TT_METHOD_GET, "/api/webhooks/:id", TT_ROUTE_WEBHOOK_GET, 0, 0, 0 },
+    { TT_METHOD_PATCH, "/api/webhooks/:id", TT_ROUTE_WEBHOOK_PATCH, 1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/webhooks/:id", TT_ROUTE_WEBHOOK_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_POST, "/api/webhooks/:id/test", TT_ROUTE_WEBHOOK_TEST,
+      1, 0, 0 },
+    { TT_METHOD_GET, "/api/webhooks/:id/deliveries",
+      TT_ROUTE_WEBHOOK_DELIVERIES, 0, 0, 0 }
 };
 
 
@@ -407,6 +417,15 @@ tt_api_dispatch(tt_api_ctx_t *c)
 
     case TT_ROUTE_PROFILE_GET:
         return tt_api_profiles(c, 1);
+
+    case TT_ROUTE_WEBHOOKS_LIST:
+    case TT_ROUTE_WEBHOOKS_CREATE:
+    case TT_ROUTE_WEBHOOK_GET:
+    case TT_ROUTE_WEBHOOK_PATCH:
+    case TT_ROUTE_WEBHOOK_DELETE:
+    case TT_ROUTE_WEBHOOK_TEST:
+    case TT_ROUTE_WEBHOOK_DELIVERIES:
+        return tt_api_webhooks(c, c->req->route.id);
 
     default:
         return tt_api_reply(c, 404);

@@ -38,6 +38,13 @@ typedef enum {
     TT_ROUTE_GROUP_GET,         /* GET    /api/profile_groups/:id */
     TT_ROUTE_PROFILES_LIST,     /* GET    /api/profiles */
     TT_ROUTE_PROFILE_GET,       /* GET    /api/profiles/:id */
+    TT_ROUTE_WEBHOOKS_LIST,     /* GET    /api/webhooks */
+    TT_ROUTE_WEBHOOKS_CREATE,   /* POST   /api/webhooks */
+    TT_ROUTE_WEBHOOK_GET,       /* GET    /api/webhooks/:id */
+    TT_ROUTE_WEBHOOK_PATCH,     /* PATCH  /api/webhooks/:id */
+    TT_ROUTE_WEBHOOK_DELETE,    /* DELETE /api/webhooks/:id */
+    TT_ROUTE_WEBHOOK_TEST,      /* POST   /api/webhooks/:id/test */
+    TT_ROUTE_WEBHOOK_DELIVERIES, /* GET   /api/webhooks/:id/deliveries */
     TT_ROUTE_COUNT
 } tt_route_e;
 
@@ -69,6 +76,8 @@ typedef struct {
     uint8_t         body_hash[32];  /* SHA-256 of the raw body */
     int64_t         now_ms;
     tt_arena_t     *arena;          /* scratch for this request */
+    unsigned        webhook_http:1; /* http:// webhook URLs allowed
+                                     * (tiktok_webhook_allow_private) */
 } tt_api_req_t;
 
 typedef struct {

@@ -77,5 +77,8 @@ int tt_api_health(tt_api_ctx_t *c);
 int tt_api_groups(tt_api_ctx_t *c, int one);
 int tt_api_profiles(tt_api_ctx_t *c, int one);
 
+/* tt_api_webhooks.c: every /api/webhooks route */
+int tt_api_webhooks(tt_api_ctx_t *c, tt_route_e route);
+
 
 #endif /* _TT_API_INT_H_INCLUDED_ */

@@ -17,6 +17,7 @@
 
 #include "tt_conf.h"
 #include "tt_store_int.h"
+#include "tt_webhook.h"
 
 
 /* LMDB's names of the databases of tt_store.h */
@@ -38,12 +39,18 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_POST_COUNTS] = "post_counts",
     [TT_DB_DUE] = "due",
     [TT_DB_IDEM] = "idem",
-    [TT_DB_IDEM_EXP] = "idem_exp"
+    [TT_DB_IDEM_EXP] = "idem_exp",
+    [TT_DB_WEBHOOKS] = "webhooks",
+    [TT_DB_WS_WEBHOOKS] = "ws_webhooks",
+    [TT_DB_WH_OUTBOX] = "wh_outbox",
+    [TT_DB_WH_DUE] = "wh_due",
+    [TT_DB_WH_ATTEMPTS] = "wh_attempts",
+    [TT_DB_POST_SIG] = "post_sig"
 };
 
 
 /* room for the families to come (queues, slots, webhooks, ...) */
-#define TT_STORE_MAXDBS     32
+#define TT_STORE_MAXDBS     64
 #define TT_STORE_READERS    126
 
 static int tt_store_migrate_1_2(tt_txn_t *t);
@@ -56,7 +63,8 @@ static int tt_store_migrate_2_3(tt_txn_t *t);
  */
 static const tt_store_migration_t  tt_store_migrations[] = {
     { 1, tt_store_migrate_1_2 },
-    { 2, tt_store_migrate_2_3 }
+    { 2, tt_store_migrate_2_3 },
+    { 3, tt_event_post_reindex }    /* webhooks: each post's statuses */
 };
 
 

@@ -37,6 +37,14 @@
  *   due         due BE64, post id             -> ""   (the agenda)
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
+ *   webhooks    wh id                         -> JSON (secret sealed)
+ *   ws_webhooks ws id, created BE64, wh id    -> ""
+ *   wh_outbox   dlv id                        -> JSON (a delivery: the
+ *               event's body and its tries; tt_webhook.h)
+ *   wh_due      next try BE64, dlv id         -> ""   (their agenda)
+ *   wh_attempts wh id, ~attempted BE64, dlv id, attempt BE64 -> JSON
+ *   post_sig    post id                       -> the statuses the last
+ *               put saw (post, platforms, media), for its events
  *
  * A list scope is (ws id, pg id or "", queue id or ""): every post is in
  * the scopes of its workspace, its group and its queue, under the class
@@ -71,10 +79,16 @@ enum {
     TT_DB_DUE,
     TT_DB_IDEM,
     TT_DB_IDEM_EXP,
+    TT_DB_WEBHOOKS,
+    TT_DB_WS_WEBHOOKS,
+    TT_DB_WH_OUTBOX,
+    TT_DB_WH_DUE,
+    TT_DB_WH_ATTEMPTS,
+    TT_DB_POST_SIG,
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  3
+#define TT_SCHEMA_VERSION  4
 
 
 typedef struct tt_store_s  tt_store_t;

@@ -5,6 +5,7 @@
 
 
 #include "tt_store_int.h"
+#include "tt_webhook.h"
 
 
 /* posts */
@@ -93,6 +94,11 @@ tt_post_put(tt_txn_t *t, const tt_post_t *p)
     /* the lists: TT_INVALID here would leave the post unlisted */
     rc = tt_post_terms_set(t, p);
 
+    /* the webhooks' events of its status changes, in this transaction */
+    if (rc == TT_OK) {
+        rc = tt_event_post(t, p, p->id);
+    }
+
     return rc == TT_INVALID ? tt_txn_fail(t, TT_ERR) : rc;
 }
 
@@ -157,6 +163,10 @@ tt_post_del(tt_txn_t *t, const char *id)
     rc = tt_post_unindex(t, &k, id);
     if (rc == TT_OK) {
         rc = tt_post_terms_drop(t, id);
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_event_post(t, NULL, id);
     }
 
     if (rc != TT_OK) {

@@ -178,6 +178,10 @@ ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op)
     op->req.args.data = (const char *) r->args.data;
     op->req.args.len = r->args.len;
     op->req.now_ms = tt_now_ms();
+    op->req.webhook_http = ((ngx_http_tiktok_main_conf_t *)
+                            ngx_http_get_module_main_conf(r,
+                                ngx_http_tiktok_module))
+                           ->webhook_allow_private == 1;
 
     if (r->headers_in.authorization) {
         op->req.auth.data =
