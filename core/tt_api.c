@@ -56,7 +56,23 @@ static const tt_api_route_def_t  tt_api_routes[] = {
     { TT_METHOD_POST, "/api/webhooks/:id/test", TT_ROUTE_WEBHOOK_TEST,
       1, 0, 0 },
     { TT_METHOD_GET, "/api/webhooks/:id/deliveries",
-      TT_ROUTE_WEBHOOK_DELIVERIES, 0, 0, 0 }
+      TT_ROUTE_WEBHOOK_DELIVERIES, 0, 0, 0 },
+    { TT_METHOD_POST, "/api/profile_groups", TT_ROUTE_GROUP_CREATE, 1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/profile_groups/:id", TT_ROUTE_GROUP_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_POST, "/api/profile_groups/:id/initialize_connection",
+      TT_ROUTE_GROUP_CONNECT, 1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/profiles/:id", TT_ROUTE_PROFILE_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_GET, "/api/post_queues", TT_ROUTE_QUEUES_LIST, 0, 0, 0 },
+    { TT_METHOD_POST, "/api/post_queues", TT_ROUTE_QUEUES_CREATE, 1, 1, 0 },
+    { TT_METHOD_GET, "/api/post_queues/:id", TT_ROUTE_QUEUE_GET, 0, 0, 0 },
+    { TT_METHOD_PATCH, "/api/post_queues/:id", TT_ROUTE_QUEUE_PATCH,
+      1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/post_queues/:id", TT_ROUTE_QUEUE_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_GET, "/api/post_queues/:id/next_slot",
+      TT_ROUTE_QUEUE_NEXT_SLOT, 0, 0, 0 }
 };
 
 
@@ -287,6 +303,14 @@ tt_api_exec(tt_txn_t *t, const tt_api_req_t *req, tt_api_resp_t *resp)
             return tt_api_health(&c);
         }
 
+        if (req->route.id == TT_ROUTE_OAUTH_CALLBACK) {
+            return tt_api_oauth_callback(&c);
+        }
+
+        if (req->route.id == TT_ROUTE_OAUTH_STATUS) {
+            return tt_api_oauth_status(&c);
+        }
+
         return tt_api_reply(&c, 404);
     }
 
@@ -322,6 +346,10 @@ tt_api_ctx_init(tt_api_ctx_t *c, tt_txn_t *t, const tt_api_req_t *req,
 
     resp->status = 0;
     resp->retry_after = 0;
+    resp->location = NULL;
+    resp->html = 0;
+    resp->refresh = 0;
+    resp->oauth = 0;
     resp->wake = 0;
     resp->replayed = 0;
     tt_buf_reset(&resp->body);
@@ -426,6 +454,26 @@ tt_api_dispatch(tt_api_ctx_t *c)
     case TT_ROUTE_WEBHOOK_TEST:
     case TT_ROUTE_WEBHOOK_DELIVERIES:
         return tt_api_webhooks(c, c->req->route.id);
+
+    case TT_ROUTE_GROUP_CREATE:
+        return tt_api_group_create(c);
+
+    case TT_ROUTE_GROUP_DELETE:
+        return tt_api_group_delete(c);
+
+    case TT_ROUTE_GROUP_CONNECT:
+        return tt_api_group_connect(c);
+
+    case TT_ROUTE_PROFILE_DELETE:
+        return tt_api_profile_delete(c);
+
+    case TT_ROUTE_QUEUES_LIST:
+    case TT_ROUTE_QUEUES_CREATE:
+    case TT_ROUTE_QUEUE_GET:
+    case TT_ROUTE_QUEUE_PATCH:
+    case TT_ROUTE_QUEUE_DELETE:
+    case TT_ROUTE_QUEUE_NEXT_SLOT:
+        return tt_api_queues(c);
 
     default:
         return tt_api_reply(c, 404);

@@ -69,6 +69,13 @@ int tt_api_post_patch(tt_api_ctx_t *c);
 int tt_api_post_delete(tt_api_ctx_t *c);
 int tt_api_post_publish(tt_api_ctx_t *c);
 
+/* tt_api_queues.c: every /api/post_queues route; the queue clock; the
+ * queue a post names (TT_INVALID with *why when it cannot take posts) */
+int tt_api_queues(tt_api_ctx_t *c);
+int64_t tt_api_queue_now(const tt_api_ctx_t *c);
+int tt_api_queue_of_group(tt_api_ctx_t *c, const char *group,
+    const tt_str_t *id, const char **why);
+
 /* tt_api_list.c */
 int tt_api_posts_list(tt_api_ctx_t *c);
 
@@ -76,6 +83,19 @@ int tt_api_posts_list(tt_api_ctx_t *c);
 int tt_api_health(tt_api_ctx_t *c);
 int tt_api_groups(tt_api_ctx_t *c, int one);
 int tt_api_profiles(tt_api_ctx_t *c, int one);
+void tt_api_render_group(tt_jw_t *w, const tt_group_t *g, size_t nprofiles);
+
+/* tt_api_accounts.c: groups and profiles, created and deleted */
+int tt_api_group_create(tt_api_ctx_t *c);
+int tt_api_group_delete(tt_api_ctx_t *c);
+int tt_api_profile_delete(tt_api_ctx_t *c);
+int tt_api_forbidden(tt_api_ctx_t *c, const char *message);
+
+/* tt_api_oauth.c: connecting a TikTok account */
+#define TT_OAUTH_SCOPES  "user.info.basic,video.publish,video.upload,video.list"
+int tt_api_group_connect(tt_api_ctx_t *c);
+int tt_api_oauth_callback(tt_api_ctx_t *c);
+int tt_api_oauth_status(tt_api_ctx_t *c);
 
 /* tt_api_webhooks.c: every /api/webhooks route */
 int tt_api_webhooks(tt_api_ctx_t *c, tt_route_e route);

@@ -65,6 +65,8 @@ static char *ngx_http_tiktok_api(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_tiktok_map_size(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_tiktok_url(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_tiktok_test_clock(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_tiktok_bounds(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_http_tiktok_min_size(ngx_conf_t *cf, void *post,
     void *data);
@@ -233,6 +235,28 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       offsetof(ngx_http_tiktok_main_conf_t, media_allow_private),
       NULL },
 
+    { ngx_string("tiktok_oauth_callback"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tiktok_oauth_callback,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tiktok_oauth_state_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, oauth_state_ttl),
+      NULL },
+
+    /* tests only: the queues' clock stands still at this time */
+    { ngx_string("tiktok_test_queue_clock"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_tiktok_test_clock,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("tiktok_webhook_allow_private"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -322,6 +346,9 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->spool_retention = NGX_CONF_UNSET;
     tmcf->spool_quota = NGX_CONF_UNSET;
     tmcf->nosync = NGX_CONF_UNSET;
+    tmcf->app_audited = NGX_CONF_UNSET;
+    tmcf->oauth_state_ttl = NGX_CONF_UNSET_MSEC;
+    tmcf->test_queue_now = -1;
 
     return tmcf;
 }
@@ -619,6 +646,7 @@ ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf)
     tlcf->enable = NGX_CONF_UNSET;
     tlcf->api_server = NGX_CONF_UNSET;
     tlcf->body_limit = NGX_CONF_UNSET_SIZE;
+    tlcf->oauth_callback = NGX_CONF_UNSET;
 
     return tlcf;
 }
@@ -635,6 +663,7 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->api_server, prev->api_server, 0);
+    ngx_conf_merge_value(conf->oauth_callback, prev->oauth_callback, 0);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               1024 * 1024);
 
@@ -661,6 +690,40 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (clcf->client_body_buffer_size < buffer) {
         clcf->client_body_buffer_size = buffer;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * tiktok_test_queue_clock TIME: the time that slotting, re-arrangement
+ * and next_slot take for now, so that a test can stand before a DST
+ * change; never for production (posts would be slotted in the past or
+ * the future of the real clock, which the scheduler follows).
+ */
+static char *
+ngx_http_tiktok_test_clock(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tiktok_main_conf_t  *tmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (tmcf->test_queue_now != -1) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (tt_time_parse((const char *) value[1].data, value[1].len,
+                      &tmcf->test_queue_now)
+        != TT_OK)
+    {
+        tmcf->test_queue_now = -1;
+        return "takes an ISO 8601 time such as 2027-03-13T12:00:00Z";
+    }
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "tiktok_test_queue_clock is for "
+                       "tests only: queues take %V for now", &value[1]);
 
     return NGX_CONF_OK;
 }
@@ -935,7 +998,9 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
         return ngx_http_tiktok_check_store(cycle, &tmcf->store);
     }
 
-    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK) {
+    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK
+        || ngx_http_tiktok_oauth_keys(cycle, tmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -1010,6 +1075,8 @@ ngx_http_tiktok_init_process(ngx_cycle_t *cycle)
     {
         return NGX_ERROR;
     }
+
+    ngx_http_tiktok_oauth_worker(tmcf);
 
     return ngx_http_tiktok_write_init(cycle);
 }

@@ -120,15 +120,25 @@ sched_job_id_due(sched_t *s, sched_job_t *j, int64_t now)
 static void
 sched_job_begin(sched_t *s, sched_job_t *j, int64_t now)
 {
+    unsigned  late;
+
+    /*
+     * Late is what the first scan found; a job reloaded since (the post
+     * was changed, published now, taken back) follows the post as it is.
+     */
+    late = j->late;
+    j->late = 0;
+
     switch (j->pl->status) {
 
     case TT_PLAT_PENDING:
         /*
          * A post taken back by a PATCH or a publish while the job held
          * it (an upload slot, a creator_info call) is due at its time
-         * now: the scan brings it back then.
+         * now: the scan brings it back then.  One with no due time (a
+         * paused queue's) waits for its queue.
          */
-        if (j->post.due_at > now + SCHED_LEAD_MS) {
+        if (j->post.due_at < 0 || j->post.due_at > now + SCHED_LEAD_MS) {
             j->done = 1;
             return;
         }
@@ -137,7 +147,7 @@ sched_job_begin(sched_t *s, sched_job_t *j, int64_t now)
             j->not_before = j->post.due_at;
         }
 
-        if (j->late) {
+        if (late) {
             sched_job_late(s, j);
             return;
         }
