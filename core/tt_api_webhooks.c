@@ -236,10 +236,17 @@ tt_api_wh_parse(tt_api_ctx_t *c, int patch, tt_api_wh_input_t *in,
 }
 
 
-/* scoped keys get a 403; *done when answered */
+/*
+ * A webhook is the workspace's: it receives every group's events, so a
+ * profile-group scoped key sees none (an empty list, a 404 for an id, as
+ * for anything not its own) and may not create one (a 403, as for a
+ * group).  *done when answered.
+ */
 static int
-tt_api_wh_admit(tt_api_ctx_t *c, int *done)
+tt_api_wh_admit(tt_api_ctx_t *c, tt_route_e route, int *done)
 {
+    tt_jw_t  w;
+
     *done = 0;
 
     if (c->scope == NULL) {
@@ -248,9 +255,21 @@ tt_api_wh_admit(tt_api_ctx_t *c, int *done)
 
     *done = 1;
 
-    return tt_api_answer(c, 403, "a profile-group scoped key cannot manage "
-                         "webhooks: they receive the events of every "
-                         "group of the workspace");
+    if (route == TT_ROUTE_WEBHOOKS_CREATE) {
+        return tt_api_answer(c, 403, "a profile-group scoped key cannot "
+                             "create webhooks: they receive the events of "
+                             "every group of the workspace");
+    }
+
+    if (route == TT_ROUTE_WEBHOOKS_LIST) {
+        if (tt_api_data_begin(c, &w, 1) != TT_OK) {
+            return TT_ERR;
+        }
+
+        return tt_api_data_end(c, &w, 1, 200);
+    }
+
+    return tt_api_reply(c, 404);
 }
 
 
@@ -644,7 +663,7 @@ tt_api_webhooks(tt_api_ctx_t *c, tt_route_e route)
     tt_jw_t        w;
     tt_webhook_t   wh, *list;
 
-    rc = tt_api_wh_admit(c, &done);
+    rc = tt_api_wh_admit(c, route, &done);
     if (rc != TT_OK || done) {
         return rc;
     }

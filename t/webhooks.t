@@ -2,9 +2,9 @@
 #
 # Copyright (C) the ngx_tiktok authors.
 # End to end: /api/webhooks (create with the secret once, list, get,
-# PATCH, DELETE, another workspace's 404, a scoped key's 403, URL and
-# event checks), and delivery by the scheduler to a receiver on loopback
-# that checks every signature and counts duplicates: a post published
+# PATCH, DELETE, another workspace's 404, a scoped key's empty view and
+# 403 to create, URL and event checks), and delivery by the scheduler to
+# a receiver on loopback that checks every signature and counts duplicates: a post published
 # through the simulator gives post.processed and platform_post.published
 # once each; a receiver answering 500, too slow or redirecting is retried
 # with growing intervals, visible in /deliveries, while a post publishes
@@ -217,7 +217,10 @@ my $ok_hook;
     my $scoped = $t->admin('key', 'create', $t->{ws}, '--group',
                            $t->{group});
     $r = $t->api(GET => '/api/webhooks', key => $scoped);
-    is($r->{status}, 403, 'a scoped key: 403');
+    is_deeply($r->{json}{data}, [], 'a scoped key sees no webhook');
+    $r = $t->api(POST => '/api/webhooks',
+                 { url => "$R/scoped", events => ['*'] }, key => $scoped);
+    is($r->{status}, 403, 'a scoped key cannot create one');
 
     # plain http needs tiktok_webhook_allow_private (on here)
     $r = $t->api(POST => '/api/webhooks',
