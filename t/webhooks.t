@@ -4,8 +4,9 @@
 # End to end: /api/webhooks (create with the secret once, list, get,
 # PATCH, DELETE, another workspace's 404, a scoped key's empty view and
 # 403 to create, URL and event checks), and delivery by the scheduler to
-# a receiver on loopback that checks every signature and counts duplicates: a post published
-# through the simulator gives post.processed and platform_post.published
+# a receiver on loopback that checks every signature and counts
+# duplicates: a post published through the simulator gives
+# post.processed and platform_post.published
 # once each; a receiver answering 500, too slow or redirecting is retried
 # with growing intervals, visible in /deliveries, while a post publishes
 # on time beside it; a loopback URL is refused without
