@@ -2,6 +2,8 @@
 #
 #   make run      install what is missing, build, start the stack on :8080
 #   make test     install what is missing, build, run every test
+#   make install  the module where Debian's nginx looks, the programs in
+#                 $(PREFIX)/bin, a systemd unit and an example (DESTDIR=)
 #
 # Other targets: all, module, scheduler, unit, unit-asan, e2e, fuzz, bench,
 # check-style, clean.  BUILD=dir puts every artefact under dir.
@@ -14,16 +16,23 @@ WARN      = -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
             -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -fPIC $(WARN) -D_GNU_SOURCE -Icore
-LIBS      = -llmdb -lyajl -lcrypto -licui18n -licuuc -licudata -lm
+# core/*.cc: C++ only where a C++ library is used (tt_tz_cctz.cc: cctz)
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=gnu++17 -fPIC -D_GNU_SOURCE -Icore \
+            $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(WARN))
+LIBS      = -llmdb -lyajl -lcrypto -labsl_time_zone -lstdc++ -lm
 AV_LIBS   = -lavformat -lavcodec -lavutil
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 
 CORE_SRCS  = $(filter-out core/tt_media_probe.c,$(wildcard core/*.c))
 CORE_HDRS  = $(wildcard core/*.h)
-CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o)
-ASAN_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/asan/core/%.o)
-SCHED_SRCS = $(filter-out scheduler/tt_%.c,$(wildcard scheduler/*.c))
+CORE_CXX   = $(wildcard core/*.cc)
+CORE_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/core/%.o) \
+             $(CORE_CXX:core/%.cc=$(BUILD)/core/%.o)
+ASAN_OBJS  = $(CORE_SRCS:core/%.c=$(BUILD)/asan/core/%.o) \
+             $(CORE_CXX:core/%.cc=$(BUILD)/asan/core/%.o)
+SCHED_SRCS = $(wildcard scheduler/*.c)
 TEST_SRCS  = $(wildcard tests/test_*.c)
 TESTS      = $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 ASAN_TESTS = $(TEST_SRCS:tests/%.c=$(BUILD)/asan/tests/%)
@@ -33,7 +42,7 @@ SCHEDULER  = $(BUILD)/tiktok-scheduler
 ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
-        bench-queue check-style clean
+        bench-queue bench-queue-store check-style clean install
 
 all: module scheduler
 
@@ -47,6 +56,14 @@ $(BUILD)/core/%.o: core/%.c $(CORE_HDRS)
 $(BUILD)/asan/core/%.o: core/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+
+$(BUILD)/core/%.o: core/%.cc $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/asan/core/%.o: core/%.cc $(CORE_HDRS)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(SAN) -c -o $@ $<
 
 $(BUILD)/libttcore.a: $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -78,13 +95,16 @@ $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
 	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $< $(ASAN_MEDIA_OBJ) \
 	    $(BUILD)/asan/libttcore.a -lcmocka $(LIBS) $(AV_LIBS)
 
-# the daemon and the admin tool; neither links libav, the probe is a
+# the daemon, and the admin tool (tools/); neither links libav, the probe is a
 # child process
 $(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $(SCHED_SRCS) $(BUILD)/libttcore.a -lcurl $(LIBS)
 
-$(ADMIN): scheduler/tt_admin.c $(BUILD)/libttcore.a
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
+ADMIN_SRCS = tools/tiktok_admin.c tools/tiktok_admin_backup.c \
+             tools/tiktok_admin_profile.c
+
+$(ADMIN): $(ADMIN_SRCS) tools/tiktok_admin.h $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -Itools -o $@ $(ADMIN_SRCS) $(BUILD)/libttcore.a $(LIBS)
 
 # the media probe runs as a child process of the daemon: a slow or hostile
 # file never stalls the daemon's loop, and a crash in a demuxer stays there
@@ -104,8 +124,8 @@ $(FETCH): tools/tiktok_fetch.c scheduler/sched_fetch.h $(BUILD)/libttcore.a
 scheduler: $(SCHEDULER) $(ADMIN) $(PROBE) $(FETCH)
 
 # the nginx dynamic module, against Debian's nginx source (nginx-dev)
-$(MODULE): config $(wildcard ngx_tiktok_module/*) $(CORE_SRCS) $(CORE_HDRS) \
-           scripts/build-module.sh
+$(MODULE): config $(wildcard ngx_tiktok_module/*) $(CORE_SRCS) $(CORE_CXX) \
+           $(CORE_HDRS) scripts/build-module.sh
 	sh scripts/build-module.sh $(BUILD)/nginx
 
 module: $(MODULE)
@@ -144,6 +164,40 @@ $(QUEUE_BENCH): bench/queue_bench.c $(BUILD)/libttcore.a
 
 bench-queue: $(QUEUE_BENCH)
 	$(QUEUE_BENCH)
+
+# queues in the store: 10,000 posts slotted, re-arranged, next_slot
+QUEUE_STORE_BENCH = $(BUILD)/queue_store_bench
+
+$(QUEUE_STORE_BENCH): bench/queue_store_bench.c $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
+
+bench-queue-store: $(QUEUE_STORE_BENCH)
+	$(QUEUE_STORE_BENCH)
+
+# as Debian's libnginx-mod-* packages lay a module out: the .so in nginx's
+# modules path, a load_module snippet in modules-available (linked from
+# /etc/nginx/modules-enabled by hand, see conf/tiktok.conf)
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+NGX_MODDIR  ?= /usr/lib/nginx/modules
+NGX_MODCONF ?= /usr/share/nginx/modules-available
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+EXAMPLEDIR  ?= $(PREFIX)/share/doc/ngx-tiktok/examples
+STORE_DIR   ?= /var/lib/tiktok
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(NGX_MODDIR) \
+	    $(DESTDIR)$(NGX_MODCONF) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(EXAMPLEDIR)
+	install -m 755 $(SCHEDULER) $(ADMIN) $(PROBE) $(FETCH) \
+	    $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MODULE) $(DESTDIR)$(NGX_MODDIR)/
+	install -m 644 conf/mod-http-tiktok.conf $(DESTDIR)$(NGX_MODCONF)/
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@STORE@|$(STORE_DIR)|g' \
+	    -e 's|@STATE_NAME@|$(patsubst /var/lib/%,%,$(STORE_DIR))|g' \
+	    conf/tiktok-scheduler.service.in \
+	    > $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
+	install -m 644 conf/tiktok.conf $(DESTDIR)$(EXAMPLEDIR)/
 
 check-style:
 	@sh scripts/check-style.sh

@@ -320,7 +320,7 @@ main(void)
         die("tt_time_parse", TT_ERR);
     }
 
-    printf("queue slot arithmetic, %d posts, ICU tz data %s\n", POSTS,
+    printf("queue slot arithmetic, %d posts, tz data %s\n", POSTS,
            tt_tz_data_version());
 
     for (i = 0; i < TT_ARRAY_SIZE(scenarios); i++) {

@@ -217,6 +217,7 @@ static int
 seed_bulk_one(tt_txn_t *t, char **argv, char *line, int64_t due,
     int64_t size)
 {
+    tt_group_t     g;
     tt_profile_t   pr;
     tt_post_t      p;
     tt_platform_t *pl;
@@ -247,8 +248,22 @@ seed_bulk_one(tt_txn_t *t, char **argv, char *line, int64_t due,
         return 1;
     }
 
+    /* one TikTok profile per group (the store's rule): a group each */
+    memset(&g, 0, sizeof(g));
+    if (tt_id_new("pg_", g.id) != TT_OK) {
+        return 1;
+    }
+
+    memcpy(g.workspace_id, argv[0], strlen(argv[0]) + 1);
+    g.name = f[1];
+    g.created_at = tt_now_ms();
+
+    if (tt_group_put(t, &g) != TT_OK) {
+        return 1;
+    }
+
     memcpy(pr.workspace_id, argv[0], strlen(argv[0]) + 1);
-    memcpy(pr.profile_group_id, argv[1], strlen(argv[1]) + 1);
+    memcpy(pr.profile_group_id, g.id, sizeof(g.id));
     pr.platform = "tiktok";
     pr.name = f[1];
     pr.username = f[1];
@@ -272,7 +287,7 @@ seed_bulk_one(tt_txn_t *t, char **argv, char *line, int64_t due,
     }
 
     memcpy(p.workspace_id, argv[0], strlen(argv[0]) + 1);
-    memcpy(p.profile_group_id, argv[1], strlen(argv[1]) + 1);
+    memcpy(p.profile_group_id, g.id, sizeof(g.id));
     p.body = "bench";
     p.body_len = 5;
     p.scheduled_at = due;

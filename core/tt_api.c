@@ -1,6 +1,7 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * The HTTP API's front: routes, keys, the request's steps, answers.
+ * The HTTP API's front: routes, keys, the request's steps.  The answers
+ * are built in tt_api_answer.c, the query string read in tt_api_args.c.
  */
 
 
@@ -45,7 +46,23 @@ static const tt_api_route_def_t  tt_api_routes[] = {
     { TT_METHOD_GET, "/api/profile_groups/:id", TT_ROUTE_GROUP_GET,
       0, 0, 0 },
     { TT_METHOD_GET, "/api/profiles", TT_ROUTE_PROFILES_LIST, 0, 0, 0 },
-    { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 }
+    { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 },
+    { TT_METHOD_POST, "/api/profile_groups", TT_ROUTE_GROUP_CREATE, 1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/profile_groups/:id", TT_ROUTE_GROUP_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_POST, "/api/profile_groups/:id/initialize_connection",
+      TT_ROUTE_GROUP_CONNECT, 1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/profiles/:id", TT_ROUTE_PROFILE_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_GET, "/api/post_queues", TT_ROUTE_QUEUES_LIST, 0, 0, 0 },
+    { TT_METHOD_POST, "/api/post_queues", TT_ROUTE_QUEUES_CREATE, 1, 1, 0 },
+    { TT_METHOD_GET, "/api/post_queues/:id", TT_ROUTE_QUEUE_GET, 0, 0, 0 },
+    { TT_METHOD_PATCH, "/api/post_queues/:id", TT_ROUTE_QUEUE_PATCH,
+      1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/post_queues/:id", TT_ROUTE_QUEUE_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_GET, "/api/post_queues/:id/next_slot",
+      TT_ROUTE_QUEUE_NEXT_SLOT, 0, 0, 0 }
 };
 
 
@@ -58,12 +75,6 @@ static void tt_api_ctx_init(tt_api_ctx_t *c, tt_txn_t *t,
 static int tt_api_admit(tt_api_ctx_t *c, int *done);
 static int tt_api_dispatch(tt_api_ctx_t *c);
 static int tt_api_auth(tt_api_ctx_t *c);
-static const char *tt_api_reason(int status);
-static int tt_api_hexval(int ch);
-static int tt_api_args_valid(const tt_str_t *args);
-static const char *tt_api_args_repeated(const tt_str_t *args);
-static size_t tt_api_unescape(const char *s, size_t len, char *out);
-static int tt_api_explicit_group(tt_api_ctx_t *c);
 
 
 /* routing */
@@ -234,6 +245,38 @@ tt_api_id_segment(const char *seg, size_t n)
 }
 
 
+void
+tt_api_allowed(const char *path, size_t len, char *buf, size_t size)
+{
+    size_t       i, n;
+    tt_route_t   r;
+
+    static const struct {
+        tt_method_e   method;
+        const char   *name;
+    } methods[] = {
+        { TT_METHOD_GET, "GET" }, { TT_METHOD_HEAD, "HEAD" },
+        { TT_METHOD_POST, "POST" }, { TT_METHOD_PATCH, "PATCH" },
+        { TT_METHOD_PUT, "PUT" }, { TT_METHOD_DELETE, "DELETE" }
+    };
+
+    n = 0;
+
+    if (size > 0) {
+        buf[0] = '\0';
+    }
+
+    for (i = 0; i < TT_ARRAY_SIZE(methods); i++) {
+        if (tt_api_route(methods[i].method, path, len, &r) == TT_OK
+            && n + strlen(methods[i].name) + 3 <= size)
+        {
+            n += (size_t) snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
+                                   methods[i].name);
+        }
+    }
+}
+
+
 /* the request */
 
 int
@@ -248,6 +291,14 @@ tt_api_exec(tt_txn_t *t, const tt_api_req_t *req, tt_api_resp_t *resp)
         /* health is the one open route */
         if (req->route.id == TT_ROUTE_HEALTH) {
             return tt_api_health(&c);
+        }
+
+        if (req->route.id == TT_ROUTE_OAUTH_CALLBACK) {
+            return tt_api_oauth_callback(&c);
+        }
+
+        if (req->route.id == TT_ROUTE_OAUTH_STATUS) {
+            return tt_api_oauth_status(&c);
         }
 
         return tt_api_reply(&c, 404);
@@ -285,6 +336,10 @@ tt_api_ctx_init(tt_api_ctx_t *c, tt_txn_t *t, const tt_api_req_t *req,
 
     resp->status = 0;
     resp->retry_after = 0;
+    resp->location = NULL;
+    resp->html = 0;
+    resp->refresh = 0;
+    resp->oauth = 0;
     resp->wake = 0;
     resp->replayed = 0;
     tt_buf_reset(&resp->body);
@@ -380,6 +435,26 @@ tt_api_dispatch(tt_api_ctx_t *c)
 
     case TT_ROUTE_PROFILE_GET:
         return tt_api_profiles(c, 1);
+
+    case TT_ROUTE_GROUP_CREATE:
+        return tt_api_group_create(c);
+
+    case TT_ROUTE_GROUP_DELETE:
+        return tt_api_group_delete(c);
+
+    case TT_ROUTE_GROUP_CONNECT:
+        return tt_api_group_connect(c);
+
+    case TT_ROUTE_PROFILE_DELETE:
+        return tt_api_profile_delete(c);
+
+    case TT_ROUTE_QUEUES_LIST:
+    case TT_ROUTE_QUEUES_CREATE:
+    case TT_ROUTE_QUEUE_GET:
+    case TT_ROUTE_QUEUE_PATCH:
+    case TT_ROUTE_QUEUE_DELETE:
+    case TT_ROUTE_QUEUE_NEXT_SLOT:
+        return tt_api_queues(c);
 
     default:
         return tt_api_reply(c, 404);
@@ -501,560 +576,6 @@ tt_api_auth(tt_api_ctx_t *c)
 
     c->ws = c->key.workspace_id;
     c->scope = c->key.profile_group_id[0] ? c->key.profile_group_id : NULL;
-
-    return TT_OK;
-}
-
-
-/* answers */
-
-void
-tt_api_resp_init(tt_api_resp_t *resp)
-{
-    memset(resp, 0, sizeof(tt_api_resp_t));
-    tt_buf_init(&resp->body);
-}
-
-
-void
-tt_api_resp_free(tt_api_resp_t *resp)
-{
-    tt_buf_free(&resp->body);
-}
-
-
-void
-tt_api_error(tt_api_resp_t *resp, int status, const char *message)
-{
-    tt_jw_t      w;
-    const char  *reason;
-
-    reason = tt_api_reason(status);
-
-    if (message == NULL) {
-        message = reason;
-    }
-
-    resp->status = status;
-    tt_buf_reset(&resp->body);
-
-    if (tt_jw_init(&w, &resp->body) != TT_OK) {
-        return;
-    }
-
-    tt_jw_obj_open(&w);
-
-    if (status == 401) {
-        tt_jw_key(&w, "error");
-        tt_jw_cstr(&w, "Invalid API key");
-
-    } else if (status == 404) {
-        tt_jw_key(&w, "error");
-        tt_jw_cstr(&w, "Not found");
-
-    } else if (status == 422) {
-        tt_jw_key(&w, "errors");
-        tt_jw_arr_open(&w);
-        tt_jw_cstr(&w, message);
-        tt_jw_arr_close(&w);
-
-    } else {
-        tt_jw_key(&w, "status");
-        tt_jw_int(&w, status);
-        tt_jw_key(&w, "error");
-        tt_jw_cstr(&w, reason);
-        tt_jw_key(&w, "message");
-        tt_jw_cstr(&w, message);
-    }
-
-    tt_jw_obj_close(&w);
-
-    if (tt_jw_finish(&w) != TT_OK) {
-        tt_buf_reset(&resp->body);
-    }
-}
-
-
-static const char *
-tt_api_reason(int status)
-{
-    switch (status) {
-    case 400: return "Bad Request";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 494: return "Request Header Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 507: return "Insufficient Storage";
-    default: return "Error";
-    }
-}
-
-
-void
-tt_api_allowed(const char *path, size_t len, char *buf, size_t size)
-{
-    size_t       i, n;
-    tt_route_t   r;
-
-    static const struct {
-        tt_method_e   method;
-        const char   *name;
-    } methods[] = {
-        { TT_METHOD_GET, "GET" }, { TT_METHOD_HEAD, "HEAD" },
-        { TT_METHOD_POST, "POST" }, { TT_METHOD_PATCH, "PATCH" },
-        { TT_METHOD_PUT, "PUT" }, { TT_METHOD_DELETE, "DELETE" }
-    };
-
-    n = 0;
-
-    if (size > 0) {
-        buf[0] = '\0';
-    }
-
-    for (i = 0; i < TT_ARRAY_SIZE(methods); i++) {
-        if (tt_api_route(methods[i].method, path, len, &r) == TT_OK
-            && n + strlen(methods[i].name) + 3 <= size)
-        {
-            n += (size_t) snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
-                                   methods[i].name);
-        }
-    }
-}
-
-
-/* what tt_api_exec() may return for a failure: the store's, or TT_ERR */
-int
-tt_api_fail(int rc)
-{
-    if (rc == TT_FULL || rc == TT_RESIZED) {
-        return rc;
-    }
-
-    return TT_ERR;
-}
-
-
-/* the fixed answers: 401, 404 */
-int
-tt_api_reply(tt_api_ctx_t *c, int status)
-{
-    tt_api_error(c->resp, status, NULL);
-
-    return tt_buf_ok(&c->resp->body) ? TT_OK : TT_ERR;
-}
-
-
-int
-tt_api_answer(tt_api_ctx_t *c, int status, const char *fmt, ...)
-{
-    int      n;
-    char     msg[512];
-    va_list  ap;
-
-    va_start(ap, fmt);
-    n = vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-
-    if (n < 0) {
-        return TT_ERR;
-    }
-
-    tt_api_error(c->resp, status, msg);
-
-    return tt_buf_ok(&c->resp->body) ? TT_OK : TT_ERR;
-}
-
-
-int
-tt_api_answer_errors(tt_api_ctx_t *c, const tt_errors_t *e)
-{
-    size_t   i;
-    tt_jw_t  w;
-
-    if (e->failed) {
-        /* a partial list would hide failing rules: a 500 instead */
-        return TT_ERR;
-    }
-
-    if (tt_api_jw_begin(c, &w) != TT_OK) {
-        return TT_ERR;
-    }
-
-    tt_jw_obj_open(&w);
-    tt_jw_key(&w, "errors");
-    tt_jw_arr_open(&w);
-
-    for (i = 0; i < e->n; i++) {
-        tt_jw_cstr(&w, e->msgs[i]);
-    }
-
-    tt_jw_arr_close(&w);
-    tt_jw_obj_close(&w);
-
-    return tt_api_jw_end(c, &w, 422);
-}
-
-
-int
-tt_api_answer_post(tt_api_ctx_t *c, int status, const tt_post_t *p)
-{
-    tt_jw_t  w;
-
-    if (tt_api_jw_begin(c, &w) != TT_OK) {
-        return TT_ERR;
-    }
-
-    tt_post_render(&w, p);
-
-    return tt_api_jw_end(c, &w, status);
-}
-
-
-int
-tt_api_answer_raw(tt_api_ctx_t *c, int status, const tt_str_t *json)
-{
-    tt_buf_reset(&c->resp->body);
-
-    if (tt_buf_append(&c->resp->body, json->data, json->len) != TT_OK
-        || !tt_buf_ok(&c->resp->body))
-    {
-        return TT_ERR;
-    }
-
-    c->resp->status = status;
-
-    return TT_OK;
-}
-
-
-/* w is to write the answer's body, from empty */
-int
-tt_api_jw_begin(tt_api_ctx_t *c, tt_jw_t *w)
-{
-    tt_buf_reset(&c->resp->body);
-
-    return tt_jw_init(w, &c->resp->body);
-}
-
-
-/* w is done: the answer is status if every write succeeded */
-int
-tt_api_jw_end(tt_api_ctx_t *c, tt_jw_t *w, int status)
-{
-    if (tt_jw_finish(w) != TT_OK || !tt_buf_ok(&c->resp->body)) {
-        return TT_ERR;
-    }
-
-    c->resp->status = status;
-
-    return TT_OK;
-}
-
-
-/* w is to write a list, {"data":[...]}, or one item bare (!list) */
-int
-tt_api_data_begin(tt_api_ctx_t *c, tt_jw_t *w, int list)
-{
-    if (tt_api_jw_begin(c, w) != TT_OK) {
-        return TT_ERR;
-    }
-
-    if (list) {
-        tt_jw_obj_open(w);
-        tt_jw_key(w, "data");
-        tt_jw_arr_open(w);
-    }
-
-    return TT_OK;
-}
-
-
-int
-tt_api_data_end(tt_api_ctx_t *c, tt_jw_t *w, int list, int status)
-{
-    if (list) {
-        tt_jw_arr_close(w);
-        tt_jw_obj_close(w);
-    }
-
-    return tt_api_jw_end(c, w, status);
-}
-
-
-/* query strings */
-
-static int
-tt_api_hexval(int ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-
-    ch |= 0x20;
-
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
-/* every %XX complete and hexadecimal; %00 refused: values become C strings */
-static int
-tt_api_args_valid(const tt_str_t *args)
-{
-    size_t  i;
-
-    for (i = 0; i < args->len; i++) {
-        if (args->data[i] != '%') {
-            continue;
-        }
-
-        if (i + 2 >= args->len
-            || tt_api_hexval((unsigned char) args->data[i + 1]) < 0
-            || tt_api_hexval((unsigned char) args->data[i + 2]) < 0
-            || (args->data[i + 1] == '0' && args->data[i + 2] == '0'))
-        {
-            return 0;
-        }
-
-        i += 2;
-    }
-
-    return 1;
-}
-
-
-/* the first of the API's query parameters given twice, or NULL */
-static const char *
-tt_api_args_repeated(const tt_str_t *args)
-{
-    char         buf[32];
-    size_t       i, n, nlen;
-    const char  *p, *end, *amp, *eq;
-
-    static const char *const  names[] = {
-        "status", "scheduled_after", "scheduled_before", "queue_id", "page",
-        "per_page", "profile_group_id"
-    };
-
-    for (i = 0; i < TT_ARRAY_SIZE(names); i++) {
-        n = 0;
-        p = args->data;
-        end = p + args->len;
-
-        while (p != NULL && p < end) {
-            amp = memchr(p, '&', (size_t) (end - p));
-            if (amp == NULL) {
-                amp = end;
-            }
-
-            eq = memchr(p, '=', (size_t) (amp - p));
-            nlen = (size_t) ((eq ? eq : amp) - p);
-
-            if (nlen < sizeof(buf)
-                && tt_api_unescape(p, nlen, buf) == strlen(names[i])
-                && strcmp(buf, names[i]) == 0
-                && ++n > 1)
-            {
-                return names[i];
-            }
-
-            p = amp + 1;
-        }
-    }
-
-    return NULL;
-}
-
-
-/* out has room for len + 1 bytes; the input was checked by args_valid */
-static size_t
-tt_api_unescape(const char *s, size_t len, char *out)
-{
-    size_t  i, n;
-
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        if (s[i] == '+') {
-            out[n++] = ' ';
-
-        } else if (s[i] == '%' && i + 2 < len) {
-            out[n++] = (char) (tt_api_hexval((unsigned char) s[i + 1]) * 16
-                               + tt_api_hexval((unsigned char) s[i + 2]));
-            i += 2;
-
-        } else {
-            out[n++] = s[i];
-        }
-    }
-
-    out[n] = '\0';
-
-    return n;
-}
-
-
-/* the first value of name, decoded and NUL-terminated, or TT_NOTFOUND */
-int
-tt_api_arg(tt_api_ctx_t *c, const char *name, tt_str_t *val)
-{
-    char        *v, buf[32];
-    size_t       nlen, vlen;
-    const char  *p, *end, *amp, *eq;
-
-    p = c->req->args.data;
-    end = p + c->req->args.len;
-
-    while (p != NULL && p < end) {
-        amp = memchr(p, '&', (size_t) (end - p));
-        if (amp == NULL) {
-            amp = end;
-        }
-
-        eq = memchr(p, '=', (size_t) (amp - p));
-        if (eq == NULL) {
-            eq = amp;
-        }
-
-        nlen = (size_t) (eq - p);
-
-        /* our names are short: a longer one is someone else's */
-        if (nlen < sizeof(buf)
-            && tt_api_unescape(p, nlen, buf) == strlen(name)
-            && strcmp(buf, name) == 0)
-        {
-            vlen = eq < amp ? (size_t) (amp - eq - 1) : 0;
-
-            v = tt_arena_alloc(c->a, vlen + 1);
-            if (v == NULL) {
-                return TT_NOMEM;
-            }
-
-            val->len = tt_api_unescape(eq < amp ? eq + 1 : eq, vlen, v);
-            val->data = v;
-
-            return TT_OK;
-        }
-
-        p = amp + 1;
-    }
-
-    return TT_NOTFOUND;
-}
-
-
-/* groups */
-
-/* group is the key's own, if scoped, and the explicit one, if given */
-int
-tt_api_in_scope(const tt_api_ctx_t *c, const char *group)
-{
-    return (c->scope == NULL || strcmp(c->scope, group) == 0)
-           && (c->pg == NULL || strcmp(c->pg, group) == 0);
-}
-
-
-/* the key may see what is of workspace ws and group */
-int
-tt_api_visible(const tt_api_ctx_t *c, const char *ws, const char *group)
-{
-    return strcmp(ws, c->ws) == 0 && tt_api_in_scope(c, group);
-}
-
-
-/*
- * ?profile_group_id=: a group of the key's workspace, and the key's own
- * group for a scoped key.  TT_NOTFOUND for a 404.  An empty value counts
- * as not given (form tools send empty fields).
- */
-static int
-tt_api_explicit_group(tt_api_ctx_t *c)
-{
-    int         rc;
-    tt_str_t    v;
-    tt_group_t  g;
-
-    c->pg = NULL;
-
-    rc = tt_api_arg(c, "profile_group_id", &v);
-
-    if (rc == TT_NOTFOUND || (rc == TT_OK && v.len == 0)) {
-        return TT_OK;
-    }
-
-    if (rc != TT_OK) {
-        return tt_api_fail(rc);
-    }
-
-    if (v.len >= TT_ID_SIZE) {
-        return TT_NOTFOUND;
-    }
-
-    rc = tt_group_get(c->t, v.data, c->a, &g);
-
-    if (rc == TT_NOTFOUND) {
-        return TT_NOTFOUND;
-    }
-
-    if (rc != TT_OK) {
-        return tt_api_fail(rc);
-    }
-
-    /* c->pg is still NULL: this checks the workspace and the scope */
-    if (!tt_api_visible(c, g.workspace_id, g.id)) {
-        return TT_NOTFOUND;
-    }
-
-    memcpy(c->pg_buf, g.id, TT_ID_SIZE);
-    c->pg_buf[TT_ID_SIZE - 1] = '\0';
-    c->pg = c->pg_buf;
-
-    return TT_OK;
-}
-
-
-/* the group a call acts on; NULL when the workspace has none */
-int
-tt_api_acting_group(tt_api_ctx_t *c, const char **group)
-{
-    int          rc;
-    tt_group_t  *g;
-
-    if (c->pg != NULL) {
-        *group = c->pg;
-        return TT_OK;
-    }
-
-    if (c->scope != NULL) {
-        *group = c->scope;
-        return TT_OK;
-    }
-
-    g = tt_arena_alloc(c->a, sizeof(tt_group_t));
-    if (g == NULL) {
-        return TT_ERR;
-    }
-
-    rc = tt_group_first(c->t, c->ws, c->a, g);
-    if (rc != TT_OK && rc != TT_NOTFOUND) {
-        return tt_api_fail(rc);
-    }
-
-    *group = (rc == TT_OK) ? g->id : NULL;
 
     return TT_OK;
 }

@@ -35,7 +35,7 @@ typedef struct {
 } tt_api_ctx_t;
 
 
-/* tt_api.c: failures, answers, the query string, visibility */
+/* tt_api_answer.c: failures and answers */
 int tt_api_fail(int rc);
 int tt_api_reply(tt_api_ctx_t *c, int status);
 int tt_api_answer(tt_api_ctx_t *c, int status, const char *fmt, ...)
@@ -47,7 +47,12 @@ int tt_api_jw_begin(tt_api_ctx_t *c, tt_jw_t *w);
 int tt_api_jw_end(tt_api_ctx_t *c, tt_jw_t *w, int status);
 int tt_api_data_begin(tt_api_ctx_t *c, tt_jw_t *w, int list);
 int tt_api_data_end(tt_api_ctx_t *c, tt_jw_t *w, int list, int status);
+
+/* tt_api_args.c: the query string, and what the key may see */
+int tt_api_args_valid(const tt_str_t *args);
+const char *tt_api_args_repeated(const tt_str_t *args);
 int tt_api_arg(tt_api_ctx_t *c, const char *name, tt_str_t *val);
+int tt_api_explicit_group(tt_api_ctx_t *c);
 int tt_api_in_scope(const tt_api_ctx_t *c, const char *group);
 int tt_api_visible(const tt_api_ctx_t *c, const char *ws, const char *group);
 int tt_api_acting_group(tt_api_ctx_t *c, const char **group);
@@ -64,6 +69,13 @@ int tt_api_post_patch(tt_api_ctx_t *c);
 int tt_api_post_delete(tt_api_ctx_t *c);
 int tt_api_post_publish(tt_api_ctx_t *c);
 
+/* tt_api_queues.c: every /api/post_queues route; the queue clock; the
+ * queue a post names (TT_INVALID with *why when it cannot take posts) */
+int tt_api_queues(tt_api_ctx_t *c);
+int64_t tt_api_queue_now(const tt_api_ctx_t *c);
+int tt_api_queue_of_group(tt_api_ctx_t *c, const char *group,
+    const tt_str_t *id, const char **why);
+
 /* tt_api_list.c */
 int tt_api_posts_list(tt_api_ctx_t *c);
 
@@ -71,6 +83,19 @@ int tt_api_posts_list(tt_api_ctx_t *c);
 int tt_api_health(tt_api_ctx_t *c);
 int tt_api_groups(tt_api_ctx_t *c, int one);
 int tt_api_profiles(tt_api_ctx_t *c, int one);
+void tt_api_render_group(tt_jw_t *w, const tt_group_t *g, size_t nprofiles);
+
+/* tt_api_accounts.c: groups and profiles, created and deleted */
+int tt_api_group_create(tt_api_ctx_t *c);
+int tt_api_group_delete(tt_api_ctx_t *c);
+int tt_api_profile_delete(tt_api_ctx_t *c);
+int tt_api_forbidden(tt_api_ctx_t *c, const char *message);
+
+/* tt_api_oauth.c: connecting a TikTok account */
+#define TT_OAUTH_SCOPES  "user.info.basic,video.publish,video.upload,video.list"
+int tt_api_group_connect(tt_api_ctx_t *c);
+int tt_api_oauth_callback(tt_api_ctx_t *c);
+int tt_api_oauth_status(tt_api_ctx_t *c);
 
 
 #endif /* _TT_API_INT_H_INCLUDED_ */

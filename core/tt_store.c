@@ -38,16 +38,25 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_POST_COUNTS] = "post_counts",
     [TT_DB_DUE] = "due",
     [TT_DB_IDEM] = "idem",
-    [TT_DB_IDEM_EXP] = "idem_exp"
+    [TT_DB_IDEM_EXP] = "idem_exp",
+    [TT_DB_OAUTH] = "oauth",
+    [TT_DB_OAUTH_STATES] = "oauth_states",
+    [TT_DB_OAUTH_WORK] = "oauth_work",
+    [TT_DB_QUEUES] = "queues",
+    [TT_DB_PG_QUEUES] = "pg_queues",
+    [TT_DB_QUEUE_OFF] = "queue_off",
+    [TT_DB_QUEUE_POSTS] = "queue_posts",
+    [TT_DB_POST_SLOT] = "post_slot"
 };
 
 
 /* room for the families to come (queues, slots, webhooks, ...) */
-#define TT_STORE_MAXDBS     32
+#define TT_STORE_MAXDBS     64
 #define TT_STORE_READERS    126
 
 static int tt_store_migrate_1_2(tt_txn_t *t);
 static int tt_store_migrate_2_3(tt_txn_t *t);
+static int tt_store_migrate_3_4(tt_txn_t *t);
 
 
 /*
@@ -56,7 +65,8 @@ static int tt_store_migrate_2_3(tt_txn_t *t);
  */
 static const tt_store_migration_t  tt_store_migrations[] = {
     { 1, tt_store_migrate_1_2 },
-    { 2, tt_store_migrate_2_3 }
+    { 2, tt_store_migrate_2_3 },
+    { 3, tt_store_migrate_3_4 }
 };
 
 
@@ -320,6 +330,18 @@ tt_store_migrate_2_3(tt_txn_t *t)
 }
 
 
+/*
+ * Schema 4: queues.  Their databases are new (created empty at open);
+ * the posts that name a stored queue join its live posts, at the slot of
+ * their scheduled_at.
+ */
+static int
+tt_store_migrate_3_4(tt_txn_t *t)
+{
+    return tt_queue_reindex(t);
+}
+
+
 static int
 tt_store_migrate(tt_txn_t *t, unsigned version, char *err, size_t err_len)
 {
@@ -448,6 +470,10 @@ tt_store_open(const tt_store_conf_t *conf, tt_store_t **out, char *err,
         tt_store_set_token_key(st, conf->token_key);
     }
 
+    if (conf->token_keys != NULL) {
+        tt_store_set_token_keys(st, conf->token_keys, 1);
+    }
+
     rc = tt_store_env(st, conf, err, err_len);
     if (rc == TT_OK) {
         rc = tt_store_init_dbs(st, conf->path, err, err_len);
@@ -474,7 +500,7 @@ tt_store_close(tt_store_t *st)
         mdb_env_close(st->env);
     }
 
-    OPENSSL_cleanse(st->token_key, sizeof(st->token_key));
+    OPENSSL_cleanse(&st->keys, sizeof(st->keys));
     free(st);
 }
 
@@ -561,14 +587,42 @@ tt_store_set_map_max(tt_store_t *st, size_t max)
 void
 tt_store_set_token_key(tt_store_t *st, const uint8_t key[32])
 {
+    OPENSSL_cleanse(&st->keys, sizeof(st->keys));
+    st->has_key = 0;
+    st->open_tokens = 0;
+
     if (key == NULL) {
-        OPENSSL_cleanse(st->token_key, sizeof(st->token_key));
-        st->has_key = 0;
         return;
     }
 
-    memcpy(st->token_key, key, sizeof(st->token_key));
+    memcpy(st->keys.keys[0].key, key, 32);
+    st->keys.n = 1;
     st->has_key = 1;
+    st->open_tokens = 1;
+}
+
+
+void
+tt_store_set_token_keys(tt_store_t *st, const tt_keyring_t *ring, int open)
+{
+    OPENSSL_cleanse(&st->keys, sizeof(st->keys));
+    st->has_key = 0;
+    st->open_tokens = 0;
+
+    if (ring == NULL || ring->n == 0) {
+        return;
+    }
+
+    st->keys = *ring;
+    st->has_key = 1;
+    st->open_tokens = open != 0;
+}
+
+
+int
+tt_store_can_seal(const tt_store_t *st)
+{
+    return st->has_key;
 }
 
 

@@ -10,6 +10,8 @@
 
 
 #include "tt_post.h"
+#include "tt_keyring.h"
+#include "tt_queue.h"
 
 
 /*
@@ -35,8 +37,20 @@
  *   post_counts scope digest [16], order, class, level, bucket BE64
  *               [, id part]                   -> count BE64
  *   due         due BE64, post id             -> ""   (the agenda)
+ *   queues      q id                          -> JSON (tt_queue_t)
+ *   pg_queues   pg id, created BE64, q id     -> ""   (a group's queues)
+ *   queue_off   q id                          -> ""   (the queue is paused)
+ *   queue_posts q id, slot BE64, post id      -> at BE64, created BE64,
+ *               priority, started  (a queue's live posts, in slot order)
+ *   post_slot   post id                       -> q id, slot BE64
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
+ *   oauth       connection id                 -> JSON (tt_conn_t; the
+ *               code and PKCE verifier sealed)
+ *   oauth_states SHA-256(state) [32]          -> connection id
+ *   oauth_work  'x', connection id            -> ""   (codes to exchange)
+ *               'r', prof id                  -> JSON (a token to revoke)
+ *               'e', purge BE64, connection id -> ""  (records' end)
  *
  * A list scope is (ws id, pg id or "", queue id or ""), keyed by the first
  * 16 bytes of its SHA-256 (tt_store_list.c): every post is in
@@ -49,6 +63,13 @@
  * written in the transaction that writes the post: a page's start and a
  * time range's total are found from the counts, never by counting posts
  * (tt_store_list.c).
+ *
+ * A queue's live posts are those with its queue_id that are not drafts
+ * and have not ended (pending, scheduled or processing): they hold a
+ * slot.  queue_posts is all the slotting reads (tt_store_queue.c), and
+ * post_slot finds a post's entry when the post changes.  A post of a
+ * paused queue (queue_off) that waits for its time is stored with no due
+ * time: it is not in the agenda until the queue is enabled again.
  *
  * Each is opened under its name above (tt_store.c) and addressed by its
  * TT_DB_ constant; a new family adds both here, within TT_STORE_MAXDBS.
@@ -72,10 +93,18 @@ enum {
     TT_DB_DUE,
     TT_DB_IDEM,
     TT_DB_IDEM_EXP,
+    TT_DB_OAUTH,
+    TT_DB_OAUTH_STATES,
+    TT_DB_OAUTH_WORK,
+    TT_DB_QUEUES,
+    TT_DB_PG_QUEUES,
+    TT_DB_QUEUE_OFF,
+    TT_DB_QUEUE_POSTS,
+    TT_DB_POST_SLOT,
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  3
+#define TT_SCHEMA_VERSION  4
 
 
 typedef struct tt_store_s  tt_store_t;
@@ -89,6 +118,7 @@ typedef struct {
     unsigned        max_readers;
     unsigned        nosync:1;       /* tests only: MDB_NOSYNC */
     const uint8_t  *token_key;      /* 32 bytes to seal tokens, or NULL */
+    const tt_keyring_t *token_keys; /* or these (the first seals) */
 } tt_store_conf_t;
 
 int tt_store_open(const tt_store_conf_t *conf, tt_store_t **out,
@@ -103,6 +133,26 @@ int tt_store_grow(tt_store_t *st);
 /* adopts a map grown by another process; no transaction may be active */
 int tt_store_adopt(tt_store_t *st);
 
+/*
+ * Backups (tt_store_copy.c).  tt_store_copy() writes DIR/data.mdb, a
+ * compacted copy of one snapshot (every transaction committed before it
+ * began), while other processes go on writing; DIR must hold no
+ * data.mdb.  tt_store_restore() puts BACKUP/data.mdb in place as the
+ * store STORE: TT_CONFLICT while any process has STORE open (err names
+ * one), TT_EXISTS if STORE holds a store and force is 0 (with force the
+ * old file is kept as data.mdb.old).  Both check the copy opens, and say
+ * its schema and the bytes of its pages in use.
+ */
+typedef struct {
+    uint64_t        size;           /* bytes of pages in use */
+    unsigned        schema;
+} tt_store_copy_t;
+
+int tt_store_copy(tt_store_t *st, const char *dir, tt_store_copy_t *info,
+    char *err, size_t err_len);
+int tt_store_restore(const char *backup, const char *store, int force,
+    tt_store_copy_t *info, char *err, size_t err_len);
+
 size_t tt_store_map_size(tt_store_t *st);
 
 /* entries and counts the lists read so far in this process (tests, bench) */
@@ -112,6 +162,13 @@ void tt_store_set_map_max(tt_store_t *st, size_t max);
 /* sets the 32-byte key that seals profile tokens (the scheduler reads it
  * from the file named in the stored configuration) */
 void tt_store_set_token_key(tt_store_t *st, const uint8_t key[32]);
+
+/* the ring that seals and opens tokens; open 0: tokens are sealed (an
+ * OAuth code the module records) but the records' tokens never opened,
+ * so that a process which never needs them never holds them in clear */
+void tt_store_set_token_keys(tt_store_t *st, const tt_keyring_t *ring,
+    int open);
+int tt_store_can_seal(const tt_store_t *st);
 const char *tt_store_last_error(tt_store_t *st);   /* mdb_strerror text */
 
 
@@ -315,6 +372,79 @@ typedef int (*tt_due_iter_pt)(void *ctx, int64_t at, const char *id);
 int tt_due_iter(tt_txn_t *t, int64_t until, tt_due_iter_pt cb, void *ctx);
 
 
+/*
+ * Queues (tt_store_queue.c).  tt_queue_put keeps the group's index and
+ * the paused flag; it never moves posts: the callers below do.
+ */
+typedef struct {
+    char            id[TT_ID_SIZE];             /* ts_... */
+    uint8_t         day;                        /* 0 Sunday .. 6 */
+    uint16_t        minute;                     /* 0 .. 1439 */
+} tt_timeslot_t;
+
+typedef struct {
+    char            id[TT_ID_SIZE];             /* q_... */
+    char            workspace_id[TT_ID_SIZE];
+    char            profile_group_id[TT_ID_SIZE];
+    const char     *name;
+    const char     *description;                /* NULL: none */
+    char            timezone[TT_TZ_NAME_MAX];
+    unsigned        jitter;                     /* minutes */
+    unsigned        enabled;
+    int64_t         created_at;
+    int64_t         updated_at;
+    tt_timeslot_t  *slots;                      /* by day, then minute */
+    size_t          nslots;
+} tt_queue_t;
+
+int tt_queue_put(tt_txn_t *t, const tt_queue_t *q);
+int tt_queue_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_queue_t *q);
+int tt_queue_list(tt_txn_t *t, const char *group_id, tt_arena_t *a,
+    tt_queue_t **out, size_t *n);               /* oldest first */
+/* the slot arithmetic's definition of q */
+void tt_queue_to_def(const tt_queue_t *q, tt_queue_def_t *def);
+
+/* posts_count: the queue's live posts (not ended, not drafts) */
+int tt_queue_count(tt_txn_t *t, const char *id, uint64_t *n);
+/* whether a live post of the queue waits for a slot (has not started) */
+int tt_queue_has_waiting(tt_txn_t *t, const char *id);
+
+/*
+ * Stores p, created or changed by a client, and keeps its queues
+ * arranged in the same transaction: a post that joins a queue's live
+ * posts takes its slot (p->scheduled_at, due_at set; the answer carries
+ * them); a queue it left or changed the priority in is re-arranged; each
+ * post that moves is stored at its new time.  now is the queue clock.
+ */
+int tt_queue_post_save(tt_txn_t *t, tt_post_t *p, int64_t now,
+    tt_arena_t *a);
+/* deletes the post, and re-arranges the queue it leaves */
+int tt_queue_post_delete(tt_txn_t *t, const char *id, int64_t now);
+
+/*
+ * The queue's live posts re-arranged (a changed definition; flags as
+ * tt_queue_arrange's: TT_QUEUE_RESLOT_DUE when it is enabled again) and
+ * each stored again, so that the agenda follows the paused flag.
+ * *moved counts those whose time changed.  TT_NOTFOUND: posts wait and
+ * the queue has no slot.
+ */
+int tt_queue_rearrange(tt_txn_t *t, const tt_queue_t *q, int64_t now,
+    unsigned flags, size_t *moved);
+
+/* paused: its waiting posts leave the agenda (the flag is put's) */
+int tt_queue_pause(tt_txn_t *t, const tt_queue_t *q);
+/* enabled again: re-arranged with TT_QUEUE_RESLOT_DUE, back in the agenda */
+int tt_queue_enable(tt_txn_t *t, const tt_queue_t *q, int64_t now,
+    size_t *moved);
+
+/* the first free slot after the last live post and now */
+int tt_queue_next_slot(tt_txn_t *t, const tt_queue_t *q, int64_t now,
+    int64_t *slot);
+
+/* the queue deleted; its waiting posts become drafts, their content kept */
+int tt_queue_del(tt_txn_t *t, const char *id, int64_t now);
+
+
 /* idempotency records, 24 h */
 #define TT_IDEM_KEY_MAX  255
 #define TT_IDEM_TTL_MS   (24 * 3600 * 1000LL)
@@ -333,6 +463,86 @@ int tt_idem_put(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
     const tt_idem_t *rec);
 int tt_idem_purge(tt_txn_t *t, int64_t now_ms, unsigned max);
 /* tt_idem_get answers TT_NOTFOUND for a record expired by now_ms */
+
+
+/*
+ * Connecting a TikTok account (tt_store_oauth.c).  A connection is made by
+ * POST .../initialize_connection (WAITING, its state's SHA-256 indexed),
+ * takes TikTok's code at the callback (EXCHANGING: sealed, and queued for
+ * the scheduler), and ends CONNECTED or FAILED; the record stays
+ * TT_CONN_KEEP_MS for the browser's last redirect, then is purged.
+ */
+#define TT_CONN_STATE_TTL_MS  (10 * 60 * 1000LL)    /* authorize to callback */
+#define TT_CONN_KEEP_MS       (60 * 60 * 1000LL)
+
+typedef enum {
+    TT_CONN_WAITING = 0,
+    TT_CONN_EXCHANGING,
+    TT_CONN_CONNECTED,
+    TT_CONN_FAILED
+} tt_conn_status_e;
+
+typedef struct {
+    char            id[TT_ID_SIZE];             /* oc_... */
+    char            workspace_id[TT_ID_SIZE];
+    char            profile_group_id[TT_ID_SIZE];
+    uint8_t         state_hash[32];
+    const char     *redirect_url;               /* the API caller's */
+    const char     *redirect_uri;               /* our callback, as sent */
+    tt_conn_status_e status;
+    const char     *reason;                     /* FAILED: a short code */
+    const char     *message;                    /* FAILED: a sentence */
+    char            profile_id[TT_ID_SIZE];     /* CONNECTED */
+    const char     *scopes;                     /* granted, per callback */
+    int64_t         created_at;
+    int64_t         expires_at;                 /* the state's end */
+    int64_t         updated_at;
+
+    /* plain, sealed in the record; a process that does not open tokens
+     * reads them NULL and the *_sealed strings, written back as they are */
+    const char     *code;
+    const char     *verifier;                   /* PKCE */
+    const char     *code_sealed;
+    const char     *verifier_sealed;
+} tt_conn_t;
+
+int tt_conn_put(tt_txn_t *t, const tt_conn_t *c);
+int tt_conn_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_conn_t *c);
+int tt_conn_by_state(tt_txn_t *t, const uint8_t hash[32], tt_arena_t *a,
+    tt_conn_t *c);
+/* the connections whose code waits for the scheduler */
+int tt_conn_pending(tt_txn_t *t, tt_arena_t *a, tt_conn_t **out, size_t *n);
+/* at most max records past their end, with their state entries */
+int tt_conn_purge(tt_txn_t *t, int64_t now_ms, unsigned max);
+const char *tt_conn_status_name(tt_conn_status_e s);
+
+/* a deleted profile's access token, kept sealed until TikTok revoked it */
+typedef struct {
+    char            profile_id[TT_ID_SIZE];
+    char            workspace_id[TT_ID_SIZE];
+    const char     *open_id;
+    const char     *access_token;               /* NULL: not opened */
+    const char     *sealed;
+    int64_t         created_at;
+    int64_t         tries;
+} tt_revoke_t;
+
+/*
+ * Deletes a profile and queues its access token's revocation: the sealed
+ * token moves to oauth_work without being opened; the refresh token is
+ * forgotten at once.
+ */
+int tt_profile_forget(tt_txn_t *t, const char *id, int64_t now_ms);
+int tt_revoke_list(tt_txn_t *t, tt_arena_t *a, tt_revoke_t **out, size_t *n);
+int tt_revoke_put(tt_txn_t *t, const tt_revoke_t *r);
+int tt_revoke_del(tt_txn_t *t, const char *profile_id);
+
+/*
+ * Seals every token, code and verifier of the store again with the ring's
+ * first key (after a new key was put first in tiktok_token_key_file);
+ * *n counts the values sealed.  TT_ERR when one opens with no key.
+ */
+int tt_store_reseal(tt_txn_t *t, size_t *n);
 
 
 #endif /* _TT_STORE_H_INCLUDED_ */

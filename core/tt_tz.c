@@ -1,25 +1,30 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * IANA time zones through ICU's ucal C API.
+ * IANA time zones from the system's tz database, through abseil's cctz.
  *
- * ICU reads its own copy of the tz database (see README.md, "Queues").
- * Every tt_tz_t owns its UCalendar, so threads never share one; ICU's
- * own caches behind ucal_open() are thread-safe.
+ * The rules come from the TZif files of /usr/share/zoneinfo (Debian's
+ * tzdata package; see README.md, "Queues"), read by cctz
+ * (tt_tz_cctz.cc), which keeps each zone it loaded for the process's
+ * life and shares it between threads.  A name is outside input: it is
+ * checked here before any file is opened, and only a regular file under
+ * the zone directory is ever read.
  */
 
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
-
-#include <unicode/ucal.h>
-#include <unicode/ustring.h>
+#include <sys/stat.h>
 
 #include "tt_time.h"
 #include "tt_tz.h"
+#include "tt_tz_int.h"
 
 
 /*
  * The fast path trusts a period of constant offset only this far after
  * its start: a wall time whose instant there is closer to the transition
- * may be the second occurrence of a repeated time, and ICU resolves it.
+ * may be the second occurrence of a repeated time, and cctz resolves it.
  * An earlier occurrence is earlier by the offset's change, and no
  * transition has ever moved a clock by more than a day.  Near the end of
  * a period no care is needed: a time that is valid there is the first
@@ -34,9 +39,14 @@
 #define TT_TZ_LOCAL_MIN  0LL
 #define TT_TZ_LOCAL_MAX  253402300800000LL
 
+#define TT_TZ_DIR        "/usr/share/zoneinfo"
+#define TT_TZ_DIR_MAX    512
+#define TT_TZ_LINK_MAX   (TT_TZ_DIR_MAX + TT_TZ_NAME_MAX + 1)
+#define TT_TZ_PATH_MAX   PATH_MAX
+
 
 struct tt_tz_s {
-    UCalendar      *cal;
+    tt_tz_zone_t   *zone;
     int64_t         lo;             /* the period [lo, hi) of constant */
     int64_t         hi;             /* offset off, in UTC ms */
     int64_t         off;
@@ -44,87 +54,145 @@ struct tt_tz_s {
 };
 
 
-static int tt_tz_name(const char *name, size_t len, UChar *id,
-    int32_t *id_len, char *canonical);
-static int tt_tz_java_only(const char *name, size_t len);
+static void tt_tz_init(void);
+static void tt_tz_read_version(void);
+static int tt_tz_path(const char *name, size_t len, char *path);
 static int tt_tz_period(tt_tz_t *tz, int64_t ms);
 
 
+static pthread_once_t  tt_tz_once = PTHREAD_ONCE_INIT;
+static char            tt_tz_dir[TT_TZ_DIR_MAX];
+static char            tt_tz_real_dir[TT_TZ_PATH_MAX];   /* "" if none */
+static char            tt_tz_version[16];
+
+
 /*
- * The ids ICU keeps for Java compatibility that the tz database never had:
- * "PST" would silently mean Los Angeles and "IST" Kolkata.
+ * Read once: the zone directory, TZDIR as glibc and cctz take it (an
+ * absolute path) or /usr/share/zoneinfo; and the release of the tz
+ * database there.
  */
-static const char  *tt_tz_java_ids[] = {
-    "ACT", "AET", "AGT", "ART", "AST", "BET", "BST", "CAT", "CNT", "CST",
-    "CTT", "EAT", "ECT", "IET", "IST", "JST", "MIT", "NET", "NST", "PLT",
-    "PNT", "PRT", "PST", "SST", "VST", "Canada/East-Saskatchewan",
-    "US/Pacific-New"
-};
-
-
-static int
-tt_tz_java_only(const char *name, size_t len)
+static void
+tt_tz_init(void)
 {
-    size_t  i;
+    const char  *dir;
 
-    if (len > 8 && memcmp(name, "SystemV/", 8) == 0) {
-        return 1;
+    dir = getenv("TZDIR");
+    if (dir == NULL || dir[0] != '/' || strlen(dir) >= TT_TZ_DIR_MAX) {
+        dir = TT_TZ_DIR;
     }
 
-    for (i = 0; i < TT_ARRAY_SIZE(tt_tz_java_ids); i++) {
-        if (strlen(tt_tz_java_ids[i]) == len
-            && memcmp(tt_tz_java_ids[i], name, len) == 0)
-        {
-            return 1;
-        }
+    memcpy(tt_tz_dir, dir, strlen(dir) + 1);
+
+    /* where the zones' links must lead: the directory itself, resolved */
+    if (realpath(tt_tz_dir, tt_tz_real_dir) == NULL) {
+        tt_tz_real_dir[0] = '\0';
     }
 
-    return 0;
+    tt_tz_read_version();
 }
 
 
-static int
-tt_tz_name(const char *name, size_t len, UChar *id, int32_t *id_len,
-    char *canonical)
+/* the first line of tzdata.zi: "# version 2025b" */
+static void
+tt_tz_read_version(void)
 {
-    size_t      i;
-    UBool       system;
-    UChar       canon[TT_TZ_NAME_MAX];
-    int32_t     n;
-    UErrorCode  st;
+    FILE    *f;
+    char     path[TT_TZ_LINK_MAX + 16], line[64];
+    size_t   i;
 
-    if (len == 0 || len >= TT_TZ_NAME_MAX || tt_tz_java_only(name, len)) {
+    if (snprintf(path, sizeof(path), "%s/tzdata.zi", tt_tz_dir)
+        >= (int) sizeof(path))
+    {
+        return;
+    }
+
+    f = fopen(path, "re");
+    if (f == NULL) {
+        return;
+    }
+
+    if (fgets(line, sizeof(line), f) != NULL
+        && strncmp(line, "# version ", 10) == 0)
+    {
+        for (i = 0; i + 1 < sizeof(tt_tz_version); i++) {
+            if (!((line[10 + i] >= '0' && line[10 + i] <= '9')
+                  || (line[10 + i] >= 'a' && line[10 + i] <= 'z')))
+            {
+                break;
+            }
+            tt_tz_version[i] = line[10 + i];
+        }
+        tt_tz_version[i] = '\0';
+    }
+
+    fclose(f);
+}
+
+
+/*
+ * A zone name to the resolved path of its TZif file, or TT_INVALID.  The
+ * name is outside input: only the tz database's characters; each part
+ * starts with a letter (no "..", no empty part, no absolute path, no
+ * option); not the posix/ and right/ copies, nor localtime and
+ * posixrules; and the path, links followed, must be a regular file inside
+ * the zone directory.  cctz checks that it is TZif.
+ */
+static int
+tt_tz_path(const char *name, size_t len, char *path)
+{
+    char         c, link[TT_TZ_LINK_MAX];
+    size_t       i, dir_len;
+    struct stat  st;
+
+    if (len == 0 || len >= TT_TZ_NAME_MAX || name[len - 1] == '/') {
         return TT_INVALID;
     }
 
-    /* the characters of tz database names; ICU would take more */
     for (i = 0; i < len; i++) {
-        if (!((name[i] >= 'A' && name[i] <= 'Z')
-              || (name[i] >= 'a' && name[i] <= 'z')
-              || (name[i] >= '0' && name[i] <= '9')
-              || name[i] == '/' || name[i] == '_' || name[i] == '-'
-              || name[i] == '+'))
+        c = name[i];
+
+        if (i == 0 || name[i - 1] == '/') {
+            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
+                return TT_INVALID;
+            }
+
+        } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+                     || (c >= '0' && c <= '9') || c == '/' || c == '_'
+                     || c == '-' || c == '+'))
         {
             return TT_INVALID;
         }
     }
 
-    u_charsToUChars(name, id, (int32_t) len);
-    *id_len = (int32_t) len;
-
-    st = U_ZERO_ERROR;
-    system = 0;
-    n = ucal_getCanonicalTimeZoneID(id, *id_len, canon, TT_TZ_NAME_MAX,
-                                    &system, &st);
-
-    if (U_FAILURE(st) || !system || n <= 0 || n >= TT_TZ_NAME_MAX) {
+    if ((len > 6 && memcmp(name, "posix/", 6) == 0)
+        || (len > 6 && memcmp(name, "right/", 6) == 0)
+        || (len == 9 && memcmp(name, "localtime", 9) == 0)
+        || (len == 10 && memcmp(name, "posixrules", 10) == 0))
+    {
         return TT_INVALID;
     }
 
-    u_UCharsToChars(canon, canonical, n);
-    canonical[n] = '\0';
+    if (pthread_once(&tt_tz_once, tt_tz_init) != 0) {
+        return TT_ERR;
+    }
 
-    if (strcmp(canonical, "Etc/Unknown") == 0) {
+    dir_len = strlen(tt_tz_dir);
+    memcpy(link, tt_tz_dir, dir_len);
+    link[dir_len] = '/';
+    memcpy(link + dir_len + 1, name, len);
+    link[dir_len + 1 + len] = '\0';
+
+    /* links (US/Pacific -> ../America/Los_Angeles) stay in the directory */
+    if (realpath(link, path) == NULL) {
+        return TT_INVALID;
+    }
+
+    dir_len = strlen(tt_tz_real_dir);
+
+    if (dir_len == 0 || strncmp(path, tt_tz_real_dir, dir_len) != 0
+        || (path[dir_len] != '/' && tt_tz_real_dir[dir_len - 1] != '/')
+        || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    {
         return TT_INVALID;
     }
 
@@ -135,49 +203,46 @@ tt_tz_name(const char *name, size_t len, UChar *id, int32_t *id_len,
 int
 tt_tz_check(const char *name, size_t len)
 {
-    UChar    id[TT_TZ_NAME_MAX];
-    char     canonical[TT_TZ_NAME_MAX];
-    int32_t  id_len;
+    int            rc;
+    char           path[TT_TZ_PATH_MAX];
+    tt_tz_zone_t  *zone;
 
-    return tt_tz_name(name, len, id, &id_len, canonical);
+    rc = tt_tz_path(name, len, path);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    rc = tt_tz_zone_load(path, &zone);
+    tt_tz_zone_free(zone);
+
+    return rc;
 }
 
 
 int
 tt_tz_open(const char *name, size_t len, tt_tz_t **out)
 {
-    int         rc;
-    char        canonical[TT_TZ_NAME_MAX];
-    UChar       id[TT_TZ_NAME_MAX];
-    int32_t     id_len;
-    tt_tz_t    *tz;
-    UErrorCode  st;
+    int       rc;
+    char      path[TT_TZ_PATH_MAX];
+    tt_tz_t  *tz;
 
     *out = NULL;
+
+    rc = tt_tz_path(name, len, path);
+    if (rc != TT_OK) {
+        return rc;
+    }
 
     tz = calloc(1, sizeof(tt_tz_t));
     if (tz == NULL) {
         return TT_NOMEM;
     }
 
-    rc = tt_tz_name(name, len, id, &id_len, canonical);
+    rc = tt_tz_zone_load(path, &tz->zone);
     if (rc != TT_OK) {
         free(tz);
         return rc;
     }
-
-    st = U_ZERO_ERROR;
-    tz->cal = ucal_open(id, id_len, "en_US_POSIX", UCAL_GREGORIAN, &st);
-    if (U_FAILURE(st) || tz->cal == NULL) {
-        free(tz);
-        return st == U_MEMORY_ALLOCATION_ERROR ? TT_NOMEM : TT_ERR;
-    }
-
-    /* the rules of a queue's slots; lenient so that gaps resolve */
-    ucal_setAttribute(tz->cal, UCAL_LENIENT, 1);
-    ucal_setAttribute(tz->cal, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_FIRST);
-    ucal_setAttribute(tz->cal, UCAL_SKIPPED_WALL_TIME,
-                      UCAL_WALLTIME_NEXT_VALID);
 
     *out = tz;
     return TT_OK;
@@ -191,62 +256,39 @@ tt_tz_close(tt_tz_t *tz)
         return;
     }
 
-    ucal_close(tz->cal);
+    tt_tz_zone_free(tz->zone);
     free(tz);
 }
 
 
-/* learns the period of constant offset that holds ms, from ICU */
+/* learns the period of constant offset that holds ms, from cctz */
 static int
 tt_tz_period(tt_tz_t *tz, int64_t ms)
 {
-    UDate       t;
-    int32_t     zone, dst;
-    UErrorCode  st;
+    int64_t  sec, off, lo, hi;
 
-    st = U_ZERO_ERROR;
-    ucal_setMillis(tz->cal, (UDate) ms, &st);
-    zone = ucal_get(tz->cal, UCAL_ZONE_OFFSET, &st);
-    dst = ucal_get(tz->cal, UCAL_DST_OFFSET, &st);
+    sec = ms / 1000 - (ms % 1000 < 0);
 
-    if (U_FAILURE(st)) {
-        return TT_ERR;
-    }
-
-    tz->off = (int64_t) zone + dst;
-    tz->lo = TT_TZ_NEVER_LO;
-    tz->hi = TT_TZ_NEVER_HI;
-
-    if (ucal_getTimeZoneTransitionDate(tz->cal,
-                                       UCAL_TZ_TRANSITION_PREVIOUS_INCLUSIVE,
-                                       &t, &st))
-    {
-        tz->lo = (int64_t) t;
-    }
-
-    if (ucal_getTimeZoneTransitionDate(tz->cal, UCAL_TZ_TRANSITION_NEXT,
-                                       &t, &st))
-    {
-        tz->hi = (int64_t) t;
-    }
-
-    if (U_FAILURE(st) || ms < tz->lo || ms >= tz->hi) {
+    if (tt_tz_zone_period(tz->zone, sec, &off, &lo, &hi) != TT_OK) {
         tz->cached = 0;
         return TT_ERR;
     }
 
+    tz->off = off * 1000;
+    tz->lo = lo == INT64_MIN ? TT_TZ_NEVER_LO : lo * 1000;
+    tz->hi = hi == INT64_MAX ? TT_TZ_NEVER_HI : hi * 1000;
     tz->cached = 1;
+
     return TT_OK;
 }
 
 
 int
-tt_tz_local_to_utc_icu(tt_tz_t *tz, int64_t local_ms, int64_t *ms)
+tt_tz_local_to_utc_slow(tt_tz_t *tz, int64_t local_ms, int64_t *ms)
 {
-    int64_t     y, days, rest;
-    unsigned    m, d;
-    UDate       t;
-    UErrorCode  st;
+    int       gap;
+    int64_t   y, days, rest, sec;
+    unsigned  m, d;
 
     if (local_ms < TT_TZ_LOCAL_MIN || local_ms >= TT_TZ_LOCAL_MAX) {
         return TT_INVALID;
@@ -256,20 +298,17 @@ tt_tz_local_to_utc_icu(tt_tz_t *tz, int64_t local_ms, int64_t *ms)
     rest = local_ms % TT_TZ_DAY_MS;
     tt_civil_from_days(days, &y, &m, &d);
 
-    st = U_ZERO_ERROR;
-    ucal_clear(tz->cal);
-    ucal_setDateTime(tz->cal, (int32_t) y, (int32_t) m - 1, (int32_t) d,
-                     (int32_t) (rest / TT_TZ_HOUR_MS),
-                     (int32_t) (rest / TT_TZ_MIN_MS % 60),
-                     (int32_t) (rest / 1000 % 60), &st);
-    ucal_set(tz->cal, UCAL_MILLISECOND, (int32_t) (rest % 1000));
-    t = ucal_getMillis(tz->cal, &st);
-
-    if (U_FAILURE(st)) {
+    if (tt_tz_zone_to_utc(tz->zone, y, (int) m, (int) d,
+                          (int) (rest / TT_TZ_HOUR_MS),
+                          (int) (rest / TT_TZ_MIN_MS % 60),
+                          (int) (rest / 1000 % 60), &sec, &gap)
+        != TT_OK)
+    {
         return TT_ERR;
     }
 
-    *ms = (int64_t) t;
+    /* a time in a gap is the gap's end, to the ms */
+    *ms = sec * 1000 + (gap ? 0 : rest % 1000);
     return TT_OK;
 }
 
@@ -285,7 +324,7 @@ tt_tz_local_to_utc(tt_tz_t *tz, int64_t local_ms, int64_t *ms)
 
     /*
      * Within a period of constant offset, far enough from its start, the
-     * wall time's first instant is local - offset.  Elsewhere ICU applies
+     * wall time's first instant is local - offset.  Elsewhere cctz applies
      * the gap and repeat rules, and the period of its answer is learnt.
      */
     if (tz->cached) {
@@ -297,7 +336,7 @@ tt_tz_local_to_utc(tt_tz_t *tz, int64_t local_ms, int64_t *ms)
         }
     }
 
-    if (tt_tz_local_to_utc_icu(tz, local_ms, &u) != TT_OK) {
+    if (tt_tz_local_to_utc_slow(tz, local_ms, &u) != TT_OK) {
         return TT_ERR;
     }
 
@@ -398,11 +437,9 @@ tt_tz_from_utc(tt_tz_t *tz, int64_t ms, tt_tz_tm_t *tm)
 const char *
 tt_tz_data_version(void)
 {
-    const char  *v;
-    UErrorCode   st;
+    if (pthread_once(&tt_tz_once, tt_tz_init) != 0) {
+        return "";
+    }
 
-    st = U_ZERO_ERROR;
-    v = ucal_getTZDataVersion(&st);
-
-    return U_FAILURE(st) || v == NULL ? "" : v;
+    return tt_tz_version;
 }

@@ -1,6 +1,7 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * IANA time zones through ICU's ucal C API: names, wall clock <-> UTC.
+ * IANA time zones from the system's tz database (/usr/share/zoneinfo,
+ * read by abseil's cctz): names, wall clock <-> UTC.
  */
 
 #ifndef _TT_TZ_H_INCLUDED_
@@ -22,10 +23,11 @@
 
 
 /*
- * A zone opened for one thread: it owns an ICU calendar and a cache of
- * the constant-offset period last used.  Open one per transaction or
- * request and close it there; never share one between threads.  Opening
- * costs a few microseconds (see README.md, "Queues").
+ * A zone opened for one thread: a handle to the zone's rules (loaded
+ * once per process and shared) and a cache of the constant-offset period
+ * last used.  Open one per transaction or request and close it there;
+ * never share one between threads.  Opening costs about a microsecond
+ * (see README.md, "Queues").
  */
 typedef struct tt_tz_s  tt_tz_t;
 
@@ -44,11 +46,12 @@ typedef struct {
 
 
 /*
- * TT_OK when name is an IANA zone name (or one of its links) that ICU
- * knows; TT_INVALID otherwise: unknown names (which ICU would silently
- * turn into "Etc/Unknown", that is GMT), custom "GMT+3" ids, and the
- * three-letter ids ICU keeps for Java ("PST", "IST") that the tz database
- * does not have.
+ * TT_OK when name is a zone of the system's tz database (a TZif file of
+ * /usr/share/zoneinfo, or of TZDIR when set, links included; not posix/,
+ * right/, localtime or posixrules); TT_INVALID otherwise: unknown names,
+ * "PST", "GMT+3", paths ("../x", "/etc/x"), other characters than the tz
+ * database's, 64 bytes or more.  No file outside the zone directory is
+ * ever opened.
  */
 int tt_tz_check(const char *name, size_t len);
 
@@ -73,12 +76,12 @@ int tt_tz_to_utc(tt_tz_t *tz, const tt_tz_tm_t *tm, int64_t *ms);
  * The same for a wall time given as "local ms": the ms since 1970-01-01
  * 00:00 of the zone's calendar, as if the zone were UTC.  Most calls take
  * a fast path (arithmetic within a period of constant offset known from
- * ICU's transitions); times near a transition always ask ICU.
+ * the zone's transitions); times near a transition always ask cctz.
  */
 int tt_tz_local_to_utc(tt_tz_t *tz, int64_t local_ms, int64_t *ms);
 
-/* the same without the fast path: ICU alone (tests compare the two) */
-int tt_tz_local_to_utc_icu(tt_tz_t *tz, int64_t local_ms, int64_t *ms);
+/* the same without the fast path: cctz alone (tests compare the two) */
+int tt_tz_local_to_utc_slow(tt_tz_t *tz, int64_t local_ms, int64_t *ms);
 
 /* UTC ms (1970-9999) to the local fields, weekday and offset */
 int tt_tz_from_utc(tt_tz_t *tz, int64_t ms, tt_tz_tm_t *tm);
@@ -86,7 +89,10 @@ int tt_tz_from_utc(tt_tz_t *tz, int64_t ms, tt_tz_tm_t *tm);
 /* the zone's UTC offset at ms, in ms */
 int tt_tz_offset(tt_tz_t *tz, int64_t ms, int64_t *offset);
 
-/* the tz database release ICU reads, e.g. "2022e"; "" if ICU fails */
+/*
+ * The tz database release in the zone directory, e.g. "2025b", from its
+ * tzdata.zi as first read by the process; "" when it has none.
+ */
 const char *tt_tz_data_version(void);
 
 

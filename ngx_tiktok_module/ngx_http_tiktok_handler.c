@@ -18,7 +18,18 @@
 #include "ngx_http_tiktok_module.h"
 
 
+static ngx_http_tiktok_op_t *ngx_http_tiktok_op_create(
+    ngx_http_request_t *r);
+static int ngx_http_tiktok_route(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_copy(ngx_http_tiktok_op_t *op,
+    tt_str_t *dst, const char *data, size_t len);
+static ngx_int_t ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
+static void ngx_http_tiktok_reread(ngx_http_tiktok_op_t *op);
+static void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
 static ngx_uint_t ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op,
     const char **message);
@@ -42,12 +53,8 @@ static void ngx_http_tiktok_cleanup(void *data);
 ngx_int_t
 ngx_http_tiktok_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                    rc;
-    ngx_str_t                    allow;
-    ngx_table_elt_t             *h;
-    ngx_pool_cleanup_t          *cln;
-    ngx_http_tiktok_op_t        *op;
-    ngx_http_tiktok_loc_conf_t  *tlcf;
+    ngx_int_t              rc;
+    ngx_http_tiktok_op_t  *op;
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "tiktok api handler");
@@ -56,82 +63,38 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    op = ngx_pcalloc(r->pool, sizeof(ngx_http_tiktok_op_t));
+    op = ngx_http_tiktok_op_create(r);
     if (op == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    op->request = r;
-    tt_api_resp_init(&op->resp);
-
-    /* the cleanup is added before the arena exists: nothing can leak */
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    op->req.arena = tt_arena_create(4096);
-    if (op->req.arena == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln->handler = ngx_http_tiktok_cleanup;
-    cln->data = op;
 
     if (ngx_http_tiktok_worker.store == NULL) {
         return ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
                                      "the store is not open");
     }
 
-    rc = tt_api_route(ngx_http_tiktok_method(r->method),
-                      (const char *) r->uri.data, r->uri.len,
-                      &op->req.route);
+    rc = ngx_http_tiktok_route(op);
 
     if (rc == TT_NOTFOUND) {
         return ngx_http_tiktok_error(op, NGX_HTTP_NOT_FOUND, "Not found");
     }
 
     if (rc != TT_OK) {
-        allow.data = ngx_pnalloc(r->pool, 64);
-        if (allow.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        tt_api_allowed((const char *) r->uri.data, r->uri.len,
-                       (char *) allow.data, 64);
-        allow.len = ngx_strlen(allow.data);
-
-        if (ngx_http_tiktok_header(r, "Allow", &allow) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_tiktok_error(op, NGX_HTTP_NOT_ALLOWED,
-                                     "method not allowed on this path");
+        return ngx_http_tiktok_not_allowed(op);
     }
 
-    op->req.args.data = (const char *) r->args.data;
-    op->req.args.len = r->args.len;
-    op->req.now_ms = tt_now_ms();
+    rc = ngx_http_tiktok_request_in(op);
 
-    if (r->headers_in.authorization) {
-        op->req.auth.data =
-            (const char *) r->headers_in.authorization->value.data;
-        op->req.auth.len = r->headers_in.authorization->value.len;
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    h = ngx_http_tiktok_find_header(r, "idempotency-key",
-                                    sizeof("idempotency-key") - 1);
-    if (h) {
-        op->req.idem_key.data = (const char *) h->value.data;
-        op->req.idem_key.len = h->value.len;
-
-        if (ngx_http_tiktok_find_header_after(r, h) != NULL) {
-            /* which one would the retry send?  As for Authorization */
-            r->keepalive = 0;
-            return ngx_http_tiktok_reject(op, NGX_HTTP_BAD_REQUEST,
-                                          "two Idempotency-Key headers: "
-                                          "send one");
-        }
+    if (rc == NGX_DECLINED) {
+        /* which one would the retry send?  As for Authorization */
+        r->keepalive = 0;
+        return ngx_http_tiktok_reject(op, NGX_HTTP_BAD_REQUEST,
+                                      "two Idempotency-Key headers: "
+                                      "send one");
     }
 
     if (!op->req.route.body) {
@@ -143,11 +106,197 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
         return ngx_http_tiktok_dispatch(op);
     }
 
+    return ngx_http_tiktok_read_body(op);
+}
+
+
+/* an API path, or the OAuth callback's location */
+static int
+ngx_http_tiktok_route(ngx_http_tiktok_op_t *op)
+{
+    tt_str_t                     args;
+    ngx_http_request_t          *r;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    r = op->request;
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+    op->req.conf = &ngx_http_tiktok_worker.api_conf;
+
+    if (!tlcf->oauth_callback) {
+        return tt_api_route(ngx_http_tiktok_method(r->method),
+                            (const char *) r->uri.data, r->uri.len,
+                            &op->req.route);
+    }
+
+    args.data = (const char *) r->args.data;
+    args.len = r->args.len;
+
+    return tt_api_callback_route(ngx_http_tiktok_method(r->method), &args,
+                                 &op->req.route);
+}
+
+
+/*
+ * The request's op: the request's pool cleanup frees it, or leaves it to
+ * the write batch that holds it (ngx_http_tiktok_op_gone())
+ */
+static ngx_http_tiktok_op_t *
+ngx_http_tiktok_op_create(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t    *cln;
+    ngx_http_tiktok_op_t  *op;
+
+    /* the cleanup is added before the op exists: nothing can leak */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    op = ngx_calloc(sizeof(ngx_http_tiktok_op_t), r->connection->log);
+    if (op == NULL) {
+        return NULL;
+    }
+
+    op->request = r;
+    tt_api_resp_init(&op->resp);
+
+    cln->handler = ngx_http_tiktok_cleanup;
+    cln->data = op;
+
+    op->req.arena = tt_arena_create(4096);
+    if (op->req.arena == NULL) {
+        return NULL;
+    }
+
+    return op;
+}
+
+
+/* a path of the API, but not with this method: 405 with Allow */
+static ngx_int_t
+ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op)
+{
+    ngx_str_t                    allow;
+    ngx_http_request_t          *r;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    r = op->request;
+
+    allow.data = ngx_pnalloc(r->pool, 64);
+    if (allow.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    tt_api_allowed((const char *) r->uri.data, r->uri.len,
+                   (char *) allow.data, 64);
+    allow.len = ngx_strlen(allow.data);
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+
+    if (tlcf->oauth_callback) {
+        ngx_str_set(&allow, "GET, HEAD");
+    }
+
+    if (ngx_http_tiktok_header(r, "Allow", &allow) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_tiktok_error(op, NGX_HTTP_NOT_ALLOWED,
+                                 "method not allowed on this path");
+}
+
+
+/*
+ * What the API reads of the request line and headers, copied into the
+ * op's arena: a write may outlive its request.  NGX_DECLINED for two
+ * Idempotency-Key headers, which the caller refuses; NGX_ERROR when out of
+ * memory.
+ */
+static ngx_int_t
+ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op)
+{
+    ngx_table_elt_t              *h;
+    ngx_http_request_t           *r;
+    ngx_http_tiktok_main_conf_t  *tmcf;
+
+    r = op->request;
+    op->req.now_ms = tt_now_ms();
+
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tiktok_module);
+    op->req.queue_now_ms = tmcf->test_queue_now >= 0 ? tmcf->test_queue_now
+                                                     : op->req.now_ms;
+
+    if (ngx_http_tiktok_copy(op, &op->req.route.param,
+                             op->req.route.param.data,
+                             op->req.route.param.len) != NGX_OK
+        || ngx_http_tiktok_copy(op, &op->req.args, (const char *) r->args.data,
+                                r->args.len) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (r->headers_in.authorization
+        && ngx_http_tiktok_copy(op, &op->req.auth,
+               (const char *) r->headers_in.authorization->value.data,
+               r->headers_in.authorization->value.len) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    h = ngx_http_tiktok_find_header(r, "idempotency-key",
+                                    sizeof("idempotency-key") - 1);
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_tiktok_copy(op, &op->req.idem_key,
+                             (const char *) h->value.data, h->value.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_tiktok_find_header_after(r, h) ? NGX_DECLINED : NGX_OK;
+}
+
+
+/* dst = a copy of data in the op's arena */
+static ngx_int_t
+ngx_http_tiktok_copy(ngx_http_tiktok_op_t *op, tt_str_t *dst,
+    const char *data, size_t len)
+{
+    char  *p;
+
+    if (len == 0) {
+        dst->data = "";
+        dst->len = 0;
+        return NGX_OK;
+    }
+
+    p = tt_arena_strndup(op->req.arena, data, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst->data = p;
+    dst->len = len;
+
+    return NGX_OK;
+}
+
+
+/* a route with a body: checked as far as the headers tell, then read */
+static ngx_int_t
+ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op)
+{
+    ngx_int_t                    rc;
+    ngx_http_request_t          *r;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    r = op->request;
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
 
     if (r->headers_in.content_length_n > (off_t) tlcf->body_limit) {
-        /* at once: never "100 Continue" for a body that is refused */
-        r->expect_tested = 1;
         r->keepalive = 0;
         return ngx_http_tiktok_reject(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                       ngx_http_tiktok_too_big(r));
@@ -405,12 +554,14 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
     }
 
     if (op->req.idem_key.len
-        && ngx_http_tiktok_in_flight(r, &op->req.auth, &op->req.idem_key))
+        && ngx_http_tiktok_in_flight(&op->req.auth, &op->req.idem_key))
     {
         return ngx_http_tiktok_error(op, NGX_HTTP_CONFLICT,
                                      "a request with this Idempotency-Key "
                                      "is still being processed");
     }
+
+    op->done = ngx_http_tiktok_finalize;
 
     if (ngx_http_tiktok_write(op) != NGX_OK) {
         return ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -432,7 +583,7 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
  * has a transaction open in the thread; the batch's end reads it again
  * (ngx_http_tiktok_wait_map()).
  */
-ngx_int_t
+static ngx_int_t
 ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
 {
     int        rc;
@@ -451,6 +602,7 @@ ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
     }
 
     if (rc == TT_RESIZED && ngx_http_tiktok_worker.busy) {
+        op->done = ngx_http_tiktok_reread;
         ngx_http_tiktok_wait_map(op);
         return NGX_DONE;
     }
@@ -485,13 +637,26 @@ ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
 }
 
 
+/* a read that waited for the map, run again once no batch is open */
+static void
+ngx_http_tiktok_reread(ngx_http_tiktok_op_t *op)
+{
+    ngx_http_finalize_request(op->request, ngx_http_tiktok_read(op));
+}
+
+
 /* called by the batch on the event loop once the write is durable */
-void
+static void
 ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op)
 {
     ngx_int_t  rc;
 
-    if (op->rc != TT_OK) {
+    if (op->refused) {
+        op->resp.retry_after = 1;
+        rc = ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "the store's write queue is full");
+
+    } else if (op->rc != TT_OK) {
         tt_buf_reset(&op->resp.body);
         op->resp.retry_after = 0;
         rc = ngx_http_tiktok_error(op, op->rc == TT_FULL
@@ -549,6 +714,10 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
                 "application/json; charset=utf-8");
     r->headers_out.content_type_len = sizeof("application/json") - 1;
 
+    if (ngx_http_tiktok_oauth_headers(r, &op->resp) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     if (op->resp.retry_after) {
         p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
         if (p == NULL) {
@@ -604,12 +773,18 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
 }
 
 
-/* an answer before the body is read: the body, if any, is dropped */
+/*
+ * An answer before the body is read: the body, if any, is dropped, and a
+ * client that sent "Expect: 100-continue" gets the answer at once, never
+ * a "100 Continue" for a body that is refused
+ */
 static ngx_int_t
 ngx_http_tiktok_reject(ngx_http_tiktok_op_t *op, ngx_uint_t status,
     const char *message)
 {
     ngx_int_t  rc;
+
+    op->request->expect_tested = 1;
 
     rc = ngx_http_discard_request_body(op->request);
     if (rc != NGX_OK) {
@@ -791,11 +966,11 @@ ngx_http_tiktok_method(ngx_uint_t method)
 }
 
 
+/* the request is freed: its op with it, or later by the batch */
 static void
 ngx_http_tiktok_cleanup(void *data)
 {
     ngx_http_tiktok_op_t  *op = data;
 
-    tt_api_resp_free(&op->resp);
-    tt_arena_destroy(op->req.arena);
+    ngx_http_tiktok_op_gone(op);
 }

@@ -10,9 +10,47 @@
 #include "tt_chunk.h"
 
 
+/*
+ * A master running as root opens the store first, and so creates it: its
+ * directory and files go to the workers' user (nginx's "user"), as
+ * nginx's own temp paths do, or no worker could open it.
+ */
+static ngx_int_t
+ngx_http_tiktok_store_own(ngx_cycle_t *cycle, const char *dir)
+{
+    size_t            i;
+    u_char            path[NGX_MAX_PATH];
+    ngx_core_conf_t  *ccf;
+    static const char  *names[] = { "", "/data.mdb", "/lock.mdb" };
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(cycle->conf_ctx, ngx_core_module);
+
+    if (geteuid() != 0 || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT) {
+        return NGX_OK;
+    }
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        ngx_snprintf(path, sizeof(path), "%s%s%Z", dir, names[i]);
+
+        if (chown((char *) path, ccf->user, ccf->group) != 0) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
+                          "tiktok_store: chown(\"%s\") to the workers' "
+                          "user failed", path);
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 static void *ngx_http_tiktok_create_main_conf(ngx_conf_t *cf);
 static ngx_int_t ngx_http_tiktok_postconfiguration(ngx_conf_t *cf);
 static char *ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_tiktok_init_values(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf);
+static ngx_int_t ngx_http_tiktok_init_paths(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf);
 static ngx_int_t ngx_http_tiktok_check_files(ngx_conf_t *cf,
     ngx_http_tiktok_main_conf_t *tmcf);
 static ngx_int_t ngx_http_tiktok_check_token_key(ngx_conf_t *cf,
@@ -27,6 +65,8 @@ static char *ngx_http_tiktok_api(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_tiktok_map_size(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_tiktok_url(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_tiktok_test_clock(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_tiktok_bounds(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_http_tiktok_min_size(ngx_conf_t *cf, void *post,
     void *data);
@@ -195,6 +235,28 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       offsetof(ngx_http_tiktok_main_conf_t, media_allow_private),
       NULL },
 
+    { ngx_string("tiktok_oauth_callback"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tiktok_oauth_callback,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tiktok_oauth_state_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, oauth_state_ttl),
+      NULL },
+
+    /* tests only: the queues' clock stands still at this time */
+    { ngx_string("tiktok_test_queue_clock"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_tiktok_test_clock,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -268,6 +330,9 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->spool_retention = NGX_CONF_UNSET;
     tmcf->spool_quota = NGX_CONF_UNSET;
     tmcf->nosync = NGX_CONF_UNSET;
+    tmcf->app_audited = NGX_CONF_UNSET;
+    tmcf->oauth_state_ttl = NGX_CONF_UNSET_MSEC;
+    tmcf->test_queue_now = -1;
 
     return tmcf;
 }
@@ -401,8 +466,6 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_tiktok_main_conf_t *tmcf = conf;
 
     static ngx_str_t  default_pool = ngx_string("default");
-    static ngx_str_t  default_api = ngx_string(TT_API_BASE_DEFAULT);
-    static ngx_str_t  default_authorize = ngx_string(TT_AUTH_URL_DEFAULT);
 
     if (tmcf->store.len == 0) {
         /* the module is loaded but unused: nothing to check or open */
@@ -413,6 +476,31 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_tiktok_init_values(cf, tmcf) != NGX_OK
+        || ngx_http_tiktok_init_paths(cf, tmcf) != NGX_OK
+        || ngx_http_tiktok_check_files(cf, tmcf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (tmcf->thread_pool_name.len == 0) {
+        tmcf->thread_pool_name = default_pool;
+    }
+
+    tmcf->thread_pool = ngx_thread_pool_add(cf, &tmcf->thread_pool_name);
+    if (tmcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the defaults (tt_conf.h, tt_chunk.h) and the bounds of the values */
+static ngx_int_t
+ngx_http_tiktok_init_values(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf)
+{
     ngx_conf_init_size_value(tmcf->map_size, TT_MAP_SIZE_DEFAULT);
     ngx_conf_init_size_value(tmcf->map_max, TT_MAP_MAX_DEFAULT);
 
@@ -420,7 +508,7 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "tiktok_store_map_size maximum is smaller than "
                            "its initial size");
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     ngx_conf_init_msec_value(tmcf->max_lateness, TT_MAX_LATENESS_DEFAULT);
@@ -441,7 +529,7 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
                            "tiktok_chunk_size must be from %L to %L bytes "
                            "(TikTok's chunk rules)",
                            (int64_t) TT_CHUNK_MIN, (int64_t) TT_CHUNK_MAX);
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     /* a century: past that, milliseconds would not fit */
@@ -449,8 +537,20 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "tiktok_spool_retention must be at most 100 "
                            "years");
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* the URLs' defaults, and every path made absolute */
+static ngx_int_t
+ngx_http_tiktok_init_paths(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf)
+{
+    static ngx_str_t  default_api = ngx_string(TT_API_BASE_DEFAULT);
+    static ngx_str_t  default_authorize = ngx_string(TT_AUTH_URL_DEFAULT);
 
     if (tmcf->api_base.len == 0) {
         tmcf->api_base = default_api;
@@ -464,55 +564,42 @@ ngx_http_tiktok_init_main_conf(ngx_conf_t *cf, void *conf)
         tmcf->wake_socket.len = tmcf->store.len + sizeof("/wake.sock") - 1;
         tmcf->wake_socket.data = ngx_pnalloc(cf->pool, tmcf->wake_socket.len);
         if (tmcf->wake_socket.data == NULL) {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
         ngx_sprintf(tmcf->wake_socket.data, "%V/wake.sock", &tmcf->store);
 
     } else if (ngx_conf_full_name(cf->cycle, &tmcf->wake_socket, 0)
                != NGX_OK)
     {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (tmcf->spool.len == 0) {
         tmcf->spool.len = tmcf->store.len + sizeof("/spool") - 1;
         tmcf->spool.data = ngx_pnalloc(cf->pool, tmcf->spool.len);
         if (tmcf->spool.data == NULL) {
-            return NGX_CONF_ERROR;
+            return NGX_ERROR;
         }
         ngx_sprintf(tmcf->spool.data, "%V/spool", &tmcf->store);
 
     } else if (ngx_conf_full_name(cf->cycle, &tmcf->spool, 0) != NGX_OK) {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (tmcf->client_secret_file.len
         && ngx_conf_full_name(cf->cycle, &tmcf->client_secret_file, 1)
            != NGX_OK)
     {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
     if (tmcf->token_key_file.len
         && ngx_conf_full_name(cf->cycle, &tmcf->token_key_file, 1) != NGX_OK)
     {
-        return NGX_CONF_ERROR;
+        return NGX_ERROR;
     }
 
-    if (ngx_http_tiktok_check_files(cf, tmcf) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
-    if (tmcf->thread_pool_name.len == 0) {
-        tmcf->thread_pool_name = default_pool;
-    }
-
-    tmcf->thread_pool = ngx_thread_pool_add(cf, &tmcf->thread_pool_name);
-    if (tmcf->thread_pool == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
+    return NGX_OK;
 }
 
 
@@ -529,6 +616,7 @@ ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf)
     tlcf->enable = NGX_CONF_UNSET;
     tlcf->api_server = NGX_CONF_UNSET;
     tlcf->body_limit = NGX_CONF_UNSET_SIZE;
+    tlcf->oauth_callback = NGX_CONF_UNSET;
 
     return tlcf;
 }
@@ -545,6 +633,7 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->api_server, prev->api_server, 0);
+    ngx_conf_merge_value(conf->oauth_callback, prev->oauth_callback, 0);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               1024 * 1024);
 
@@ -571,6 +660,40 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (clcf->client_body_buffer_size < buffer) {
         clcf->client_body_buffer_size = buffer;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * tiktok_test_queue_clock TIME: the time that slotting, re-arrangement
+ * and next_slot take for now, so that a test can stand before a DST
+ * change; never for production (posts would be slotted in the past or
+ * the future of the real clock, which the scheduler follows).
+ */
+static char *
+ngx_http_tiktok_test_clock(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tiktok_main_conf_t  *tmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (tmcf->test_queue_now != -1) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (tt_time_parse((const char *) value[1].data, value[1].len,
+                      &tmcf->test_queue_now)
+        != TT_OK)
+    {
+        tmcf->test_queue_now = -1;
+        return "takes an ISO 8601 time such as 2027-03-13T12:00:00Z";
+    }
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "tiktok_test_queue_clock is for "
+                       "tests only: queues take %V for now", &value[1]);
 
     return NGX_CONF_OK;
 }
@@ -762,6 +885,11 @@ ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
+    if (ngx_http_tiktok_store_own(cycle, sc.path) != NGX_OK) {
+        tt_store_close(*st);
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -839,7 +967,9 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
         return ngx_http_tiktok_check_store(cycle, &tmcf->store);
     }
 
-    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK) {
+    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK
+        || ngx_http_tiktok_oauth_keys(cycle, tmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -912,6 +1042,8 @@ ngx_http_tiktok_init_process(ngx_cycle_t *cycle)
     {
         return NGX_ERROR;
     }
+
+    ngx_http_tiktok_oauth_worker(tmcf);
 
     return ngx_http_tiktok_write_init(cycle);
 }

@@ -21,6 +21,12 @@
  * that holds in the completion handler, because reads are synchronous on
  * the event loop and the batch is the worker's only writer.
  *
+ * nginx may free a request whose op the writer holds: a client gone, or
+ * the connections a worker_shutdown_timeout closes.  The request's pool
+ * cleanup then takes a queued op out of its queue (its write never runs);
+ * an op in the thread stays there without its request, its write commits,
+ * and the batch's end frees it unanswered (ngx_http_tiktok_op_gone()).
+ *
  * A worker told to shut down (a reload, nginx -s quit) leaves as soon as
  * no timer but cancelable ones is left: a batch in the thread or queued
  * holds no timer, so without one of ours the worker would leave with its
@@ -53,12 +59,18 @@ typedef struct {
 static void ngx_http_tiktok_post_batch(void);
 static void ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_tiktok_batch_done(ngx_event_t *ev);
+static void ngx_http_tiktok_batch_refused(ngx_event_t *ev);
+static ngx_int_t ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch,
+    int *rc);
+static void ngx_http_tiktok_batch_failed(ngx_http_tiktok_batch_t *batch,
+    int rc);
 static void ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch,
     int rc);
 static void ngx_http_tiktok_hold(void);
 static void ngx_http_tiktok_hold_handler(ngx_event_t *ev);
 static void ngx_http_tiktok_release(void);
 static void ngx_http_tiktok_read_again(void);
+static ngx_int_t ngx_http_tiktok_op_done(ngx_http_tiktok_op_t *op);
 
 
 static struct sockaddr_un  ngx_http_tiktok_wake_addr;
@@ -94,6 +106,10 @@ ngx_http_tiktok_write_init(ngx_cycle_t *cycle)
     w->task->event.handler = ngx_http_tiktok_batch_done;
     w->task->event.data = batch;
     w->task->event.log = cycle->log;
+
+    w->refused.handler = ngx_http_tiktok_batch_refused;
+    w->refused.data = batch;
+    w->refused.log = cycle->log;
 
     w->hold.handler = ngx_http_tiktok_hold_handler;
     w->hold.log = cycle->log;
@@ -165,6 +181,7 @@ ngx_http_tiktok_write(ngx_http_tiktok_op_t *op)
     }
 
     ngx_queue_insert_tail(&w->pending, &op->queue);
+    op->held = NGX_HTTP_TIKTOK_OP_PENDING;
     batch->pending_count++;
 
     if (!w->busy) {
@@ -175,10 +192,12 @@ ngx_http_tiktok_write(ngx_http_tiktok_op_t *op)
 }
 
 
-/* is a request with this key and this Authorization queued or running? */
+/*
+ * Is a request with this key and this Authorization queued or running?
+ * The ops' copies are compared: a running op's request may be gone.
+ */
 ngx_int_t
-ngx_http_tiktok_in_flight(ngx_http_request_t *r, tt_str_t *auth,
-    tt_str_t *key)
+ngx_http_tiktok_in_flight(tt_str_t *auth, tt_str_t *key)
 {
     ngx_uint_t                 i;
     ngx_queue_t               *q, *queues[2];
@@ -238,18 +257,21 @@ ngx_http_tiktok_post_batch(void)
         batch->pending_count--;
 
         op = ngx_queue_data(q, ngx_http_tiktok_op_t, queue);
+        op->held = NGX_HTTP_TIKTOK_OP_RUNNING;
         batch->ops[batch->nops++] = op;
     }
 
     w->busy = 1;
+    ngx_http_tiktok_hold();
 
     if (ngx_thread_task_post(w->thread_pool, w->task) != NGX_OK) {
-        w->busy = 0;
-        ngx_http_tiktok_batch_fail(batch, TT_ERR);
-        return;
+        /*
+         * Its queue is full (nginx said so).  The batch's requests are
+         * answered from the event loop, never in the stack of a caller,
+         * which may be a request's handler about to take a count.
+         */
+        ngx_post_event(&w->refused, &ngx_posted_events);
     }
-
-    ngx_http_tiktok_hold();
 }
 
 
@@ -311,7 +333,80 @@ ngx_http_tiktok_wait_map(ngx_http_tiktok_op_t *op)
     w = &ngx_http_tiktok_worker;
 
     ngx_queue_insert_tail(&w->readers, &op->queue);
+    op->held = NGX_HTTP_TIKTOK_OP_READER;
     ngx_http_tiktok_hold();
+}
+
+
+/*
+ * The request of op is being freed (its pool's cleanup): answered, or
+ * closed by nginx with op still held here.  A queued op leaves its queue
+ * and its write never runs; one in the thread stays, without a request:
+ * its write commits and the batch's end frees it, answering nobody.
+ */
+void
+ngx_http_tiktok_op_gone(ngx_http_tiktok_op_t *op)
+{
+    ngx_http_tiktok_batch_t   *batch;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    switch (op->held) {
+
+    case NGX_HTTP_TIKTOK_OP_RUNNING:
+        op->request = NULL;
+        return;
+
+    case NGX_HTTP_TIKTOK_OP_PENDING:
+        batch = w->task->ctx;
+        batch->pending_count--;
+        ngx_queue_remove(&op->queue);
+        break;
+
+    case NGX_HTTP_TIKTOK_OP_READER:
+        ngx_queue_remove(&op->queue);
+        break;
+
+    default: /* NGX_HTTP_TIKTOK_OP_FREE */
+        break;
+    }
+
+    ngx_http_tiktok_op_free(op);
+    ngx_http_tiktok_release();
+}
+
+
+void
+ngx_http_tiktok_op_free(ngx_http_tiktok_op_t *op)
+{
+    tt_api_resp_free(&op->resp);
+    tt_arena_destroy(op->req.arena);
+    ngx_free(op);
+}
+
+
+/*
+ * The batch lets op go: NGX_OK when its request is there to be answered;
+ * else op is freed, its client gone
+ */
+static ngx_int_t
+ngx_http_tiktok_op_done(ngx_http_tiktok_op_t *op)
+{
+    ngx_queue_remove(&op->queue);
+    op->held = NGX_HTTP_TIKTOK_OP_FREE;
+
+    if (op->request != NULL) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_http_tiktok_worker.log, 0,
+                  "tiktok write done for a client that is gone: "
+                  "not answered");
+
+    ngx_http_tiktok_op_free(op);
+
+    return NGX_DECLINED;
 }
 
 
@@ -319,7 +414,6 @@ ngx_http_tiktok_wait_map(ngx_http_tiktok_op_t *op)
 static void
 ngx_http_tiktok_read_again(void)
 {
-    ngx_int_t                  rc;
     ngx_queue_t               *q;
     ngx_http_tiktok_op_t      *op;
     ngx_http_tiktok_worker_t  *w;
@@ -328,12 +422,12 @@ ngx_http_tiktok_read_again(void)
 
     while (!ngx_queue_empty(&w->readers)) {
         q = ngx_queue_head(&w->readers);
-        ngx_queue_remove(q);
         op = ngx_queue_data(q, ngx_http_tiktok_op_t, queue);
 
         /* not busy now: it reads, or answers why not */
-        rc = ngx_http_tiktok_read(op);
-        ngx_http_finalize_request(op->request, rc);
+        if (ngx_http_tiktok_op_done(op) == NGX_OK) {
+            op->done(op);
+        }
     }
 }
 
@@ -378,7 +472,11 @@ ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log)
             continue;
         }
 
-        if (op->resp.status >= 200 && op->resp.status < 300) {
+        /* an error leaves no trace; the OAuth callback's answers are
+         * redirects that keep what they wrote (a state used up) */
+        if ((op->resp.status >= 200 && op->resp.status < 300)
+            || op->resp.oauth)
+        {
             rc = tt_txn_commit(&child);
 
         } else {
@@ -414,58 +512,15 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
     if ((rc == TT_FULL || rc == TT_RESIZED)
         && batch->retries++ < NGX_HTTP_TIKTOK_RETRIES)
     {
-        rc = (rc == TT_FULL) ? tt_store_grow(batch->store)
-                             : tt_store_adopt(batch->store);
-
-        if (rc == TT_OK) {
-            ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
-                          "tiktok store map is now %uz bytes",
-                          tt_store_map_size(batch->store));
-
-            /* nothing was committed: run the same requests again */
-            for (i = 0; i < batch->nops; i++) {
-                op = batch->ops[i];
-                tt_buf_reset(&op->resp.body);
-                op->resp.status = 0;
-                op->resp.retry_after = 0;
-                op->resp.wake = 0;
-                op->resp.replayed = 0;
-                op->rc = TT_OK;
-                op->store_error = NULL;
-            }
-
-            ngx_http_tiktok_read_again();
-
-            w->busy = 1;
-
-            if (ngx_thread_task_post(w->thread_pool, w->task) == NGX_OK) {
-                return;
-            }
-
-            w->busy = 0;
-            rc = TT_ERR;
+        if (ngx_http_tiktok_batch_retry(batch, &rc) == NGX_OK) {
+            return;
         }
     }
 
     ngx_http_tiktok_read_again();
 
-    if (rc == TT_FULL) {
-        /* the operator's to fix: the clients were told with a 507 */
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                      "tiktok store is full at the maximum of "
-                      "tiktok_store_map_size: %ui requests refused",
-                      batch->nops);
-
-    } else if (rc != TT_OK) {
-        ngx_log_error(NGX_LOG_ALERT, w->log, 0,
-                      "tiktok store write of %ui requests failed: %s",
-                      batch->nops, tt_store_last_error(batch->store));
-    }
-
     if (rc != TT_OK) {
-        ngx_http_tiktok_batch_fail(batch, rc);
-        ngx_http_tiktok_post_batch();
-        ngx_http_tiktok_release();
+        ngx_http_tiktok_batch_failed(batch, rc);
         return;
     }
 
@@ -473,7 +528,6 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
 
     for (i = 0; i < batch->nops; i++) {
         op = batch->ops[i];
-        ngx_queue_remove(&op->queue);
         wake |= op->resp.wake;
 
         if (op->rc != TT_OK) {
@@ -482,7 +536,9 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
                           op->store_error ? op->store_error : "unknown");
         }
 
-        ngx_http_tiktok_finalize(op);
+        if (ngx_http_tiktok_op_done(op) == NGX_OK) {
+            op->done(op);
+        }
     }
 
     batch->nops = 0;
@@ -496,6 +552,109 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
 }
 
 
+/*
+ * A full map (grown here) or one another process grew (adopted): nothing
+ * was committed, so the same requests run again.  NGX_OK when the batch
+ * is running again (or the thread pool's refusal is posted); else *rc
+ * says what fails it.
+ */
+static ngx_int_t
+ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch, int *rc)
+{
+    ngx_uint_t                 i;
+    ngx_http_tiktok_op_t      *op;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    *rc = (*rc == TT_FULL) ? tt_store_grow(batch->store)
+                           : tt_store_adopt(batch->store);
+
+    if (*rc != TT_OK) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
+                  "tiktok store map is now %uz bytes",
+                  tt_store_map_size(batch->store));
+
+    for (i = 0; i < batch->nops; i++) {
+        op = batch->ops[i];
+        tt_buf_reset(&op->resp.body);
+        op->resp.status = 0;
+        op->resp.retry_after = 0;
+        op->resp.wake = 0;
+        op->resp.replayed = 0;
+        op->rc = TT_OK;
+        op->store_error = NULL;
+    }
+
+    ngx_http_tiktok_read_again();
+
+    w->busy = 1;
+
+    if (ngx_thread_task_post(w->thread_pool, w->task) != NGX_OK) {
+        ngx_post_event(&w->refused, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
+/* posted: the thread pool refused the batch, its requests are told 503 */
+static void
+ngx_http_tiktok_batch_refused(ngx_event_t *ev)
+{
+    ngx_http_tiktok_batch_t *batch = ev->data;
+
+    ngx_uint_t                 i;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+    w->busy = 0;
+
+    ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                  "tiktok write of %ui requests refused: the thread pool's "
+                  "queue is full", batch->nops);
+
+    for (i = 0; i < batch->nops; i++) {
+        batch->ops[i]->refused = 1;
+    }
+
+    ngx_http_tiktok_read_again();
+    ngx_http_tiktok_batch_fail(batch, TT_ERR);
+    ngx_http_tiktok_post_batch();
+    ngx_http_tiktok_release();
+}
+
+
+/* the batch failed as a whole: every client is told, the queue goes on */
+static void
+ngx_http_tiktok_batch_failed(ngx_http_tiktok_batch_t *batch, int rc)
+{
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    if (rc == TT_FULL) {
+        /* the operator's to fix: the clients were told with a 507 */
+        ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                      "tiktok store is full at the maximum of "
+                      "tiktok_store_map_size: %ui requests refused",
+                      batch->nops);
+
+    } else {
+        ngx_log_error(NGX_LOG_ALERT, w->log, 0,
+                      "tiktok store write of %ui requests failed: %s",
+                      batch->nops, tt_store_last_error(batch->store));
+    }
+
+    ngx_http_tiktok_batch_fail(batch, rc);
+    ngx_http_tiktok_post_batch();
+    ngx_http_tiktok_release();
+}
+
+
 static void
 ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch, int rc)
 {
@@ -504,9 +663,11 @@ ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch, int rc)
 
     for (i = 0; i < batch->nops; i++) {
         op = batch->ops[i];
-        ngx_queue_remove(&op->queue);
         op->rc = (rc == TT_OK) ? TT_ERR : rc;
-        ngx_http_tiktok_finalize(op);
+
+        if (ngx_http_tiktok_op_done(op) == NGX_OK) {
+            op->done(op);
+        }
     }
 
     batch->nops = 0;

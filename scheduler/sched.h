@@ -8,6 +8,7 @@
 
 
 #include <curl/curl.h>
+#include <sys/stat.h>
 
 #include "tt_store.h"
 #include "tt_conf.h"
@@ -44,7 +45,10 @@ typedef struct sched_child_s sched_child_t;
 typedef struct sched_fetch_s sched_fetch_t;
 typedef struct sched_spool_s sched_spool_t;
 
+typedef struct sched_clock_s sched_clock_t;
+
 typedef void (*sched_io_pt)(sched_t *s, int fd, uint32_t events, void *data);
+typedef void (*sched_clock_pt)(sched_t *s, sched_clock_t *c, void *data);
 
 
 /* an fd's handler record (ae-like) */
@@ -57,8 +61,33 @@ typedef struct {
 
 
 /*
+ * What a feature registers with the loop (sched_loop.c): any of
+ *
+ *   run    each iteration, after the fds' handlers: its periodic work,
+ *          due or not (it looks at now, monotonic ms);
+ *   flush  after every run, round after round while one returns 1: work
+ *          that waits for the store's commit (the commit is one itself);
+ *   next   before the loop sleeps: the monotonic ms at which run is
+ *          wanted again, -1 none.
+ *
+ * Hooks run in the order of registration.
+ */
+typedef struct {
+    const char     *name;
+    void          (*run)(sched_t *s, int64_t now, void *data);
+    int64_t       (*next)(sched_t *s, void *data);
+    int           (*flush)(sched_t *s, void *data);
+    void           *data;
+} sched_hook_t;
+
+typedef void (*sched_txn_fail_pt)(sched_t *s, int64_t gen, void *data);
+typedef void (*sched_conf_change_pt)(sched_t *s, const tt_conf_t *old,
+    void *data);
+
+
+/*
  * One HTTP exchange on the multi handle.  Only the completion path in
- * sched_loop.c (sched_curl_check) frees it, after calling done.
+ * sched_http.c (sched_curl_check) frees it, after calling done.
  */
 typedef void (*sched_http_done_pt)(sched_t *s, sched_http_t *h);
 
@@ -139,6 +168,24 @@ struct sched_prof_s {
 };
 
 
+/* the states of a job and the step that runs each (sched_job.c) */
+typedef void (*sched_step_pt)(sched_t *s, sched_job_t *j);
+
+/*
+ * What watches the jobs, registered with sched_job_watch: stop when a job
+ * starts over or is freed (let go of what it waits for), freed after.
+ */
+typedef struct {
+    void          (*stop)(sched_t *s, sched_job_t *j);
+    void          (*freed)(sched_t *s, sched_job_t *j);
+} sched_job_watch_t;
+
+/* a job's own answer to a failure, set by a step: 1 when handled */
+typedef struct sched_answer_s sched_answer_t;
+typedef int (*sched_job_fail_pt)(sched_t *s, sched_job_t *j,
+    const sched_answer_t *ans);
+
+
 /* a child process (the media probe) read through a pipe */
 struct sched_child_s {
     pid_t               pid;
@@ -210,46 +257,80 @@ struct sched_job_s {
     unsigned            id_check:1;         /* published: asks for the
                                              * post id (sched_upload.c) */
     unsigned            done:1;
+    sched_job_fail_pt   failing;            /* NULL: sched_job_fail's */
 };
+
+
+#define SCHED_JOB_WATCH_MAX  4
 
 
 struct sched_s {
     const char         *store_dir;
     tt_store_t         *store;
-    tt_arena_t         *arena;              /* conf and secrets */
-    tt_conf_t           conf;
-    tt_str_t            client_secret;
+    tt_arena_t         *arena;              /* helper paths */
     const char         *probe_path;         /* tiktok-probe, or NULL */
     const char         *fetch_path;         /* tiktok-fetch, or NULL */
+    int64_t             started_at;         /* wall ms */
 
+    /* the loop: sched_loop.c */
     int                 epfd;
     sched_fd_t         *fds;
     int                 nfds;
-    int                 curl_tfd;           /* monotonic, for curl */
-    int                 due_tfd;            /* realtime, the agenda */
-    int                 tick_tfd;           /* monotonic, jobs & rescan */
-    int                 launch_tfd;         /* realtime, s->holds */
-    int                 wake_fd;
-    int                 sig_fd;
+    sched_hook_t       *hooks;
+    size_t              nhooks;
+    sched_clock_t      *clocks;
+    sched_clock_t      *tick;               /* the hooks' next wake-up */
+    unsigned            stopping:1;
 
-    CURLM              *multi;
-    int                 running;
-    unsigned            curl_now:1;         /* curl_tfd armed "at once" */
-    sched_http_t       *https;
-
-    /* the iteration's write transaction: see sched_loop.c */
+    /* the iteration's write transaction: sched_txn.c */
     tt_txn_t            txn;
     unsigned            txn_open:1;
     int64_t             txn_gen;
+    sched_txn_fail_pt   txn_fail;
+    void               *txn_fail_data;
 
-    /* media downloads by the spool name of their URL; see sched_media.c */
+    /* the configuration: sched_conf.c */
+    tt_conf_t           conf;
+    tt_str_t            client_secret;
+    tt_arena_t         *conf_arena;         /* conf and client_secret */
+    uint8_t             conf_hash[32];      /* of the record applied */
+    struct stat         secret_st;          /* the secret file read */
+    int64_t             next_conf_check;    /* mono ms */
+    sched_conf_change_pt conf_change;
+    void               *conf_change_data;
+
+    /* the signals and the heartbeat: sched_main.c */
+    int                 sig_fd;
+    int64_t             next_heartbeat;     /* mono ms */
+
+    /* HTTP on curl multi: sched_http.c */
+    CURLM              *multi;
+    int                 running;
+    sched_clock_t      *curl_clock;
+    unsigned            curl_now:1;         /* armed "at once" */
+    sched_http_t       *https;
+
+    /* the agenda: sched_agenda.c */
+    int                 wake_fd;
+    sched_clock_t      *due_clock;          /* realtime, the next due */
+    int64_t             next_rescan;        /* mono ms */
+    unsigned            first_scan:1;
+    unsigned            scan_wanted:1;
+
+    /* media downloads by the spool name of their URL: sched_fetch.c */
     sched_fetch_t     **fetches;
     size_t              nfetches;           /* tiktok-fetch children */
     int64_t             next_fetch_check;   /* mono ms: their posts */
-    pid_t              *zombies;            /* children not reaped yet */
-    size_t              nzombies;
-    sched_spool_t      *spool;
 
+    /* children not reaped yet: sched_child.c */
+    pid_t              *zombies;
+    size_t              nzombies;
+
+    /* the spool: sched_spool.c */
+    sched_spool_t      *spool;
+    int               (*spool_busy)(sched_t *s, const char *name);
+
+    /* the jobs: sched_job.c */
     sched_job_t        *jobs;
     sched_job_t       **job_hash;           /* by post id */
     size_t              njobs;
@@ -257,37 +338,52 @@ struct sched_s {
     sched_heap_t        wakes;              /* jobs' timers, mono ms */
     sched_heap_t        holds;              /* jobs held for their due
                                              * time, wall ms */
-    size_t              children;           /* jobs with a probe child */
+    sched_clock_t      *launch_clock;       /* realtime, s->holds */
+    const sched_step_pt *steps;             /* by job->state */
+    sched_job_watch_t   watch[SCHED_JOB_WATCH_MAX];
+    size_t              nwatch;
     size_t              uploads;            /* upload slots taken */
+
+    size_t              children;           /* jobs with a probe child */
     sched_prof_t      **profs;              /* hash by profile id */
 
-    /* due time to first TikTok call, ms, reported at exit */
+    /* due time to first TikTok call, ms, reported at exit: sched_call.c */
     int64_t            *lags;
     size_t              nlags;
-
-    int64_t             started_at;         /* wall ms */
-    int64_t             next_rescan;        /* mono ms */
-    int64_t             next_heartbeat;     /* mono ms */
-    int64_t             tick_armed;         /* mono ms, -1 none */
-    int64_t             due_armed;          /* wall ms, -1 none */
-    int64_t             launch_armed;       /* wall ms, -1 none */
-    unsigned            first_scan:1;
-    unsigned            scan_wanted:1;
-    unsigned            stopping:1;
 };
 
 
-/* sched_loop.c */
+/* sched_log.c */
+/* (above: sched_log, sched_debug) */
+
+/* sched_loop.c: fds, clocks, hooks; no feature */
 int sched_loop_init(sched_t *s);
 void sched_loop_done(sched_t *s);
 int sched_loop_run(sched_t *s);
+void sched_loop_stop(sched_t *s);
 int sched_loop_add(sched_t *s, int fd, uint32_t events, sched_io_pt h,
     void *data);
 int sched_loop_mod(sched_t *s, int fd, uint32_t events);
 int sched_loop_del(sched_t *s, int fd);
+int sched_loop_hook(sched_t *s, const sched_hook_t *h);
+sched_clock_t *sched_clock_new(sched_t *s, int clockid, sched_clock_pt h,
+    void *data);
+void sched_clock_at(sched_clock_t *c, int64_t at);
+int sched_clock_after(sched_clock_t *c, int64_t ms);
+
+/* sched_txn.c */
+int sched_txn_init(sched_t *s);
+void sched_txn_done(sched_t *s);
 tt_txn_t *sched_txn(sched_t *s);            /* NULL if it cannot begin */
 int sched_read_begin(sched_t *s, tt_txn_t *t, tt_txn_t **use);
 void sched_read_end(sched_t *s, tt_txn_t *t, tt_txn_t *use);
+void sched_txn_on_fail(sched_t *s, sched_txn_fail_pt h, void *data);
+
+/* sched_conf.c */
+int sched_conf_load(sched_t *s);
+int sched_conf_init(sched_t *s);
+void sched_conf_free(sched_t *s);
+void sched_conf_on_change(sched_t *s, sched_conf_change_pt h, void *data);
 
 /* sched_heap.c */
 int sched_heap_reserve(sched_heap_t *h, size_t n);
@@ -303,13 +399,25 @@ int sched_http_json(sched_http_t *h, const char *url, const char *bearer,
     const char *body, size_t len);
 int sched_http_form(sched_http_t *h, const char *url, const char *body,
     size_t len);
+int sched_http_get(sched_http_t *h, const char *url, const char *bearer);
 int sched_http_form_field(tt_buf_t *out, const char *name, const char *v,
     size_t len);
 int sched_http_put(sched_http_t *h, const char *url, const char *ctype,
     int fd, int64_t off, int64_t len, int64_t total);
+int sched_http_init(sched_t *s);
+void sched_http_done(sched_t *s);
 int sched_http_start(sched_t *s, sched_http_t *h);
 void sched_http_free(sched_t *s, sched_http_t *h);
 void sched_http_abort_all(sched_t *s);
+
+/*
+ * sched_oauth.c: connecting TikTok accounts (codes exchanged, the
+ * account's name, username and avatar read) and tokens of deleted
+ * profiles revoked; a hook that looks at the store at each wake-up and
+ * every 30 s.
+ */
+int sched_oauth_init(sched_t *s);
+void sched_oauth_free(sched_t *s);
 
 /* sched_limit.c */
 int sched_profs_init(sched_t *s);
@@ -322,30 +430,11 @@ void sched_daily_take(sched_prof_t *p, int64_t now_wall);
 int64_t sched_backoff_from(int64_t base, int64_t cap, int64_t attempt);
 int64_t sched_backoff(int64_t attempt);
 
-/* sched_publish.c */
-void sched_scan(sched_t *s);
-void sched_run_kicks(sched_t *s);
-void sched_job_kick(sched_t *s, sched_job_t *j);
-void sched_jobs_tick(sched_t *s, int64_t now);
-int64_t sched_jobs_next_wake(sched_t *s);
-void sched_jobs_launch(sched_t *s);
-int64_t sched_jobs_next_launch(sched_t *s);
-void sched_jobs_txn_failed(sched_t *s, int64_t gen);
-void sched_jobs_free(sched_t *s);
-void sched_job_save(sched_t *s, sched_job_t *j);
-void sched_job_end(sched_t *s, sched_job_t *j);
-void sched_lag_note(sched_t *s, sched_job_t *j);
-void sched_lag_report(sched_t *s);
-
-/* sched_media.c */
-void sched_media_step(sched_t *s, sched_job_t *j);
-void sched_child_read(sched_t *s, int fd, uint32_t events, void *data);
-void sched_children_tick(sched_t *s, int64_t now);
-
-/* sched_fetch.c */
-int64_t sched_fetches_next_wake(sched_t *s);
-int sched_fetching(sched_t *s, const char *name);
-void sched_fetches_free(sched_t *s);
+/* sched_child.c: children started bare, reaped without waiting */
+int sched_child_init(sched_t *s);
+int sched_spawn(char *const argv[], pid_t *pid, int *fd);
+void sched_reap(sched_t *s, pid_t pid);
+void sched_reap_all(sched_t *s);
 
 /*
  * sched_spool.c: the files of spool_dir.  A media URL's file is named by
@@ -355,9 +444,10 @@ void sched_fetches_free(sched_t *s);
 #define SCHED_SPOOL_NAME  65
 
 int sched_spool_init(sched_t *s);
+int sched_sweep_init(sched_t *s);           /* sched_spool_sweep.c */
+void sched_spool_on_busy(sched_t *s,
+    int (*busy)(sched_t *s, const char *name));
 void sched_spool_done(sched_t *s);
-void sched_spool_tick(sched_t *s);
-int64_t sched_spool_next_wake(sched_t *s);
 int sched_spool_name(const char *url, char name[SCHED_SPOOL_NAME]);
 char *sched_spool_path(sched_t *s, const char *name, const char *suffix,
     tt_arena_t *a);

@@ -3,20 +3,17 @@
  * The downloads of media URLs, each in a child process (tiktok-fetch,
  * sched_fetch.h): one per URL whatever the number of posts that wait for
  * it, counted against the spool's quota as the child says how far it
- * got, stopped when no post needs it any more.  Also the children's
- * start and reaping, which the probe (sched_media.c) shares.
+ * got, stopped when no post needs it any more.
  */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <sys/wait.h>
 
 #include "sched_job.h"
 #include "sched_fetch.h"
@@ -33,6 +30,7 @@ struct sched_fetch_s {
     sched_fetch_t      *next;               /* s->fetches bucket */
     sched_t            *s;
     sched_job_t        *waiters;            /* by fetch_next */
+    sched_fetched_pt    done;               /* what each waiter hears */
     tt_arena_t         *arena;
     char               *path;               /* spool_dir/name */
     char               *part;               /* spool_dir/name.part */
@@ -71,138 +69,8 @@ typedef struct {
 
 
 static void sched_fetch_done(sched_t *s, sched_fetch_t *f);
-
-
-/* the children: started bare, reaped without waiting */
-
-/*
- * Children are reaped without waiting: one that closed its pipe may take
- * a few milliseconds more to exit, and the loop does not wait for that.
- */
-void
-sched_reap(sched_t *s, pid_t pid)
-{
-    pid_t  *z;
-
-    if (waitpid(pid, NULL, WNOHANG) != 0) {
-        return;
-    }
-
-    z = realloc(s->zombies, (s->nzombies + 1) * sizeof(pid_t));
-    if (z == NULL) {
-        (void) waitpid(pid, NULL, 0);
-        return;
-    }
-
-    s->zombies = z;
-    s->zombies[s->nzombies++] = pid;
-}
-
-
-void
-sched_reap_tick(sched_t *s, int wait)
-{
-    size_t  i;
-
-    for (i = 0; i < s->nzombies; /* void */) {
-        if (waitpid(s->zombies[i], NULL, wait ? 0 : WNOHANG) == 0) {
-            i++;
-            continue;
-        }
-
-        s->zombies[i] = s->zombies[--s->nzombies];
-    }
-
-    if (s->nzombies == 0) {
-        free(s->zombies);
-        s->zombies = NULL;
-    }
-}
-
-
-/*
- * A child with argv, its stdout a pipe (returned in *fd, non-blocking),
- * stdin /dev/null, stderr the daemon's, no other descriptor, and the
- * signals as a new program expects them (the daemon blocks SIGTERM and
- * SIGINT for its signalfd and ignores SIGPIPE).  posix_spawn: no copy of
- * the daemon's page tables, however large it is.
- */
-int
-sched_spawn(char *const argv[], pid_t *pid, int *fd)
-{
-    int                         p[2], rc;
-    sigset_t                    none, dfl;
-    posix_spawnattr_t           attr;
-    posix_spawn_file_actions_t  fa;
-
-    if (pipe2(p, O_CLOEXEC) == -1) {
-        sched_log(SCHED_LOG_ERR, "pipe2() failed: %s", strerror(errno));
-        return SCHED_ERR;
-    }
-
-    sigemptyset(&none);
-    sigemptyset(&dfl);
-    sigaddset(&dfl, SIGPIPE);
-    sigaddset(&dfl, SIGTERM);
-    sigaddset(&dfl, SIGINT);
-
-    rc = posix_spawnattr_init(&attr);
-
-    if (rc == 0) {
-        rc = posix_spawn_file_actions_init(&fa);
-
-        if (rc != 0) {
-            (void) posix_spawnattr_destroy(&attr);
-        }
-    }
-
-    if (rc == 0) {
-        /* each returns 0 or an error number: the first error stops it */
-        rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK
-                                             | POSIX_SPAWN_SETSIGDEF);
-        if (rc == 0) {
-            rc = posix_spawnattr_setsigmask(&attr, &none);
-        }
-
-        if (rc == 0) {
-            rc = posix_spawnattr_setsigdefault(&attr, &dfl);
-        }
-
-        if (rc == 0) {
-            rc = posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
-        }
-
-        if (rc == 0) {
-            rc = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
-                                                  "/dev/null", O_RDONLY, 0);
-        }
-
-        if (rc == 0) {
-            rc = posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-        }
-
-        if (rc == 0) {
-            rc = posix_spawn(pid, argv[0], &fa, &attr, argv, environ);
-        }
-
-        (void) posix_spawn_file_actions_destroy(&fa);
-        (void) posix_spawnattr_destroy(&attr);
-    }
-
-    (void) close(p[1]);
-
-    if (rc != 0) {
-        sched_log(SCHED_LOG_ERR, "posix_spawn(\"%s\") failed: %s", argv[0],
-                  strerror(rc));
-        (void) close(p[0]);
-        return SCHED_ERR;
-    }
-
-    (void) fcntl(p[0], F_SETFL, O_NONBLOCK);
-    *fd = p[0];
-
-    return SCHED_OK;
-}
+static void sched_fetch_read(sched_t *s, int fd, uint32_t events,
+    void *data);
 
 
 /* the fetches table */
@@ -250,8 +118,8 @@ sched_fetch_busy(const sched_fetch_t *f)
 }
 
 
-/* is spool_dir/name.part being written by this process? */
-int
+/* is spool_dir/name.part being written by this process? (the spool's) */
+static int
 sched_fetching(sched_t *s, const char *name)
 {
     return sched_fetch_find(s, name) != NULL;
@@ -372,7 +240,7 @@ sched_fetches_free(sched_t *s)
         s->fetches = NULL;
     }
 
-    sched_reap_tick(s, 1);
+    sched_reap_all(s);
 }
 
 
@@ -469,12 +337,51 @@ sched_fetch_line(sched_fetch_t *f, const char *line, size_t len)
 }
 
 
+/* the whole lines read so far; a child that says wrong is killed */
+static void
+sched_fetch_lines(sched_fetch_t *f)
+{
+    char    *nl, *line;
+    size_t   used;
+
+    line = f->out.data;
+    used = 0;
+
+    while ((nl = memchr(line, '\n', f->out.len - used)) != NULL) {
+        if (sched_fetch_line(f, line, nl - line) != SCHED_OK) {
+            if (!f->no_room) {
+                f->garbled = 1;
+                sched_log(SCHED_LOG_ERR, "tiktok-fetch for %s said what it "
+                          "should not: \"%.*s\"", f->name,
+                          (int) (nl - line > 80 ? 80 : nl - line), line);
+            }
+
+            (void) kill(f->pid, SIGKILL);
+            return;
+        }
+
+        used += nl + 1 - line;
+        line = nl + 1;
+    }
+
+    memmove(f->out.data, f->out.data + used, f->out.len - used);
+    f->out.len -= used;
+
+    if (f->out.len > SCHED_FETCH_REPORT_MAX) {
+        sched_log(SCHED_LOG_ERR, "tiktok-fetch for %s wrote a line too long",
+                  f->name);
+        f->garbled = 1;
+        f->out.len = 0;
+        (void) kill(f->pid, SIGKILL);
+    }
+}
+
+
 static void
 sched_fetch_read(sched_t *s, int fd, uint32_t events, void *data)
 {
     sched_fetch_t  *f = data;
-    char            buf[4096], *nl, *line;
-    size_t          used;
+    char            buf[4096];
     ssize_t         n;
 
     for ( ;; ) {
@@ -504,40 +411,7 @@ sched_fetch_read(sched_t *s, int fd, uint32_t events, void *data)
             continue;
         }
 
-        line = f->out.data;
-        used = 0;
-
-        while ((nl = memchr(line, '\n', f->out.len - used)) != NULL) {
-            if (sched_fetch_line(f, line, nl - line) != SCHED_OK) {
-                if (!f->no_room) {
-                    f->garbled = 1;
-                    sched_log(SCHED_LOG_ERR, "tiktok-fetch for %s said "
-                              "what it should not: \"%.*s\"", f->name,
-                              (int) (nl - line > 80 ? 80 : nl - line), line);
-                }
-
-                (void) kill(f->pid, SIGKILL);
-                break;
-            }
-
-            used += nl + 1 - line;
-            line = nl + 1;
-        }
-
-        if (f->garbled || f->no_room) {
-            continue;
-        }
-
-        memmove(f->out.data, f->out.data + used, f->out.len - used);
-        f->out.len -= used;
-
-        if (f->out.len > SCHED_FETCH_REPORT_MAX) {
-            sched_log(SCHED_LOG_ERR, "tiktok-fetch for %s wrote a line "
-                      "too long", f->name);
-            f->garbled = 1;
-            f->out.len = 0;
-            (void) kill(f->pid, SIGKILL);
-        }
+        sched_fetch_lines(f);
     }
 
     /* the EOF: the child is gone, or going */
@@ -553,55 +427,19 @@ sched_fetch_read(sched_t *s, int fd, uint32_t events, void *data)
 }
 
 
-/* a download of url to the spool's name, at most max bytes */
-sched_fetch_t *
-sched_fetch_new(sched_t *s, const char *name, const char *url,
-    int64_t max_bytes)
+/* the part, created before the child runs, and tiktok-fetch on it */
+static int
+sched_fetch_spawn(sched_t *s, sched_fetch_t *f, const char *url)
 {
-    sched_fetch_t  *f;
-    int             fd;
-    char            max[32], parent[32], *argv[7];
-
-    if (s->fetches == NULL) {
-        s->fetches = calloc(SCHED_FETCH_BUCKETS, sizeof(sched_fetch_t *));
-        if (s->fetches == NULL) {
-            return NULL;
-        }
-    }
-
-    f = calloc(1, sizeof(sched_fetch_t));
-    if (f == NULL) {
-        return NULL;
-    }
-
-    f->fd = -1;
-    f->pid = -1;
-    f->s = s;
-    f->max = max_bytes;
-    f->length = -1;
-    tt_buf_init(&f->out);
-    tt_buf_init(&f->report);
-    memcpy(f->name, name, SCHED_SPOOL_NAME);
-
-    f->arena = tt_arena_create(1024);
-    if (f->arena == NULL) {
-        free(f);
-        return NULL;
-    }
-
-    f->path = sched_spool_path(s, name, NULL, f->arena);
-    f->part = sched_spool_path(s, name, ".part", f->arena);
-
-    if (f->path == NULL || f->part == NULL) {
-        goto failed;
-    }
+    int    fd;
+    char   max[32], parent[32], *argv[7];
 
     /* the part exists before the child runs: the sweep knows it ours */
     fd = open(f->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd == -1) {
         sched_log(SCHED_LOG_ERR, "open(\"%s\") failed: %s", f->part,
                   strerror(errno));
-        goto failed;
+        return SCHED_ERR;
     }
 
     (void) close(fd);
@@ -620,7 +458,7 @@ sched_fetch_new(sched_t *s, const char *name, const char *url,
     if (sched_spawn(argv, &f->pid, &f->fd) != SCHED_OK) {
         f->pid = -1;
         (void) unlink(f->part);
-        goto failed;
+        return SCHED_ERR;
     }
 
     s->nfetches++;
@@ -630,6 +468,54 @@ sched_fetch_new(sched_t *s, const char *name, const char *url,
     if (sched_loop_add(s, f->fd, EPOLLIN, sched_fetch_read, f) != SCHED_OK) {
         sched_fetch_stop(s, f);
         (void) unlink(f->part);
+        return SCHED_ERR;
+    }
+
+    return SCHED_OK;
+}
+
+
+/* a download of url to the spool's name, at most max bytes */
+sched_fetch_t *
+sched_fetch_new(sched_t *s, const char *name, const char *url,
+    int64_t max_bytes, sched_fetched_pt done)
+{
+    sched_fetch_t  *f;
+
+    if (s->fetches == NULL) {
+        s->fetches = calloc(SCHED_FETCH_BUCKETS, sizeof(sched_fetch_t *));
+        if (s->fetches == NULL) {
+            return NULL;
+        }
+    }
+
+    f = calloc(1, sizeof(sched_fetch_t));
+    if (f == NULL) {
+        return NULL;
+    }
+
+    f->fd = -1;
+    f->pid = -1;
+    f->s = s;
+    f->done = done;
+    f->max = max_bytes;
+    f->length = -1;
+    tt_buf_init(&f->out);
+    tt_buf_init(&f->report);
+    memcpy(f->name, name, SCHED_SPOOL_NAME);
+
+    f->arena = tt_arena_create(1024);
+    if (f->arena == NULL) {
+        free(f);
+        return NULL;
+    }
+
+    f->path = sched_spool_path(s, name, NULL, f->arena);
+    f->part = sched_spool_path(s, name, ".part", f->arena);
+
+    if (f->path == NULL || f->part == NULL
+        || sched_fetch_spawn(s, f, url) != SCHED_OK)
+    {
         goto failed;
     }
 
@@ -717,6 +603,10 @@ sched_fetch_report(sched_fetch_t *f, sched_fetch_report_t *r)
 
 
 /* what the download's end means, in the words of error_message */
+static const char *sched_fetch_failure(const sched_fetch_report_t *r,
+    sched_fetch_out_t *o);
+
+
 static void
 sched_fetch_outcome(sched_fetch_t *f, sched_fetch_out_t *o)
 {
@@ -760,6 +650,26 @@ sched_fetch_outcome(sched_fetch_t *f, sched_fetch_out_t *o)
         return;
     }
 
+    why = sched_fetch_failure(r, o);
+
+    if (why == NULL) {
+        return;
+    }
+
+    (void) snprintf(o->msg, sizeof(o->msg), "downloading the media failed: "
+                    "%s", why);
+}
+
+
+/*
+ * Why a download failed: a reason for "downloading the media failed: %s",
+ * or NULL with o->msg written whole; o->retry when it is transient.
+ */
+static const char *
+sched_fetch_failure(const sched_fetch_report_t *r, sched_fetch_out_t *o)
+{
+    const char  *why;
+
     why = NULL;
 
     switch (r->result) {
@@ -773,7 +683,7 @@ sched_fetch_outcome(sched_fetch_t *f, sched_fetch_out_t *o)
     case CURLE_COULDNT_CONNECT:
         if (r->refused) {
             (void) snprintf(o->msg, sizeof(o->msg), "%s", r->refused);
-            return;
+            return NULL;
         }
 
         o->retry = 1;
@@ -784,13 +694,13 @@ sched_fetch_outcome(sched_fetch_t *f, sched_fetch_out_t *o)
                         "failed: HTTP %lld", (long long) r->status);
         o->retry = (r->status == 408 || r->status == 429
                     || r->status >= 500);
-        return;
+        return NULL;
 
     case CURLE_TOO_MANY_REDIRECTS:
         (void) snprintf(o->msg, sizeof(o->msg), "downloading the media "
                         "failed: more than %d redirects (a redirect loop?)",
                         SCHED_FETCH_REDIRS);
-        return;
+        return NULL;
 
     case CURLE_UNSUPPORTED_PROTOCOL:
         why = "it redirects to a URL that is not http or https";
@@ -801,7 +711,7 @@ sched_fetch_outcome(sched_fetch_t *f, sched_fetch_out_t *o)
             (void) snprintf(o->msg, sizeof(o->msg), "downloading the media "
                             "failed: it took longer than %ld minutes",
                             SCHED_FETCH_TIMEOUT_MS / 60000);
-            return;
+            return NULL;
         }
 
         if (!r->connected) {
@@ -815,7 +725,7 @@ sched_fetch_outcome(sched_fetch_t *f, sched_fetch_out_t *o)
         (void) snprintf(o->msg, sizeof(o->msg), "downloading the media "
                         "failed: it stalled, no data for %d s",
                         SCHED_FETCH_STALL_S);
-        return;
+        return NULL;
 
     default:
         /* DNS, refused or reset connections, TLS, a short body, a spool
@@ -828,8 +738,7 @@ sched_fetch_outcome(sched_fetch_t *f, sched_fetch_out_t *o)
         why = r->error ? r->error : curl_easy_strerror((CURLcode) r->result);
     }
 
-    (void) snprintf(o->msg, sizeof(o->msg), "downloading the media failed: "
-                    "%s", why);
+    return why;
 }
 
 
@@ -881,7 +790,7 @@ sched_fetch_done(sched_t *s, sched_fetch_t *f)
         j->fetch_next = NULL;
         j->fetch = NULL;
 
-        sched_media_fetched(s, j, &o);
+        f->done(s, j, &o);
     }
 
     sched_fetch_free(s, f);
@@ -917,9 +826,9 @@ sched_fetch_check_waiters(sched_t *s)
 }
 
 
-/* the downloads' checks, deadlines and orphans: from the loop's timers */
-void
-sched_fetches_tick(sched_t *s, int64_t now)
+/* the downloads' checks, deadlines and orphans: the loop's tick */
+static void
+sched_fetches_tick(sched_t *s, int64_t now, void *data)
 {
     unsigned        i;
     sched_fetch_t  *f;
@@ -961,8 +870,20 @@ sched_fetches_tick(sched_t *s, int64_t now)
 
 /* while downloads run, their checks (above, and the orphans' and the
  * deadlines' in the tick) come every SCHED_FETCH_CHECK_MS; -1 none */
-int64_t
-sched_fetches_next_wake(sched_t *s)
+static int64_t
+sched_fetches_next_wake(sched_t *s, void *data)
 {
     return s->nfetches ? s->next_fetch_check : -1;
+}
+
+
+int
+sched_fetch_init(sched_t *s)
+{
+    sched_hook_t  h = { "fetches", sched_fetches_tick,
+                        sched_fetches_next_wake, NULL, NULL };
+
+    sched_spool_on_busy(s, sched_fetching);
+
+    return sched_loop_hook(s, &h);
 }

@@ -1,8 +1,9 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
  * HTTP exchanges with TikTok on curl easy handles: JSON and form POSTs,
- * and chunk PUTs streamed from the spool file.  Media downloads run in a
- * child process (tiktok-fetch).
+ * and chunk PUTs streamed from the spool file, on one multi handle whose
+ * sockets and timer the loop watches (after curl's ephiperfifo.c).
+ * Media downloads run in a child process (tiktok-fetch).
  */
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 
 #include "sched.h"
 
@@ -251,6 +253,35 @@ sched_http_json(sched_http_t *h, const char *url, const char *bearer,
 }
 
 
+/* a GET with the user's token (TikTok's display API) */
+int
+sched_http_get(sched_http_t *h, const char *url, const char *bearer)
+{
+    char  auth[2048];
+    int   n, rc;
+
+    n = snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+    if (n < 0 || (size_t) n >= sizeof(auth)) {
+        return SCHED_ERR;
+    }
+
+    rc = sched_http_header_add(h, auth);
+    memset(auth, 0, sizeof(auth));
+
+    if (rc != SCHED_OK) {
+        return SCHED_ERR;
+    }
+
+    (void) curl_easy_setopt(h->easy, CURLOPT_URL, url);
+    (void) curl_easy_setopt(h->easy, CURLOPT_HTTPGET, 1L);
+    (void) curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS,
+                            SCHED_API_TIMEOUT_MS);
+    (void) curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers);
+
+    return SCHED_OK;
+}
+
+
 int
 sched_http_form(sched_http_t *h, const char *url, const char *body,
     size_t len)
@@ -329,4 +360,199 @@ sched_http_form_field(tt_buf_t *out, const char *name, const char *v,
     curl_free(e);
 
     return tt_buf_ok(out) ? SCHED_OK : SCHED_ERR;
+}
+
+
+/* the multi handle in the loop, after curl's ephiperfifo example */
+
+static void sched_curl_check(sched_t *s);
+
+
+static void
+sched_curl_io(sched_t *s, int fd, uint32_t events, void *data)
+{
+    int  flags;
+
+    flags = 0;
+
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        flags |= CURL_CSELECT_IN;
+    }
+
+    if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+        flags |= CURL_CSELECT_OUT;
+    }
+
+    (void) curl_multi_socket_action(s->multi, fd, flags, &s->running);
+    sched_curl_check(s);
+}
+
+
+static void
+sched_curl_timer(sched_t *s, sched_clock_t *c, void *data)
+{
+    s->curl_now = 0;
+    (void) curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
+                                    &s->running);
+    sched_curl_check(s);
+}
+
+
+static int
+sched_curl_sock_cb(CURL *e, curl_socket_t fd, int what, void *userp,
+    void *sockp)
+{
+    sched_t   *s = userp;
+    uint32_t   events;
+
+    if (what == CURL_POLL_REMOVE) {
+        (void) sched_loop_del(s, fd);
+        return 0;
+    }
+
+    events = 0;
+
+    if (what & CURL_POLL_IN) {
+        events |= EPOLLIN;
+    }
+
+    if (what & CURL_POLL_OUT) {
+        events |= EPOLLOUT;
+    }
+
+    if (sched_loop_add(s, fd, events, sched_curl_io, NULL) != SCHED_OK) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Never calls libcurl: only arms the clock.  curl asks for "at once" on
+ * every curl_multi_add_handle: while the clock is armed for that and has
+ * not fired, asking again changes nothing, and 1,000 calls added at the
+ * due time skip 1,000 timerfd_settime()s.
+ */
+static int
+sched_curl_timer_cb(CURLM *multi, long ms, void *userp)
+{
+    sched_t  *s = userp;
+
+    if (ms == 0 && s->curl_now) {
+        return 0;
+    }
+
+    s->curl_now = 0;
+
+    if (sched_clock_after(s->curl_clock, ms) != SCHED_OK) {
+        return -1;
+    }
+
+    if (ms == 0) {
+        s->curl_now = 1;
+    }
+
+    return 0;
+}
+
+
+/* the only place that frees a transfer */
+static void
+sched_curl_check(sched_t *s)
+{
+    CURLMsg       *msg;
+    int            left;
+    sched_http_t  *h;
+    char          *priv;
+
+    while ((msg = curl_multi_info_read(s->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+
+        priv = NULL;
+        (void) curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+        h = (sched_http_t *) priv;
+
+        h->result = msg->data.result;
+        (void) curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &h->status);
+
+        (void) curl_multi_remove_handle(s->multi, h->easy);
+
+        if (h->done) {
+            h->done(s, h);
+        }
+
+        sched_http_free(s, h);
+    }
+}
+
+
+int
+sched_http_start(sched_t *s, sched_http_t *h)
+{
+    if (curl_multi_add_handle(s->multi, h->easy) != CURLM_OK) {
+        return SCHED_ERR;
+    }
+
+    h->next = s->https;
+    h->prev = NULL;
+    if (s->https) {
+        s->https->prev = h;
+    }
+    s->https = h;
+
+    return SCHED_OK;
+}
+
+
+void
+sched_http_abort_all(sched_t *s)
+{
+    sched_http_t  *h;
+
+    while (s->https) {
+        h = s->https;
+        (void) curl_multi_remove_handle(s->multi, h->easy);
+        sched_http_free(s, h);
+    }
+}
+
+
+int
+sched_http_init(sched_t *s)
+{
+    s->curl_clock = sched_clock_new(s, CLOCK_MONOTONIC, sched_curl_timer,
+                                    NULL);
+    if (s->curl_clock == NULL) {
+        return SCHED_ERR;
+    }
+
+    s->multi = curl_multi_init();
+    if (s->multi == NULL) {
+        return SCHED_ERR;
+    }
+
+    (void) curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION,
+                             sched_curl_sock_cb);
+    (void) curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+    (void) curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION,
+                             sched_curl_timer_cb);
+    (void) curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
+    (void) curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+
+    return SCHED_OK;
+}
+
+
+/* at exit, once the jobs let go of their transfers */
+void
+sched_http_done(sched_t *s)
+{
+    if (s->multi) {
+        sched_http_abort_all(s);
+        (void) curl_multi_cleanup(s->multi);
+        s->multi = NULL;
+    }
 }

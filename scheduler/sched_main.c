@@ -1,149 +1,23 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * tiktok-scheduler: start-up, configuration from the store, logging.
+ * tiktok-scheduler: start-up, the signals and the heartbeat; every
+ * feature is set up here, registering with the loop in the order its
+ * hooks run.
  */
 
 #include <errno.h>
-#include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
 
-#include "sched.h"
-
-
-int  sched_log_level = SCHED_LOG_INFO;
-
-static const char  *sched_level_names[] = { "error", "warn", "info", "debug" };
+#include "sched_job.h"
 
 
-void
-sched_log(int level, const char *fmt, ...)
-{
-    char        line[2048];
-    size_t      n;
-    va_list     ap;
-    time_t      now;
-    struct tm   tm;
-    int         rc;
-
-    if (level > sched_log_level) {
-        return;
-    }
-
-    now = time(NULL);
-    localtime_r(&now, &tm);
-
-    n = strftime(line, sizeof(line), "%Y/%m/%d %H:%M:%S", &tm);
-
-    rc = snprintf(line + n, sizeof(line) - n, " [%s] %d#0: ",
-                  sched_level_names[level], (int) getpid());
-    if (rc < 0 || (size_t) rc >= sizeof(line) - n) {
-        return;
-    }
-
-    n += rc;
-
-    va_start(ap, fmt);
-    rc = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
-    va_end(ap);
-
-    if (rc < 0) {
-        return;
-    }
-
-    n += ((size_t) rc < sizeof(line) - n - 1) ? (size_t) rc
-                                               : sizeof(line) - n - 2;
-    line[n++] = '\n';
-
-    /* one write per line so that lines of concurrent writers stay whole */
-    if (write(STDERR_FILENO, line, n) < 0) {
-        return;
-    }
-}
-
-
-static int
-sched_read_config(sched_t *s)
-{
-    tt_txn_t  t;
-    tt_str_t  v;
-    int       rc;
-
-    if (tt_txn_begin(s->store, &t, 0) != TT_OK) {
-        sched_log(SCHED_LOG_ERR, "cannot read the store: %s",
-                  tt_store_last_error(s->store));
-        return SCHED_ERR;
-    }
-
-    rc = tt_meta_get(&t, "config", &v);
-
-    if (rc == TT_NOTFOUND) {
-        tt_txn_abort(&t);
-        sched_log(SCHED_LOG_ERR, "no configuration in the store: start "
-                  "nginx with the tiktok module first");
-        return SCHED_ERR;
-    }
-
-    if (rc == TT_OK) {
-        rc = tt_conf_decode(v.data, v.len, s->arena, &s->conf);
-    }
-
-    tt_txn_abort(&t);
-
-    if (rc != TT_OK) {
-        sched_log(SCHED_LOG_ERR, "the configuration in the store is "
-                  "unreadable (%d)", rc);
-        return SCHED_ERR;
-    }
-
-    if (s->conf.api_base == NULL || s->conf.client_key == NULL) {
-        sched_log(SCHED_LOG_ERR, "the configuration lacks "
-                  "tiktok_api_base or tiktok_client_key");
-        return SCHED_ERR;
-    }
-
-    return SCHED_OK;
-}
-
-
-static int
-sched_read_secrets(sched_t *s)
-{
-    uint8_t  raw[32];
-    char     err[512];
-
-    if (s->conf.token_key_file == NULL) {
-        sched_log(SCHED_LOG_ERR, "no tiktok_token_key_file in nginx.conf");
-        return SCHED_ERR;
-    }
-
-    if (tt_read_token_key(s->conf.token_key_file, raw, err, sizeof(err))
-        != TT_OK)
-    {
-        sched_log(SCHED_LOG_ERR, "%s", err);
-        return SCHED_ERR;
-    }
-
-    tt_store_set_token_key(s->store, raw);
-    memset(raw, 0, sizeof(raw));
-
-    if (s->conf.client_secret_file == NULL
-        || tt_read_secret(s->conf.client_secret_file, s->arena,
-                          &s->client_secret) != TT_OK)
-    {
-        sched_log(SCHED_LOG_ERR, "cannot read the client secret file "
-                  "\"%s\": %s",
-                  s->conf.client_secret_file ? s->conf.client_secret_file
-                                             : "(unset)",
-                  strerror(errno));
-        return SCHED_ERR;
-    }
-
-    return SCHED_OK;
-}
+#define SCHED_HEARTBEAT_MS  5000
 
 
 /* a helper program (tiktok-probe, tiktok-fetch) next to this binary */
@@ -185,6 +59,118 @@ sched_usage(void)
 }
 
 
+static void
+sched_signal(sched_t *s, int fd, uint32_t events, void *data)
+{
+    struct signalfd_siginfo  si;
+
+    if (read(fd, &si, sizeof(si)) != sizeof(si)) {
+        return;
+    }
+
+    sched_log(SCHED_LOG_INFO, "signal %u received, stopping",
+              (unsigned) si.ssi_signo);
+    sched_loop_stop(s);
+}
+
+
+static int
+sched_signals(sched_t *s)
+{
+    sigset_t  set;
+
+    (void) signal(SIGPIPE, SIG_IGN);
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+
+    if (sigprocmask(SIG_BLOCK, &set, NULL) == -1) {
+        return SCHED_ERR;
+    }
+
+    s->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (s->sig_fd == -1) {
+        sched_log(SCHED_LOG_ERR, "signalfd() failed: %s", strerror(errno));
+        return SCHED_ERR;
+    }
+
+    return sched_loop_add(s, s->sig_fd, EPOLLIN, sched_signal, NULL);
+}
+
+
+/* the store's meta "scheduler_heartbeat": the daemon is alive */
+static void
+sched_heartbeat(sched_t *s, int64_t now, void *data)
+{
+    tt_txn_t  *t;
+    uint8_t    be[8];
+    int        i;
+
+    if (now < s->next_heartbeat) {
+        return;
+    }
+
+    s->next_heartbeat = now + SCHED_HEARTBEAT_MS;
+
+    t = sched_txn(s);
+    if (t == NULL) {
+        return;
+    }
+
+    now = tt_now_ms();
+
+    for (i = 7; i >= 0; i--) {
+        be[i] = (uint8_t) (now & 0xff);
+        now >>= 8;
+    }
+
+    (void) tt_meta_put(t, "scheduler_heartbeat", be, sizeof(be));
+}
+
+
+static int64_t
+sched_heartbeat_next(sched_t *s, void *data)
+{
+    return s->next_heartbeat;
+}
+
+
+/*
+ * The loop first, then every feature, each registering its hooks: they
+ * run in this order.  The commit is the first flush, before the steps
+ * that wait for it; the agenda's scan is the last tick.
+ */
+static int
+sched_features(sched_t *s)
+{
+    sched_hook_t  beat = { "heartbeat", sched_heartbeat,
+                           sched_heartbeat_next, NULL, NULL };
+
+    if (sched_loop_init(s) != SCHED_OK
+        || sched_txn_init(s) != SCHED_OK
+        || sched_loop_hook(s, &beat) != SCHED_OK
+        || sched_conf_init(s) != SCHED_OK
+        || sched_http_init(s) != SCHED_OK
+        || sched_jobs_init(s) != SCHED_OK
+        || sched_child_init(s) != SCHED_OK
+        || sched_fetch_init(s) != SCHED_OK
+        || sched_media_init(s) != SCHED_OK
+        || sched_spool_init(s) != SCHED_OK
+        || sched_sweep_init(s) != SCHED_OK
+        || sched_oauth_init(s) != SCHED_OK
+        || sched_agenda_init(s) != SCHED_OK
+        || sched_signals(s) != SCHED_OK)
+    {
+        return SCHED_ERR;
+    }
+
+    sched_publish_init(s);
+
+    return SCHED_OK;
+}
+
+
 static int
 sched_init(sched_t *s)
 {
@@ -202,8 +188,7 @@ sched_init(sched_t *s)
         return SCHED_ERR;
     }
 
-    if (sched_read_config(s) != SCHED_OK || sched_read_secrets(s) != SCHED_OK)
-    {
+    if (sched_conf_load(s) != SCHED_OK) {
         return SCHED_ERR;
     }
 
@@ -224,11 +209,46 @@ sched_init(sched_t *s)
                   "program: media URLs cannot be downloaded");
     }
 
-    if (sched_profs_init(s) != SCHED_OK || sched_spool_init(s) != SCHED_OK) {
+    if (sched_profs_init(s) != SCHED_OK) {
         return SCHED_ERR;
     }
 
-    return sched_loop_init(s);
+    return sched_features(s);
+}
+
+
+/* reverse order of sched_init */
+static void
+sched_done(sched_t *s)
+{
+    sched_lag_report(s);
+
+    /* the jobs first let go of their transfers, which are aborted then */
+    sched_jobs_free(s);
+    sched_oauth_free(s);
+    sched_agenda_done(s);
+    sched_http_done(s);
+    sched_txn_done(s);
+
+    if (s->sig_fd != -1) {
+        (void) close(s->sig_fd);
+    }
+
+    sched_loop_done(s);
+    sched_fetches_free(s);
+    sched_spool_done(s);
+    sched_profs_free(s);
+
+    if (s->store) {
+        tt_store_close(s->store);
+    }
+
+    sched_conf_free(s);
+
+    tt_arena_destroy(s->arena);
+    curl_global_cleanup();
+
+    sched_log(SCHED_LOG_INFO, "tiktok-scheduler exited");
 }
 
 
@@ -271,10 +291,6 @@ main(int argc, char **argv)
     }
 
     s.epfd = -1;
-    s.curl_tfd = -1;
-    s.due_tfd = -1;
-    s.tick_tfd = -1;
-    s.launch_tfd = -1;
     s.wake_fd = -1;
     s.sig_fd = -1;
 
@@ -283,30 +299,11 @@ main(int argc, char **argv)
     if (sched_init(&s) == SCHED_OK) {
         sched_log(SCHED_LOG_INFO, "tiktok-scheduler started, store \"%s\", "
                   "api \"%s\"", s.store_dir, s.conf.api_base);
+        s.started_at = tt_now_ms();
         rc = (sched_loop_run(&s) == SCHED_OK) ? 0 : 1;
     }
 
-    sched_lag_report(&s);
-
-    /* reverse order of sched_init */
-    sched_jobs_free(&s);
-    sched_loop_done(&s);
-    sched_fetches_free(&s);
-    sched_spool_done(&s);
-    sched_profs_free(&s);
-
-    if (s.store) {
-        tt_store_close(s.store);
-    }
-
-    if (s.client_secret.data) {
-        memset((char *) s.client_secret.data, 0, s.client_secret.len);
-    }
-
-    tt_arena_destroy(s.arena);
-    curl_global_cleanup();
-
-    sched_log(SCHED_LOG_INFO, "tiktok-scheduler exited");
+    sched_done(&s);
 
     return rc;
 }

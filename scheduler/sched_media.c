@@ -50,6 +50,8 @@
 
 
 static void sched_probe_start(sched_t *s, sched_job_t *j);
+static void sched_media_fetched(sched_t *s, sched_job_t *j,
+    const sched_fetch_out_t *o);
 
 
 static void
@@ -120,14 +122,87 @@ sched_media_too_big(sched_t *s, sched_job_t *j)
 }
 
 
+/*
+ * Room in the spool for a new download: 1 when there is; else 0, and the
+ * job waits (for the sweep that may free room) or failed.
+ */
+static int
+sched_media_room(sched_t *s, sched_job_t *j)
+{
+    char  msg[256];
+    int   rc;
+
+    if (j->spool_pass > sched_spool_passes(s)) {
+        /* the sweep that may free room for it is under way */
+        j->state = J_MEDIA;
+        sched_job_wait(s, j, 500);
+        return 0;
+    }
+
+    rc = sched_spool_reserve(s, 0);
+
+    if (rc == SCHED_AGAIN) {
+        /* over the quota, and the first sweep has not said yet which
+         * files no post needs: it will, within seconds */
+        j->state = J_MEDIA;
+        sched_job_wait(s, j, 1000);
+        return 0;
+    }
+
+    if (rc != SCHED_OK) {
+        /* files that posts let go of since the last sweep may go: the
+         * next sweep says, and the download waits for it, once */
+        if (j->spool_pass == 0) {
+            j->spool_pass = sched_spool_fresh(s);
+
+            if (j->spool_pass) {
+                j->state = J_MEDIA;
+                sched_job_wait(s, j, 500);
+                return 0;
+            }
+        }
+
+        sched_media_failed(s, j, sched_spool_full(s, 0, msg, sizeof(msg)));
+        return 0;
+    }
+
+    return 1;
+}
+
+
+/* the URL's file is in the spool already: 1 when it is, and it is used */
+static int
+sched_media_spooled(sched_t *s, sched_job_t *j, tt_media_t *m, char *path)
+{
+    struct stat  st;
+
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return 0;
+    }
+
+    sched_log(SCHED_LOG_INFO, "post %s: media %s is in the spool already",
+              j->post_id, m->id);
+
+    m->spool_path = path;
+    m->size = st.st_size;
+    sched_spool_touch(s, path);
+
+    if (st.st_size > sched_media_max(j)) {
+        sched_media_too_big(s, j);
+        return 1;
+    }
+
+    sched_probe_start(s, j);
+    return 1;
+}
+
+
 /* the media's file: in the spool already, downloading, or to download */
 static void
 sched_media_file(sched_t *s, sched_job_t *j, tt_media_t *m)
 {
     sched_fetch_t  *f;
-    struct stat     st;
-    char           *path, name[SCHED_SPOOL_NAME], msg[256];
-    int             rc;
+    char           *path, name[SCHED_SPOOL_NAME];
 
     if (j->fetch) {
         return;
@@ -161,54 +236,7 @@ sched_media_file(sched_t *s, sched_job_t *j, tt_media_t *m)
         return;
     }
 
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-        sched_log(SCHED_LOG_INFO, "post %s: media %s is in the spool "
-                  "already", j->post_id, m->id);
-
-        m->spool_path = path;
-        m->size = st.st_size;
-        sched_spool_touch(s, path);
-
-        if (st.st_size > sched_media_max(j)) {
-            sched_media_too_big(s, j);
-            return;
-        }
-
-        sched_probe_start(s, j);
-        return;
-    }
-
-    if (j->spool_pass > sched_spool_passes(s)) {
-        /* the sweep that may free room for it is under way */
-        j->state = J_MEDIA;
-        sched_job_wait(s, j, 500);
-        return;
-    }
-
-    rc = sched_spool_reserve(s, 0);
-
-    if (rc == SCHED_AGAIN) {
-        /* over the quota, and the first sweep has not said yet which
-         * files no post needs: it will, within seconds */
-        j->state = J_MEDIA;
-        sched_job_wait(s, j, 1000);
-        return;
-    }
-
-    if (rc != SCHED_OK) {
-        /* files that posts let go of since the last sweep may go: the
-         * next sweep says, and the download waits for it, once */
-        if (j->spool_pass == 0) {
-            j->spool_pass = sched_spool_fresh(s);
-
-            if (j->spool_pass) {
-                j->state = J_MEDIA;
-                sched_job_wait(s, j, 500);
-                return;
-            }
-        }
-
-        sched_media_failed(s, j, sched_spool_full(s, 0, msg, sizeof(msg)));
+    if (sched_media_spooled(s, j, m, path) || !sched_media_room(s, j)) {
         return;
     }
 
@@ -219,7 +247,8 @@ sched_media_file(sched_t *s, sched_job_t *j, tt_media_t *m)
         return;
     }
 
-    f = sched_fetch_new(s, name, m->source_url, sched_media_max(j));
+    f = sched_fetch_new(s, name, m->source_url, sched_media_max(j),
+                        sched_media_fetched);
     if (f == NULL) {
         sched_media_spawn_failed(s, j, "the download could not be started");
         return;
@@ -259,7 +288,7 @@ sched_media_step(sched_t *s, sched_job_t *j)
 
 
 /* a job's share of a finished download (sched_fetch_done) */
-void
+static void
 sched_media_fetched(sched_t *s, sched_job_t *j, const sched_fetch_out_t *o)
 {
     tt_media_t  *m;
@@ -339,7 +368,7 @@ sched_media_fetched(sched_t *s, sched_job_t *j, const sched_fetch_out_t *o)
  * post was deleted or its media changed, while a job that only reloads
  * joins it again at once) or for its probe (which is killed).
  */
-void
+static void
 sched_media_cancel(sched_t *s, sched_job_t *j)
 {
     sched_child_t  *c;
@@ -483,7 +512,7 @@ sched_probe_end(sched_t *s, sched_job_t *j)
 }
 
 
-void
+static void
 sched_child_read(sched_t *s, int fd, uint32_t events, void *data)
 {
     sched_job_t    *j = data;
@@ -518,16 +547,11 @@ sched_child_read(sched_t *s, int fd, uint32_t events, void *data)
 }
 
 
-void
-sched_children_tick(sched_t *s, int64_t now)
+/* the loop's tick: the probes past their deadline are killed */
+static void
+sched_probes_tick(sched_t *s, int64_t now, void *data)
 {
     sched_job_t  *j;
-
-    if (s->nzombies) {
-        sched_reap_tick(s, 0);
-    }
-
-    sched_fetches_tick(s, now);
 
     /* no walk over every job on each iteration while no probe runs */
     if (s->children == 0) {
@@ -585,4 +609,42 @@ sched_probe_start(sched_t *s, sched_job_t *j)
         sched_media_spawn_failed(s, j, "the media probe could not be "
                                  "started");
     }
+}
+
+
+/* the earliest probe deadline; the probes are few, walked if any */
+static int64_t
+sched_probes_next(sched_t *s, void *data)
+{
+    sched_job_t  *j;
+    int64_t       at;
+
+    if (s->children == 0) {
+        return -1;
+    }
+
+    at = -1;
+
+    for (j = s->jobs; j; j = j->next) {
+        if (j->child && (at < 0 || j->child->deadline < at)) {
+            at = j->child->deadline;
+        }
+    }
+
+    return at;
+}
+
+
+int
+sched_media_init(sched_t *s)
+{
+    sched_hook_t       h = { "probes", sched_probes_tick, sched_probes_next,
+                             NULL, NULL };
+    sched_job_watch_t  w = { sched_media_cancel, NULL };
+
+    if (sched_job_watch(s, &w) != SCHED_OK) {
+        return SCHED_ERR;
+    }
+
+    return sched_loop_hook(s, &h);
 }

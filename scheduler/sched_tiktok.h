@@ -18,7 +18,7 @@ typedef enum {
     SCHED_R_AUTH            /* 401 access_token_invalid: refresh once */
 } sched_result_e;
 
-typedef struct {
+struct sched_answer_s {
     sched_result_e  result;
     const char     *code;           /* TikTok's error.code, or NULL */
     const char     *message;        /* TikTok's error.message, or NULL */
@@ -26,7 +26,7 @@ typedef struct {
     const char     *note;           /* what to do, or NULL */
     tt_json_t      *root;
     tt_json_t      *data;           /* "data" of the envelope */
-} sched_answer_t;
+};
 
 
 /* classifies a v2 envelope answer; strings are allocated in a */

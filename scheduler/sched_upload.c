@@ -12,7 +12,6 @@
 #include "sched_job.h"
 
 
-#define SCHED_POLL_FIRST     1000
 #define SCHED_POLL_MAX       15000
 #define SCHED_POLLS_MAX      400
 #define SCHED_ID_POLLS       3
@@ -56,16 +55,6 @@ sched_plan_of(const tt_platform_t *pl, tt_chunk_plan_t *plan)
     plan->video_size = pl->bytes_total;
     plan->chunk_size = pl->chunk_size;
     plan->count = pl->chunk_count;
-}
-
-
-/* the first status/fetch comes a second after the upload or init */
-void
-sched_job_polling(sched_t *s, sched_job_t *j)
-{
-    j->state = J_POLL;
-    j->poll_delay = SCHED_POLL_FIRST;
-    sched_job_wait(s, j, j->poll_delay);
 }
 
 
@@ -272,6 +261,87 @@ sched_put_done(sched_t *s, sched_http_t *h)
 }
 
 
+/* the end: published */
+
+/* why a published platform has no TikTok post id, for the log */
+static const char *
+sched_no_id_why(const tt_platform_t *pl)
+{
+    if (pl->params.post_mode == TT_MODE_UPLOAD) {
+        return "sent to the creator's TikTok inbox: TikTok gives no post "
+               "id until the creator posts it in the app";
+    }
+
+    if (pl->params.privacy == TT_PRIVACY_SELF) {
+        return "private (SELF_ONLY): TikTok gives no post id for a private "
+               "post";
+    }
+
+    if (pl->params.privacy != TT_PRIVACY_PUBLIC) {
+        return "visible to followers or friends only: TikTok gives a post "
+               "id only for a public post";
+    }
+
+    if (pl->id_until > 0) {
+        return "TikTok gives the post id after its moderation: asking "
+               "again for up to 72 hours";
+    }
+
+    return "TikTok gave no post id";
+}
+
+
+void
+sched_job_published(sched_t *s, sched_job_t *j, int64_t id)
+{
+    tt_platform_t  *pl;
+    const char     *user;
+    char            url[512];
+    int             n;
+
+    pl = j->pl;
+    pl->status = TT_PLAT_PUBLISHED;
+    pl->platform_id = id;
+    pl->next_attempt_at = -1;
+    pl->error = NULL;
+    pl->error_code = NULL;
+    pl->error_message = NULL;
+    pl->error_note = NULL;
+
+    user = j->username ? j->username : j->profile.username;
+
+    if (id > 0 && user && user[0]) {
+        /* TikTok's permalink: /photo/ for a photo post, /video/ else */
+        n = snprintf(url, sizeof(url), "https://www.tiktok.com/@%s/%s/%lld",
+                     user, pl->params.format == TT_FORMAT_IMAGE ? "photo"
+                                                                : "video",
+                     (long long) id);
+        if (n > 0 && (size_t) n < sizeof(url)) {
+            pl->url = tt_arena_strndup(j->arena, url, n);
+        }
+    }
+
+    if (id > 0) {
+        pl->id_until = 0;
+        sched_log(SCHED_LOG_INFO, "post %s %s, publish_id \"%s\", post id "
+                  "%lld", j->post_id, j->id_check ? "got its TikTok post id "
+                  "after moderation" : "published",
+                  pl->publish_id ? pl->publish_id : "", (long long) id);
+
+    } else {
+        sched_log(SCHED_LOG_INFO, "post %s published, publish_id \"%s\", "
+                  "no post id: %s", j->post_id,
+                  pl->publish_id ? pl->publish_id : "", sched_no_id_why(pl));
+    }
+
+    sched_job_end(s, j);
+
+    if (!j->id_check) {
+        sched_job_release(s, j);
+    }
+}
+
+
 /* J_RESYNC and J_POLL: status/fetch */
 
 static void sched_status_done(sched_t *s, sched_http_t *h);
@@ -405,7 +475,8 @@ sched_status_complete(sched_t *s, sched_job_t *j, const tt_json_t *data)
         return;
     }
 
-    if (j->pl->params.privacy != TT_PRIVACY_SELF
+    /* TikTok fills the id only for a public post, after moderation */
+    if (j->pl->params.privacy == TT_PRIVACY_PUBLIC
         && j->pl->params.post_mode == TT_MODE_DIRECT)
     {
         if (j->id_polls++ < SCHED_ID_POLLS) {
@@ -423,6 +494,16 @@ sched_status_complete(sched_t *s, sched_job_t *j, const tt_json_t *data)
 }
 
 
+/* published already: a failed question only asks again later */
+static int
+sched_id_failing(sched_t *s, sched_job_t *j, const sched_answer_t *ans)
+{
+    sched_job_id_later(s, j, ans->code ? ans->code
+                             : ans->human ? ans->human : "an error");
+    return 1;
+}
+
+
 /*
  * A published post whose id is awaited, due again: status/fetch once,
  * through J_TOKEN (a fresh token) and J_ROUTE (stage POLL -> J_POLL).
@@ -430,6 +511,7 @@ sched_status_complete(sched_t *s, sched_job_t *j, const tt_json_t *data)
 void
 sched_job_id_start(sched_t *s, sched_job_t *j)
 {
+    j->failing = sched_id_failing;
     j->id_check = 1;
     j->resuming = 1;
     j->state = J_TOKEN;

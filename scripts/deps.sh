@@ -3,7 +3,8 @@
 set -eu
 
 pkgs="nginx nginx-dev liblmdb-dev lmdb-utils libyajl-dev libcurl4-openssl-dev
-libicu-dev libssl-dev libcmocka-dev libavformat-dev libavcodec-dev libavutil-dev ffmpeg
+libabsl-dev g++ libssl-dev libcmocka-dev libavformat-dev libavcodec-dev libavutil-dev ffmpeg
+python3-jsonschema python3-yaml
 wrk pkg-config libpcre2-dev zlib1g-dev python3 clang libclang-rt-14-dev
 perl make gcc curl"
 

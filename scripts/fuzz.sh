@@ -9,9 +9,10 @@
 # OUTDIR/crash/TARGET/    what made it crash, if anything did
 # OUTDIR/TARGET.log       its output
 #
-# Core sources are every core/*.c but tt_media_probe.c; fuzz_media also
-# gets tt_media_probe.c and libav.  Environment: CC (clang), FUZZ_FLAGS
-# (more libFuzzer flags, e.g. "-max_len=4096 -jobs=2").
+# Core sources are every core/*.c (and *.cc) but tt_media_probe.c;
+# fuzz_media also gets tt_media_probe.c and libav.  Environment: CC
+# (clang), CXX (clang++), FUZZ_FLAGS (more libFuzzer flags, e.g.
+# "-max_len=4096 -jobs=2").
 set -eu
 
 if [ $# -lt 2 ]; then
@@ -33,6 +34,11 @@ case $cc in
     *clang*) ;;
     *) cc=clang ;;
 esac
+cxx=${CXX:-clang++}
+case $cxx in
+    *clang*) ;;
+    *) cxx=clang++ ;;
+esac
 
 if ! command -v "$cc" >/dev/null 2>&1; then
     echo "$0: error: clang not found: apt-get install clang" \
@@ -46,7 +52,7 @@ out=$(cd "$out" && pwd)
 cflags="-g -O1 -std=gnu11 -D_GNU_SOURCE -I$top/core -fno-omit-frame-pointer
         -fno-sanitize-recover=all -Wall -Wextra -Wno-unused-parameter"
 san="address,undefined"
-libs="-llmdb -lyajl -lcrypto -lm"
+libs="-llmdb -lyajl -lcrypto -labsl_time_zone -lstdc++ -lm"
 av_libs="-lavformat -lavcodec -lavutil"
 
 if [ $# -gt 0 ]; then
@@ -86,6 +92,16 @@ for src in "$top"/core/*.c; do
         */tt_media_probe.c) ;;
         *) objs="$objs $o" ;;
     esac
+done
+
+# the C++ side of core/ (the time zones through cctz), as C++
+for src in "$top"/core/*.cc; do
+    [ -f "$src" ] || continue
+    o="$out/obj/$(basename "$src" .cc).o"
+    # shellcheck disable=SC2086
+    $cxx -g -O1 -std=gnu++17 -I"$top/core" -fno-omit-frame-pointer \
+        -fsanitize=fuzzer-no-link,$san -c -o "$o" "$src"
+    objs="$objs $o"
 done
 
 for t in $targets; do

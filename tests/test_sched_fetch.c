@@ -11,8 +11,8 @@
 #include "../scheduler/sched_fetch.c"
 
 
-/* stubs of what sched_main.c, sched_loop.c, sched_spool.c, sched_media.c
- * and sched_publish.c define */
+/* stubs of what sched_log.c, sched_loop.c, sched_txn.c, sched_child.c,
+ * sched_spool.c and sched_job.c define */
 
 int  sched_log_level = SCHED_LOG_ERR;
 
@@ -86,8 +86,34 @@ sched_spool_fresh(sched_t *s)
 }
 
 
+int
+sched_loop_hook(sched_t *s, const sched_hook_t *h)
+{
+    return SCHED_OK;
+}
+
+
 void
-sched_media_fetched(sched_t *s, sched_job_t *j, const sched_fetch_out_t *o)
+sched_spool_on_busy(sched_t *s, int (*busy)(sched_t *s, const char *name))
+{
+}
+
+
+int
+sched_spawn(char *const argv[], pid_t *pid, int *fd)
+{
+    return SCHED_ERR;
+}
+
+
+void
+sched_reap(sched_t *s, pid_t pid)
+{
+}
+
+
+void
+sched_reap_all(sched_t *s)
 {
 }
 

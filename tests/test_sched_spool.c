@@ -9,9 +9,11 @@
 
 #include "tt_test.h"
 #include "../scheduler/sched_spool.c"
+#include "../scheduler/sched_spool_sweep.c"
 
 
-/* stubs of what sched_main.c, sched_loop.c and sched_media.c define */
+/* stubs of what sched_log.c, sched_loop.c and sched_txn.c define, and the
+ * downloads' answer to "is this part being written?" (sched_fetch.c's) */
 
 int  sched_log_level = SCHED_LOG_ERR;
 
@@ -44,7 +46,14 @@ sched_read_end(sched_t *s, tt_txn_t *t, tt_txn_t *use)
 
 
 int
-sched_fetching(sched_t *s, const char *name)
+sched_loop_hook(sched_t *s, const sched_hook_t *h)
+{
+    return SCHED_OK;
+}
+
+
+static int
+fetching(sched_t *s, const char *name)
 {
     return fetching_name != NULL && strcmp(name, fetching_name) == 0;
 }
@@ -91,6 +100,7 @@ setup(void **state)
     e->s.conf.spool_quota = 0;
 
     assert_int_equal(sched_spool_init(&e->s), SCHED_OK);
+    sched_spool_on_busy(&e->s, fetching);
 
     fetching_name = NULL;
     *state = e;
@@ -207,7 +217,7 @@ sweep(env_t *e)
 
     for (n = 0; e->s.spool->passes == passes; n++) {
         assert_true(n < 10000);
-        sched_spool_tick(&e->s);
+        sched_sweep_tick(&e->s, tt_mono_ms(), NULL);
     }
 }
 
@@ -367,8 +377,8 @@ test_sweep_slices(void **state)
     file_make(e, hex_name('d'), 5, 3600);
 
     e->s.spool->next_pass = 0;
-    sched_spool_tick(&e->s);                        /* the directory */
-    sched_spool_tick(&e->s);                        /* 256 posts */
+    sched_sweep_tick(&e->s, tt_mono_ms(), NULL);    /* the directory */
+    sched_sweep_tick(&e->s, tt_mono_ms(), NULL);    /* 256 posts */
     assert_int_equal(e->s.spool->state, SWEEP_POSTS);
 
     sweep(e);
@@ -411,7 +421,7 @@ test_touch_race(void **state)
     file_make(e, hex_name('a'), 10, 600);
 
     e->s.spool->next_pass = 0;
-    sched_spool_tick(&e->s);                        /* pass begins */
+    sched_sweep_tick(&e->s, tt_mono_ms(), NULL);    /* pass begins */
 
     sleep(1);
     sched_spool_touch(&e->s, path_of(e, hex_name('a')));
@@ -486,7 +496,7 @@ test_quota_first_pass(void **state)
 
     /* the first readdir counts it; the walk has not ended */
     e->s.spool->next_pass = 0;
-    sched_spool_tick(&e->s);
+    sched_sweep_tick(&e->s, tt_mono_ms(), NULL);
     assert_int_equal(sched_spool_reserve(&e->s, 0), SCHED_AGAIN);
     sched_spool_unreserve(&e->s, 0);
 
@@ -528,7 +538,7 @@ test_release(void **state)
 
     want = sched_spool_fresh(&e->s);
     assert_int_equal(want, e->s.spool->passes + 1);
-    assert_true(sched_spool_next_wake(&e->s) <= tt_mono_ms());
+    assert_true(sched_sweep_next(&e->s, NULL) <= tt_mono_ms());
 
     /* the pass must begin after the release, not in its millisecond */
     usleep(10000);

@@ -189,7 +189,7 @@ test_open_reopen(void **state)
     assert_int_equal(got.created_at, 1000);
     assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
     assert_int_equal(v.len, 1);
-    assert_memory_equal(v.data, "3", 1);
+    assert_memory_equal(v.data, "4", 1);
     assert_int_equal(tt_meta_get(&t, "config", &v), TT_OK);
     assert_memory_equal(v.data, "{}", 2);
     assert_int_equal(tt_meta_get(&t, "nope", &v), TT_NOTFOUND);
@@ -241,7 +241,7 @@ test_schema(void **state)
     tt_txn_t  t;
 
     t_begin(e, &t, 1);
-    assert_int_equal(tt_meta_put(&t, "schema", "4", 1), TT_OK);
+    assert_int_equal(tt_meta_put(&t, "schema", "5", 1), TT_OK);
     t_commit(&t);
     tt_store_close(e->st);
     e->st = NULL;
@@ -257,7 +257,7 @@ test_schema(void **state)
                          TT_ERR);
         assert_null(e->st);
         assert_string_equal(err,
-                            "store schema 4 is newer than this build (3)");
+                            "store schema 5 is newer than this build (4)");
     }
 
     /* still refused on a second try: the failure changed nothing */

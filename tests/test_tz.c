@@ -1,8 +1,8 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
  * Tests of the time zone layer: names, wall clock to UTC with the queue's
- * gap and repeat rules, UTC to wall clock, and the fast path against ICU.
- * test_tz_all.c compares every zone with glibc.
+ * gap and repeat rules, UTC to wall clock, and the fast path against cctz
+ * alone.  test_tz_all.c compares every zone with glibc.
  */
 
 #include "tt_test.h"
@@ -86,9 +86,26 @@ static const to_utc_t  to_utcs[] = {
     { "Asia/Tokyo", "2026-11-01 01:30", "2026-10-31T16:30:00Z" },
     { "Asia/Tokyo", "2026-03-29 01:30", "2026-03-28T16:30:00Z" },
 
+    /*
+     * Rules newer than ICU 72's tz 2022e, read from the system's tzdata:
+     * Mexico City has had no DST since 2022 (-06 all year); Ciudad Juarez
+     * (a zone since 2022g) keeps the US's DST, -07/-06.
+     */
+    { "America/Mexico_City", "2026-01-05 09:00", "2026-01-05T15:00:00Z" },
+    { "America/Mexico_City", "2026-07-01 09:00", "2026-07-01T15:00:00Z" },
+    { "America/Ciudad_Juarez", "2026-01-05 09:00", "2026-01-05T16:00:00Z" },
+    { "America/Ciudad_Juarez", "2026-07-01 09:00", "2026-07-01T15:00:00Z" },
+    { "America/Ciudad_Juarez", "2026-03-08 02:30", "2026-03-08T09:00:00Z" },
+
     /* far years come from the zones' final rules */
     { "America/Los_Angeles", "2087-03-09 02:30", "2087-03-09T10:00:00Z" },
     { "Europe/London", "2090-10-29 01:30", "2090-10-29T00:30:00Z" },
+    /* past 2200 and the 400 years of transitions cctz lists */
+    { "America/Los_Angeles", "2451-03-12 02:30", "2451-03-12T10:00:00Z" },
+    { "America/Los_Angeles", "2451-07-01 09:00", "2451-07-01T16:00:00Z" },
+    { "Europe/London", "9999-10-31 01:30", "9999-10-31T00:30:00Z" },
+    { "Europe/London", "9999-12-31 23:59", "9999-12-31T23:59:00Z" },
+    { "Asia/Tokyo", "9999-12-31 23:59", "9999-12-31T14:59:00Z" },
 };
 
 
@@ -139,6 +156,8 @@ static const char  *good_names[] = {
     "GMT", "EST", "CET", "EST5EDT", "Etc/GMT+3", "Asia/Kolkata",
     "Asia/Calcutta", "Australia/Lord_Howe", "Pacific/Chatham",
     "America/Argentina/Buenos_Aires", "Asia/Kathmandu", "Asia/Katmandu",
+    "America/Ciudad_Juarez", "America/Coyhaique", "Etc/GMT-14", "GMT0",
+    "America/Argentina/ComodRivadavia", "Factory",
 };
 
 
@@ -149,6 +168,15 @@ static const char  *bad_names[] = {
     "America/Los_Angeles ", " America/Los_Angeles", "Europe/London\n",
     "Asia/Kolkata;", "America/Los_Angeles/", "a",
     "America/Argentina/Buenos_Aires/Very/Long/Name/That/Goes/On/And/On/X",
+    /* files and paths that are not zones */
+    "../etc/passwd", "Europe/../../etc/passwd", "/etc/passwd",
+    "/usr/share/zoneinfo/Europe/London", "./Europe/London",
+    "Europe/./London", "Europe//London", "Europe", "Europe/", "posix",
+    "posix/Europe/London", "right/Europe/London", "localtime",
+    "posixrules", "leapseconds", "zone.tab", "tzdata.zi", "iso3166.tab",
+    "-Europe/London", "Europe/-London", "_Europe/London", "9Europe",
+    "Europe/London\\", "Europe\\London", "file:Europe/London",
+    "Fixed/UTC+01:00:00", "libc:localtime", "Europe/London%00",
 };
 
 
@@ -202,7 +230,7 @@ test_to_utc(void **state)
         assert_int_equal(tt_tz_to_utc(tz, &tm, &got), TT_OK);
         assert_int_equal(got, want);
 
-        assert_int_equal(tt_tz_local_to_utc_icu(tz,
+        assert_int_equal(tt_tz_local_to_utc_slow(tz,
                              tt_days_from_civil(tm.year, tm.month, tm.day)
                              * TT_TZ_DAY_MS + tm.hour * TT_TZ_HOUR_MS
                              + tm.minute * TT_TZ_MIN_MS, &icu), TT_OK);
@@ -243,6 +271,7 @@ test_from_utc(void **state)
 static void
 test_names(void **state)
 {
+    char      buf[4096];
     size_t    i;
     tt_tz_t  *tz;
 
@@ -270,6 +299,11 @@ test_names(void **state)
 
     /* only the given length counts */
     assert_int_equal(tt_tz_check("Asia/TokyoXYZ", 10), TT_OK);
+
+    /* 63 bytes is the most; no zone is that long */
+    memset(buf, 'A', sizeof(buf));
+    assert_int_equal(tt_tz_check(buf, TT_TZ_NAME_MAX - 1), TT_INVALID);
+    assert_int_equal(tt_tz_check(buf, sizeof(buf)), TT_INVALID);
 }
 
 
@@ -339,7 +373,7 @@ test_fast_path(void **state)
 
         for (l = start; l < end; l += 7 * TT_TZ_MIN_MS) {
             assert_int_equal(tt_tz_local_to_utc(a, l, &fast), TT_OK);
-            assert_int_equal(tt_tz_local_to_utc_icu(b, l, &icu), TT_OK);
+            assert_int_equal(tt_tz_local_to_utc_slow(b, l, &icu), TT_OK);
             if (fast != icu) {
                 print_error("%s local %lld: %lld, ICU %lld\n", zones[i],
                             (long long) l, (long long) fast,
@@ -351,7 +385,7 @@ test_fast_path(void **state)
         /* backwards: the period known is the one after a transition */
         for (l = end - TT_TZ_MIN_MS; l >= start; l -= 7 * TT_TZ_MIN_MS) {
             assert_int_equal(tt_tz_local_to_utc(a, l, &fast), TT_OK);
-            assert_int_equal(tt_tz_local_to_utc_icu(b, l, &icu), TT_OK);
+            assert_int_equal(tt_tz_local_to_utc_slow(b, l, &icu), TT_OK);
             assert_int_equal(fast, icu);
         }
 
@@ -407,7 +441,7 @@ thread_main(void *p)
          l < tt_days_from_civil(2028, 1, 1) * TT_TZ_DAY_MS;
          l += 13 * TT_TZ_MIN_MS)
     {
-        if (tt_tz_local_to_utc_icu(tz, l, &ms) != TT_OK) {
+        if (tt_tz_local_to_utc_slow(tz, l, &ms) != TT_OK) {
             arg->rc = TT_ERR;
             break;
         }

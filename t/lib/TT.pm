@@ -9,8 +9,16 @@ package TT;
 #   is($r->{status}, 201); is($r->{json}{status}, 'pending');
 #   my $pid = $t->start_scheduler;     # logs to $t->{dir}/scheduler.log
 #
+# Every answer api() gets is kept in $t->{dir}/answers.jsonl; with
+# TT_OPENAPI=1 in the environment, stop() checks them against
+# openapi.yaml (t/lib/openapi_check.py).
+#
 # TT->new(media_allow_private => 0) turns the media address guard on
 # (conf/nginx.conf.in allows loopback media, for the simulator).
+#
+# TT->new(before_start => sub { my ($t) = @_; ... }, no_workspace => 1)
+# lets a test lay $t->{store} down itself (a restored backup) before
+# nginx starts, and makes no workspace or key in it.
 #
 # $t->stop stops what it started and fails the test if nginx logged an
 # alert, an emergency or a sanitizer report.
@@ -57,7 +65,10 @@ sub new {
 
     $self->{tiktok_api} = $o{tiktok_api} || 'http://127.0.0.1:9';
     $self->write_conf();
+    $o{before_start}->($self) if $o{before_start};
     $self->start_nginx();
+
+    return $self if $o{no_workspace};
 
     $self->{ws} = $self->admin(qw(workspace create), 'e2e');
     $self->{group} = $self->first_group();
@@ -309,8 +320,37 @@ sub api {
         headers => \%h, defined $content ? (content => $content) : () });
 
     my $json = eval { $JSON->decode($res->{content}) };
+    $self->record($method, $path, $res);
     return { status => $res->{status}, headers => $res->{headers},
              raw => $res->{content}, json => $json };
+}
+
+# every answer api() got, a JSON line each in answers.jsonl, for
+# t/lib/openapi_check.py (599: HTTP::Tiny's own, no answer)
+sub record {
+    my ($self, $method, $path, $res) = @_;
+    return if $res->{status} == 599;
+    my %h = map { my $v = $res->{headers}{$_};
+                  ($_ => ref $v ? join(', ', @$v) : $v) }
+            keys %{ $res->{headers} };
+    my $line = JSON::PP->new->canonical->encode({
+        method => $method, path => $path, status => $res->{status} + 0,
+        headers => \%h, body => $res->{content} // '' });
+    open my $fh, '>>', "$self->{dir}/answers.jsonl" or return;
+    print $fh "$line\n";
+    close $fh;
+}
+
+# checks the answers so far against openapi.yaml: (exit code, output)
+sub check_openapi {
+    my ($self, $spec) = @_;
+    $spec //= "$TOP/openapi.yaml";
+    my $answers = "$self->{dir}/answers.jsonl";
+    return (0, '') unless -s $answers;
+    # Debian's python3 and its python3-jsonschema (scripts/deps.sh)
+    my $py = -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3';
+    my $out = `$py $TOP/t/lib/openapi_check.py $spec $answers 2>&1`;
+    return ($? >> 8, $out);
 }
 
 # the error log so far, for assertions
@@ -326,6 +366,13 @@ sub stop {
               split /\n/, $self->error_log();
     Test::More::ok(!@bad, 'no alerts or sanitizer reports in error.log')
         or Test::More::diag(join("\n", @bad));
+    # TT_OPENAPI=1 prove t/: every answer of the suite against openapi.yaml
+    if ($ENV{TT_OPENAPI}) {
+        my ($rc, $out) = $self->check_openapi();
+        Test::More::is($rc, 0, 'every answer as openapi.yaml describes it')
+            or Test::More::diag(join("\n", grep { /^not ok/ }
+                                               split /\n/, $out));
+    }
 }
 
 sub DESTROY {
