@@ -2,9 +2,10 @@
  * Copyright (C) the ngx_tiktok authors.
  * The harness of the API's libFuzzer targets: a real store in a
  * directory of its own, made once (a workspace, a group with a profile,
- * a key, a queue, a webhook, a connection waiting for TikTok's callback), and one
- * request at a time the way the module runs it, in a transaction that is
- * always aborted so that every input meets the same store.
+ * a key, a queue, a webhook, a connection waiting for TikTok's
+ * callback), and one request at a time the way the module runs it, in a
+ * transaction that is always aborted so that every input meets the same
+ * store.
  */
 
 #ifndef _FUZZ_API_H_INCLUDED_
@@ -367,8 +368,9 @@ fuzz_api_done(void)
 
 /*
  * The input with "@G", "@Q", "@H" and "@S" replaced by the group's id,
- * the queue's, the webhook's and the waiting connection's state, so that the fuzzer reaches
- * past "no such id"; malloc'd, NUL-terminated, *len set.
+ * the queue's, the webhook's and the waiting connection's state, so
+ * that the fuzzer reaches past "no such id"; malloc'd, NUL-terminated,
+ * *len set.
  */
 static inline char *
 fuzz_api_expand(const uint8_t *data, size_t size, size_t *len)
