@@ -91,6 +91,10 @@ void tt_api_resp_free(tt_api_resp_t *resp);
  */
 int tt_api_exec(tt_txn_t *t, const tt_api_req_t *req, tt_api_resp_t *resp);
 
+/* the metrics in Prometheus's text format (tiktok_metrics), read in t */
+int tt_metrics_render(tt_txn_t *t, int64_t now_ms, tt_arena_t *a,
+    tt_buf_t *out);
+
 /* the error shapes of api.md, for errors found before tt_api_exec() */
 void tt_api_error(tt_api_resp_t *resp, int status, const char *message);
 

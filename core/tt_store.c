@@ -38,7 +38,10 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_POST_COUNTS] = "post_counts",
     [TT_DB_DUE] = "due",
     [TT_DB_IDEM] = "idem",
-    [TT_DB_IDEM_EXP] = "idem_exp"
+    [TT_DB_IDEM_EXP] = "idem_exp",
+    [TT_DB_METRICS] = "metrics",
+    [TT_DB_STATS] = "stats",
+    [TT_DB_STATS_DUE] = "stats_due"
 };
 
 
@@ -56,7 +59,8 @@ static int tt_store_migrate_2_3(tt_txn_t *t);
  */
 static const tt_store_migration_t  tt_store_migrations[] = {
     { 1, tt_store_migrate_1_2 },
-    { 2, tt_store_migrate_2_3 }
+    { 2, tt_store_migrate_2_3 },
+    { TT_SCHEMA_OPS_FROM, tt_store_migrate_ops }
 };
 
 

@@ -37,6 +37,11 @@
  *   due         due BE64, post id             -> ""   (the agenda)
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
+ *   metrics     name, 0, order BE16, labels   -> BE64, scale (counters:
+ *               tt_store_metric.c)
+ *   stats       post id, recorded_at BE64     -> TikTok's counts of a
+ *               published post (tt_store_stats.c)
+ *   stats_due   due BE64, post id             -> ""   (when next to ask)
  *
  * A list scope is (ws id, pg id or "", queue id or ""): every post is in
  * the scopes of its workspace, its group and its queue, under the class
@@ -71,10 +76,13 @@ enum {
     TT_DB_DUE,
     TT_DB_IDEM,
     TT_DB_IDEM_EXP,
+    TT_DB_METRICS,
+    TT_DB_STATS,
+    TT_DB_STATS_DUE,
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  3
+#define TT_SCHEMA_VERSION  4
 
 
 typedef struct tt_store_s  tt_store_t;
@@ -174,6 +182,10 @@ typedef struct {
 
 int tt_store_migrate_steps(tt_txn_t *t, unsigned version, unsigned to,
     const tt_store_migration_t *steps, size_t n, char *err, size_t err_len);
+
+/* the step that adds metrics, stats and stats_due (tt_store_metric.c) */
+#define TT_SCHEMA_OPS_FROM  3
+int tt_store_migrate_ops(tt_txn_t *t);
 
 
 /* workspaces */
@@ -352,6 +364,47 @@ int tt_idem_put(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
     const tt_idem_t *rec);
 int tt_idem_purge(tt_txn_t *t, int64_t now_ms, unsigned max);
 /* tt_idem_get answers TT_NOTFOUND for a record expired by now_ms */
+
+
+
+/*
+ * Metrics (tt_store_metric.c): counters kept in the store, added to in
+ * the transaction of the change they count.  labels is the Prometheus
+ * text between braces ("code=\"spam_risk\""), NULL for none; order
+ * sorts one name's samples; the value is shown as value / 10^scale.
+ */
+#define TT_METRIC_NAME_MAX    64
+#define TT_METRIC_LABELS_MAX  192
+
+typedef struct {
+    const char     *name;
+    const char     *labels;         /* "" none */
+    int64_t         value;
+    unsigned        scale;
+} tt_metric_t;
+
+typedef int (*tt_metric_pt)(void *ctx, const tt_metric_t *m);
+
+int tt_metric_add(tt_txn_t *t, const char *name, const char *labels,
+    unsigned order, int64_t delta, unsigned scale);
+/* a histogram of v ms, bounds in ms ascending, shown in seconds */
+int tt_metric_observe(tt_txn_t *t, const char *name, const int64_t *bounds,
+    size_t n, int64_t v);
+int tt_metric_iter(tt_txn_t *t, const char *prefix, tt_metric_pt cb,
+    void *ctx);
+
+typedef struct {
+    size_t          map_size;       /* mapped now */
+    size_t          map_max;        /* growth stops there */
+    size_t          used;           /* bytes of pages in use */
+    size_t          page_size;
+    unsigned        readers_max;
+    unsigned        readers_used;   /* slots used so far (high water) */
+} tt_store_usage_t;
+
+int tt_store_usage(tt_store_t *st, tt_store_usage_t *u);
+const char *tt_store_unwritable(tt_store_t *st, const tt_store_usage_t *u);
+int tt_store_entries(tt_txn_t *t, int db, uint64_t *n);
 
 
 #endif /* _TT_STORE_H_INCLUDED_ */

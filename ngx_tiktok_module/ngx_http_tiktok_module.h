@@ -106,5 +106,11 @@ ngx_int_t ngx_http_tiktok_in_flight(ngx_http_request_t *r,
 ngx_int_t ngx_http_tiktok_write_init(ngx_cycle_t *cycle);
 void ngx_http_tiktok_wake(void);
 
+/* ngx_http_tiktok_metrics.c, ngx_http_tiktok_export.c */
+char *ngx_http_tiktok_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+int ngx_http_tiktok_read_begin(tt_txn_t *txn);
+ngx_int_t ngx_http_tiktok_export(ngx_http_tiktok_op_t *op, tt_txn_t *txn);
+
 
 #endif /* _NGX_HTTP_TIKTOK_MODULE_H_INCLUDED_ */

@@ -748,10 +748,13 @@ test_health(void **state)
 
     fx = *state;
 
-    /* open: no key needed, and no key is even looked at */
+    /* open: no key needed, and no key is even looked at; no scheduler
+     * ever ran: 503 */
     ans = call(fx, TT_METHOD_GET, "/api/health", NULL, NULL, NULL, NULL);
-    assert_status(&ans, 200);
-    assert_string_equal(jstr(ans.json, "status"), "ok");
+    assert_status(&ans, 503);
+    assert_string_equal(jstr(ans.json, "status"), "unavailable");
+    assert_int_equal(tt_json_get(tt_json_get(ans.json, "store"),
+                                 "writable")->type, TT_JSON_TRUE);
     assert_true(jint(tt_json_get(ans.json, "store"), "map_size")
                 >= 4 << 20);
     s = tt_json_get(ans.json, "scheduler");
@@ -772,6 +775,7 @@ test_health(void **state)
     ans = call(fx, TT_METHOD_GET, "/api/health", NULL, "Bearer junk", NULL,
                NULL);
     assert_status(&ans, 200);
+    assert_string_equal(jstr(ans.json, "status"), "ok");
     s = tt_json_get(ans.json, "scheduler");
     assert_int_equal(tt_json_get(s, "alive")->type, TT_JSON_TRUE);
     tt_time_format(seen, iso);
@@ -780,6 +784,7 @@ test_health(void **state)
     /* 30 s without a heartbeat: dead */
     fx->now += 26000;
     ans = call(fx, TT_METHOD_HEAD, "/api/health", NULL, NULL, NULL, NULL);
+    assert_status(&ans, 503);
     s = tt_json_get(ans.json, "scheduler");
     assert_int_equal(tt_json_get(s, "alive")->type, TT_JSON_FALSE);
     assert_string_equal(jstr(s, "last_seen"), iso);
