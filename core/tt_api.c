@@ -46,7 +46,8 @@ static const tt_api_route_def_t  tt_api_routes[] = {
     { TT_METHOD_GET, "/api/profile_groups/:id", TT_ROUTE_GROUP_GET,
       0, 0, 0 },
     { TT_METHOD_GET, "/api/profiles", TT_ROUTE_PROFILES_LIST, 0, 0, 0 },
-    { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 }
+    { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 },
+    { TT_METHOD_GET, "/api/export", TT_ROUTE_EXPORT, 0, 0, 0 }
 };
 
 
@@ -407,6 +408,9 @@ tt_api_dispatch(tt_api_ctx_t *c)
 
     case TT_ROUTE_PROFILE_GET:
         return tt_api_profiles(c, 1);
+
+    case TT_ROUTE_EXPORT:
+        return tt_api_export_open(c);
 
     default:
         return tt_api_reply(c, 404);

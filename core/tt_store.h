@@ -368,6 +368,19 @@ int tt_idem_purge(tt_txn_t *t, int64_t now_ms, unsigned max);
 
 
 /*
+ * A slice of a family in key order (tt_store_export.c): entries whose
+ * key starts with prefix, after pos; cb returns 0 to go on, 1 to stop
+ * after this entry, -1 on failure.  TT_NOTFOUND when the range is done.
+ */
+#define TT_STORE_POS_MAX  511
+
+typedef int (*tt_walk_pt)(void *ctx, const void *key, size_t klen,
+    const void *val, size_t vlen);
+int tt_store_walk(tt_txn_t *t, int db, const void *prefix, size_t plen,
+    uint8_t *pos, size_t *pos_len, unsigned max, tt_walk_pt cb, void *ctx);
+
+
+/*
  * Metrics (tt_store_metric.c): counters kept in the store, added to in
  * the transaction of the change they count.  labels is the Prometheus
  * text between braces ("code=\"spam_risk\""), NULL for none; order
