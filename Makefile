@@ -100,7 +100,8 @@ $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
 $(SCHEDULER): $(SCHED_SRCS) $(wildcard scheduler/*.h) $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -o $@ $(SCHED_SRCS) $(BUILD)/libttcore.a -lcurl $(LIBS)
 
-ADMIN_SRCS = tools/tiktok_admin.c tools/tiktok_admin_backup.c
+ADMIN_SRCS = tools/tiktok_admin.c tools/tiktok_admin_backup.c \
+             tools/tiktok_admin_profile.c
 
 $(ADMIN): $(ADMIN_SRCS) tools/tiktok_admin.h $(BUILD)/libttcore.a
 	$(CC) $(CFLAGS) -Itools -o $@ $(ADMIN_SRCS) $(BUILD)/libttcore.a $(LIBS)

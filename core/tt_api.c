@@ -47,6 +47,13 @@ static const tt_api_route_def_t  tt_api_routes[] = {
       0, 0, 0 },
     { TT_METHOD_GET, "/api/profiles", TT_ROUTE_PROFILES_LIST, 0, 0, 0 },
     { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 },
+    { TT_METHOD_POST, "/api/profile_groups", TT_ROUTE_GROUP_CREATE, 1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/profile_groups/:id", TT_ROUTE_GROUP_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_POST, "/api/profile_groups/:id/initialize_connection",
+      TT_ROUTE_GROUP_CONNECT, 1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/profiles/:id", TT_ROUTE_PROFILE_DELETE,
+      1, 0, 0 },
     { TT_METHOD_GET, "/api/export", TT_ROUTE_EXPORT, 0, 0, 0 }
 };
 
@@ -278,6 +285,14 @@ tt_api_exec(tt_txn_t *t, const tt_api_req_t *req, tt_api_resp_t *resp)
             return tt_api_health(&c);
         }
 
+        if (req->route.id == TT_ROUTE_OAUTH_CALLBACK) {
+            return tt_api_oauth_callback(&c);
+        }
+
+        if (req->route.id == TT_ROUTE_OAUTH_STATUS) {
+            return tt_api_oauth_status(&c);
+        }
+
         return tt_api_reply(&c, 404);
     }
 
@@ -313,6 +328,10 @@ tt_api_ctx_init(tt_api_ctx_t *c, tt_txn_t *t, const tt_api_req_t *req,
 
     resp->status = 0;
     resp->retry_after = 0;
+    resp->location = NULL;
+    resp->html = 0;
+    resp->refresh = 0;
+    resp->oauth = 0;
     resp->wake = 0;
     resp->replayed = 0;
     tt_buf_reset(&resp->body);
@@ -408,6 +427,18 @@ tt_api_dispatch(tt_api_ctx_t *c)
 
     case TT_ROUTE_PROFILE_GET:
         return tt_api_profiles(c, 1);
+
+    case TT_ROUTE_GROUP_CREATE:
+        return tt_api_group_create(c);
+
+    case TT_ROUTE_GROUP_DELETE:
+        return tt_api_group_delete(c);
+
+    case TT_ROUTE_GROUP_CONNECT:
+        return tt_api_group_connect(c);
+
+    case TT_ROUTE_PROFILE_DELETE:
+        return tt_api_profile_delete(c);
 
     case TT_ROUTE_EXPORT:
         return tt_api_export_open(c);

@@ -38,6 +38,13 @@ typedef enum {
     TT_ROUTE_GROUP_GET,         /* GET    /api/profile_groups/:id */
     TT_ROUTE_PROFILES_LIST,     /* GET    /api/profiles */
     TT_ROUTE_PROFILE_GET,       /* GET    /api/profiles/:id */
+    TT_ROUTE_GROUP_CREATE,      /* POST   /api/profile_groups */
+    TT_ROUTE_GROUP_DELETE,      /* DELETE /api/profile_groups/:id */
+    TT_ROUTE_GROUP_CONNECT,     /* POST   /api/profile_groups/:id/
+                                 *        initialize_connection */
+    TT_ROUTE_PROFILE_DELETE,    /* DELETE /api/profiles/:id */
+    TT_ROUTE_OAUTH_CALLBACK,    /* GET tiktok_oauth_callback ?state= */
+    TT_ROUTE_OAUTH_STATUS,      /* GET tiktok_oauth_callback ?connection= */
     TT_ROUTE_EXPORT,            /* GET    /api/export (streamed) */
     TT_ROUTE_COUNT
 } tt_route_e;
@@ -61,8 +68,27 @@ int tt_api_route(tt_method_e method, const char *path, size_t len,
 void tt_api_allowed(const char *path, size_t len, char *buf, size_t size);
 
 
+/* what the API needs of nginx.conf */
+typedef struct {
+    tt_str_t        authorize_url;  /* tiktok_authorize_url */
+    tt_str_t        client_key;     /* tiktok_client_key, len 0: none */
+    tt_str_t        callback_url;   /* tiktok_oauth_callback, len 0: none */
+    int64_t         state_ttl_ms;   /* tiktok_oauth_state_ttl, 0: 10m */
+    unsigned        unaudited:1;    /* tiktok_app_audited off */
+} tt_api_conf_t;
+
+/*
+ * The routes of a tiktok_oauth_callback location: GET or HEAD, with
+ * ?connection= the browser's wait for the outcome (a read), else TikTok's
+ * redirect back (a write).  TT_INVALID for another method (405).
+ */
+int tt_api_callback_route(tt_method_e method, const tt_str_t *args,
+    tt_route_t *r);
+
+
 typedef struct {
     tt_route_t      route;
+    const tt_api_conf_t *conf;      /* NULL: none of it is set */
     tt_str_t        args;           /* query string, without '?' */
     tt_str_t        auth;           /* Authorization header value */
     tt_str_t        idem_key;       /* Idempotency-Key, len 0 if none */
@@ -76,6 +102,10 @@ typedef struct {
     int             status;         /* HTTP status */
     tt_buf_t        body;           /* JSON */
     unsigned        retry_after;    /* seconds, 0 none */
+    const char     *location;       /* a redirect's, or NULL */
+    unsigned        html:1;         /* text/html (the OAuth pages) */
+    unsigned        refresh:1;      /* Refresh: 1; url=location */
+    unsigned        oauth:1;        /* no-store, no referrer */
     unsigned        wake:1;         /* the agenda changed */
     unsigned        replayed:1;     /* an idempotent replay */
 

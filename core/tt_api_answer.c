@@ -86,6 +86,7 @@ tt_api_reason(int status)
 {
     switch (status) {
     case 400: return "Bad Request";
+    case 403: return "Forbidden";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 408: return "Request Timeout";

@@ -77,6 +77,19 @@ int tt_api_health(tt_api_ctx_t *c);
 int tt_api_export_open(tt_api_ctx_t *c);
 int tt_api_groups(tt_api_ctx_t *c, int one);
 int tt_api_profiles(tt_api_ctx_t *c, int one);
+void tt_api_render_group(tt_jw_t *w, const tt_group_t *g, size_t nprofiles);
+
+/* tt_api_accounts.c: groups and profiles, created and deleted */
+int tt_api_group_create(tt_api_ctx_t *c);
+int tt_api_group_delete(tt_api_ctx_t *c);
+int tt_api_profile_delete(tt_api_ctx_t *c);
+int tt_api_forbidden(tt_api_ctx_t *c, const char *message);
+
+/* tt_api_oauth.c: connecting a TikTok account */
+#define TT_OAUTH_SCOPES  "user.info.basic,video.publish,video.upload,video.list"
+int tt_api_group_connect(tt_api_ctx_t *c);
+int tt_api_oauth_callback(tt_api_ctx_t *c);
+int tt_api_oauth_status(tt_api_ctx_t *c);
 
 
 #endif /* _TT_API_INT_H_INCLUDED_ */

@@ -9,8 +9,6 @@
 
 static int tt_api_groups_load(tt_api_ctx_t *c, int one, tt_group_t *g,
     tt_group_t **list, size_t *n);
-static void tt_api_render_group(tt_jw_t *w, const tt_group_t *g,
-    size_t nprofiles);
 static int tt_api_profiles_load(tt_api_ctx_t *c, int one, tt_profile_t *p,
     tt_profile_t **list, size_t *n);
 static void tt_api_render_profile(tt_jw_t *w, const tt_profile_t *p);
@@ -89,7 +87,7 @@ tt_api_groups_load(tt_api_ctx_t *c, int one, tt_group_t *g,
 }
 
 
-static void
+void
 tt_api_render_group(tt_jw_t *w, const tt_group_t *g, size_t nprofiles)
 {
     tt_jw_obj_open(w);
@@ -173,6 +171,8 @@ tt_api_profiles_load(tt_api_ctx_t *c, int one, tt_profile_t *p,
 static void
 tt_api_render_profile(tt_jw_t *w, const tt_profile_t *p)
 {
+    const char  *s, *e;
+
     tt_jw_obj_open(w);
     tt_jw_key(w, "id");
     tt_jw_cstr(w, p->id);
@@ -188,5 +188,22 @@ tt_api_render_profile(tt_jw_t *w, const tt_profile_t *p)
     tt_jw_cstr(w, p->profile_group_id);
     tt_jw_key(w, "expires_at");
     tt_jw_time(w, p->expires_at);
+    tt_jw_key(w, "avatar_url");
+    tt_jw_cstr(w, p->avatar_url);
+    tt_jw_key(w, "scopes");
+    tt_jw_arr_open(w);
+
+    for (s = p->scope; s != NULL && *s != '\0'; s = e + (*e == ',')) {
+        e = strchr(s, ',');
+        if (e == NULL) {
+            e = s + strlen(s);
+        }
+
+        if (e > s) {
+            tt_jw_str(w, s, (size_t) (e - s));
+        }
+    }
+
+    tt_jw_arr_close(w);
     tt_jw_obj_close(w);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "tt_conf.h"
+#include "tt_keyring.h"
 
 
 /* a secret is a key or a password, never a document */
@@ -287,35 +288,16 @@ tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out)
 int
 tt_read_token_key(const char *path, uint8_t key[32], char *err, size_t size)
 {
-    int          rc;
-    tt_str_t     s;
-    tt_arena_t  *a;
+    tt_keyring_t  ring;
 
-    a = tt_arena_create(256);
-    if (a == NULL) {
-        (void) snprintf(err, size, "out of memory");
-        return TT_ERR;
-    }
-
-    if (tt_read_secret(path, a, &s) != TT_OK) {
-        (void) snprintf(err, size, "cannot read the token key file \"%s\": "
-                        "%s", path, errno == ENODATA ? "it is empty"
-                                                     : strerror(errno));
-        tt_arena_destroy(a);
-        return TT_ERR;
-    }
-
-    rc = (s.len == 64) ? tt_hex_decode(s.data, 64, key) : TT_ERR;
-
-    explicit_bzero((char *) s.data, s.len);
-    tt_arena_destroy(a);
-
-    if (rc != TT_OK) {
+    /* the key that seals: the file's first */
+    if (tt_keyring_read(path, &ring, err, size) != TT_OK) {
         explicit_bzero(key, 32);
-        (void) snprintf(err, size, "the token key file \"%s\" must hold 64 "
-                        "hex characters (32 random bytes)", path);
         return TT_ERR;
     }
+
+    memcpy(key, ring.keys[0].key, 32);
+    tt_keyring_clear(&ring);
 
     return TT_OK;
 }

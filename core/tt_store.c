@@ -39,6 +39,9 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_DUE] = "due",
     [TT_DB_IDEM] = "idem",
     [TT_DB_IDEM_EXP] = "idem_exp",
+    [TT_DB_OAUTH] = "oauth",
+    [TT_DB_OAUTH_STATES] = "oauth_states",
+    [TT_DB_OAUTH_WORK] = "oauth_work",
     [TT_DB_METRICS] = "metrics",
     [TT_DB_STATS] = "stats",
     [TT_DB_STATS_DUE] = "stats_due"
@@ -452,6 +455,10 @@ tt_store_open(const tt_store_conf_t *conf, tt_store_t **out, char *err,
         tt_store_set_token_key(st, conf->token_key);
     }
 
+    if (conf->token_keys != NULL) {
+        tt_store_set_token_keys(st, conf->token_keys, 1);
+    }
+
     rc = tt_store_env(st, conf, err, err_len);
     if (rc == TT_OK) {
         rc = tt_store_init_dbs(st, conf->path, err, err_len);
@@ -478,7 +485,7 @@ tt_store_close(tt_store_t *st)
         mdb_env_close(st->env);
     }
 
-    OPENSSL_cleanse(st->token_key, sizeof(st->token_key));
+    OPENSSL_cleanse(&st->keys, sizeof(st->keys));
     free(st);
 }
 
@@ -565,14 +572,42 @@ tt_store_set_map_max(tt_store_t *st, size_t max)
 void
 tt_store_set_token_key(tt_store_t *st, const uint8_t key[32])
 {
+    OPENSSL_cleanse(&st->keys, sizeof(st->keys));
+    st->has_key = 0;
+    st->open_tokens = 0;
+
     if (key == NULL) {
-        OPENSSL_cleanse(st->token_key, sizeof(st->token_key));
-        st->has_key = 0;
         return;
     }
 
-    memcpy(st->token_key, key, sizeof(st->token_key));
+    memcpy(st->keys.keys[0].key, key, 32);
+    st->keys.n = 1;
     st->has_key = 1;
+    st->open_tokens = 1;
+}
+
+
+void
+tt_store_set_token_keys(tt_store_t *st, const tt_keyring_t *ring, int open)
+{
+    OPENSSL_cleanse(&st->keys, sizeof(st->keys));
+    st->has_key = 0;
+    st->open_tokens = 0;
+
+    if (ring == NULL || ring->n == 0) {
+        return;
+    }
+
+    st->keys = *ring;
+    st->has_key = 1;
+    st->open_tokens = open != 0;
+}
+
+
+int
+tt_store_can_seal(const tt_store_t *st)
+{
+    return st->has_key;
 }
 
 

@@ -10,6 +10,7 @@
 
 
 #include "tt_post.h"
+#include "tt_keyring.h"
 
 
 /*
@@ -37,6 +38,12 @@
  *   due         due BE64, post id             -> ""   (the agenda)
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
+ *   oauth       connection id                 -> JSON (tt_conn_t; the
+ *               code and PKCE verifier sealed)
+ *   oauth_states SHA-256(state) [32]          -> connection id
+ *   oauth_work  'x', connection id            -> ""   (codes to exchange)
+ *               'r', prof id                  -> JSON (a token to revoke)
+ *               'e', purge BE64, connection id -> ""  (records' end)
  *   metrics     name, 0, order BE16, labels   -> BE64, scale (counters:
  *               tt_store_metric.c)
  *   stats       post id, recorded_at BE64     -> TikTok's counts of a
@@ -76,6 +83,9 @@ enum {
     TT_DB_DUE,
     TT_DB_IDEM,
     TT_DB_IDEM_EXP,
+    TT_DB_OAUTH,
+    TT_DB_OAUTH_STATES,
+    TT_DB_OAUTH_WORK,
     TT_DB_METRICS,
     TT_DB_STATS,
     TT_DB_STATS_DUE,
@@ -96,6 +106,7 @@ typedef struct {
     unsigned        max_readers;
     unsigned        nosync:1;       /* tests only: MDB_NOSYNC */
     const uint8_t  *token_key;      /* 32 bytes to seal tokens, or NULL */
+    const tt_keyring_t *token_keys; /* or these (the first seals) */
 } tt_store_conf_t;
 
 int tt_store_open(const tt_store_conf_t *conf, tt_store_t **out,
@@ -139,6 +150,13 @@ void tt_store_set_map_max(tt_store_t *st, size_t max);
 /* sets the 32-byte key that seals profile tokens (the scheduler reads it
  * from the file named in the stored configuration) */
 void tt_store_set_token_key(tt_store_t *st, const uint8_t key[32]);
+
+/* the ring that seals and opens tokens; open 0: tokens are sealed (an
+ * OAuth code the module records) but the records' tokens never opened,
+ * so that a process which never needs them never holds them in clear */
+void tt_store_set_token_keys(tt_store_t *st, const tt_keyring_t *ring,
+    int open);
+int tt_store_can_seal(const tt_store_t *st);
 const char *tt_store_last_error(tt_store_t *st);   /* mdb_strerror text */
 
 
@@ -365,6 +383,85 @@ int tt_idem_put(tt_txn_t *t, const char *ws_id, const tt_str_t *key,
 int tt_idem_purge(tt_txn_t *t, int64_t now_ms, unsigned max);
 /* tt_idem_get answers TT_NOTFOUND for a record expired by now_ms */
 
+
+/*
+ * Connecting a TikTok account (tt_store_oauth.c).  A connection is made by
+ * POST .../initialize_connection (WAITING, its state's SHA-256 indexed),
+ * takes TikTok's code at the callback (EXCHANGING: sealed, and queued for
+ * the scheduler), and ends CONNECTED or FAILED; the record stays
+ * TT_CONN_KEEP_MS for the browser's last redirect, then is purged.
+ */
+#define TT_CONN_STATE_TTL_MS  (10 * 60 * 1000LL)    /* authorize to callback */
+#define TT_CONN_KEEP_MS       (60 * 60 * 1000LL)
+
+typedef enum {
+    TT_CONN_WAITING = 0,
+    TT_CONN_EXCHANGING,
+    TT_CONN_CONNECTED,
+    TT_CONN_FAILED
+} tt_conn_status_e;
+
+typedef struct {
+    char            id[TT_ID_SIZE];             /* oc_... */
+    char            workspace_id[TT_ID_SIZE];
+    char            profile_group_id[TT_ID_SIZE];
+    uint8_t         state_hash[32];
+    const char     *redirect_url;               /* the API caller's */
+    const char     *redirect_uri;               /* our callback, as sent */
+    tt_conn_status_e status;
+    const char     *reason;                     /* FAILED: a short code */
+    const char     *message;                    /* FAILED: a sentence */
+    char            profile_id[TT_ID_SIZE];     /* CONNECTED */
+    const char     *scopes;                     /* granted, per callback */
+    int64_t         created_at;
+    int64_t         expires_at;                 /* the state's end */
+    int64_t         updated_at;
+
+    /* plain, sealed in the record; a process that does not open tokens
+     * reads them NULL and the *_sealed strings, written back as they are */
+    const char     *code;
+    const char     *verifier;                   /* PKCE */
+    const char     *code_sealed;
+    const char     *verifier_sealed;
+} tt_conn_t;
+
+int tt_conn_put(tt_txn_t *t, const tt_conn_t *c);
+int tt_conn_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_conn_t *c);
+int tt_conn_by_state(tt_txn_t *t, const uint8_t hash[32], tt_arena_t *a,
+    tt_conn_t *c);
+/* the connections whose code waits for the scheduler */
+int tt_conn_pending(tt_txn_t *t, tt_arena_t *a, tt_conn_t **out, size_t *n);
+/* at most max records past their end, with their state entries */
+int tt_conn_purge(tt_txn_t *t, int64_t now_ms, unsigned max);
+const char *tt_conn_status_name(tt_conn_status_e s);
+
+/* a deleted profile's access token, kept sealed until TikTok revoked it */
+typedef struct {
+    char            profile_id[TT_ID_SIZE];
+    char            workspace_id[TT_ID_SIZE];
+    const char     *open_id;
+    const char     *access_token;               /* NULL: not opened */
+    const char     *sealed;
+    int64_t         created_at;
+    int64_t         tries;
+} tt_revoke_t;
+
+/*
+ * Deletes a profile and queues its access token's revocation: the sealed
+ * token moves to oauth_work without being opened; the refresh token is
+ * forgotten at once.
+ */
+int tt_profile_forget(tt_txn_t *t, const char *id, int64_t now_ms);
+int tt_revoke_list(tt_txn_t *t, tt_arena_t *a, tt_revoke_t **out, size_t *n);
+int tt_revoke_put(tt_txn_t *t, const tt_revoke_t *r);
+int tt_revoke_del(tt_txn_t *t, const char *profile_id);
+
+/*
+ * Seals every token, code and verifier of the store again with the ring's
+ * first key (after a new key was put first in tiktok_token_key_file);
+ * *n counts the values sealed.  TT_ERR when one opens with no key.
+ */
+int tt_store_reseal(tt_txn_t *t, size_t *n);
 
 
 /*

@@ -27,9 +27,10 @@ struct tt_store_s {
     size_t          map_size;
     size_t          map_max;
     const char     *last_error;
-    uint8_t         token_key[32];
+    tt_keyring_t    keys;               /* the first seals */
     uint64_t        list_reads;     /* what tt_post_list() read, counted */
-    unsigned        has_key:1;
+    unsigned        has_key:1;          /* keys to seal with */
+    unsigned        open_tokens:1;      /* records' tokens are opened */
 };
 
 
@@ -97,7 +98,8 @@ int tt_apikey_reindex(tt_txn_t *t);
 int tt_profile_reindex(tt_txn_t *t);
 
 
-/* tt_store_seal.c: profile tokens, hex(nonce | ciphertext | tag) */
+/* tt_store_seal.c: profile tokens, [key id ":"] hex(nonce | ciphertext |
+ * tag), the profile id and the field bound in as AAD */
 int tt_token_seal(const tt_store_t *st, const char *id, const char *field,
     const char *plain, tt_buf_t *out);
 int tt_token_open(const tt_store_t *st, const char *id, const char *field,

@@ -95,7 +95,7 @@ tt_profile_dec_token(tt_store_t *st, const tt_json_t *r, const char *id,
     *plain = NULL;
 
     hex = tt_js(r, field);
-    if (hex == NULL || !st->has_key) {
+    if (hex == NULL || !st->open_tokens) {
         return TT_OK;
     }
 
@@ -289,6 +289,12 @@ tt_profile_put(tt_txn_t *t, const tt_profile_t *p)
         && (p->access_token != NULL || p->refresh_token != NULL))
     {
         t->st->last_error = "no token key to seal profile tokens with";
+        return TT_INVALID;
+    }
+
+    /* a process that never opens tokens read none: it would drop them */
+    if (t->st->has_key && !t->st->open_tokens) {
+        t->st->last_error = "this process does not open profile tokens";
         return TT_INVALID;
     }
 

@@ -1,6 +1,7 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * Profile tokens sealed with AES-256-GCM.
+ * Profile tokens sealed with AES-256-GCM, under the key ring of
+ * tiktok_token_key_file: the first key seals, any key opens.
  */
 
 
@@ -12,26 +13,39 @@
 #define TT_SEAL_TAG         16
 
 
-/* profile tokens: AES-256-GCM, hex(nonce | ciphertext | tag) */
+static int tt_token_open_with(const tt_token_key_t *k, const char *id,
+    const char *field, const char *hex, size_t hexlen, char *p);
 
+
+/*
+ * [key id ":"] hex(nonce | ciphertext | tag); a key without an id (a file
+ * of one bare key) writes no prefix, as the single-key format always did
+ */
 int
 tt_token_seal(const tt_store_t *st, const char *id, const char *field,
     const char *plain, tt_buf_t *out)
 {
-    int              n, ok;
-    size_t           len;
-    uint8_t         *raw;
-    EVP_CIPHER_CTX  *ctx;
+    int                    n, ok;
+    size_t                 len, idlen, hexlen;
+    uint8_t               *raw;
+    EVP_CIPHER_CTX        *ctx;
+    const tt_token_key_t  *k;
 
+    if (!st->has_key || st->keys.n == 0) {
+        return TT_ERR;
+    }
+
+    k = &st->keys.keys[0];
+    idlen = strlen(k->id);
     len = strlen(plain);
+    hexlen = 2 * (TT_SEAL_NONCE + len + TT_SEAL_TAG);
     raw = malloc(TT_SEAL_NONCE + len + TT_SEAL_TAG);
     ctx = EVP_CIPHER_CTX_new();
 
     /* the profile id and field are bound in as AAD: no swapping */
     ok = raw != NULL && ctx != NULL && len <= INT_MAX
          && tt_random(raw, TT_SEAL_NONCE) == TT_OK
-         && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, st->token_key,
-                               raw)
+         && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, k->key, raw)
          && EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *) id,
                               (int) strlen(id))
          && EVP_EncryptUpdate(ctx, NULL, &n, (const uint8_t *) field,
@@ -41,12 +55,19 @@ tt_token_seal(const tt_store_t *st, const char *id, const char *field,
          && EVP_EncryptFinal_ex(ctx, raw + TT_SEAL_NONCE + n, &n)
          && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TT_SEAL_TAG,
                                 raw + TT_SEAL_NONCE + len)
-         && tt_buf_reserve(out, 2 * (TT_SEAL_NONCE + len + TT_SEAL_TAG) + 1)
-            == TT_OK;
+         && tt_buf_reserve(out, idlen + 1 + hexlen + 1) == TT_OK;
 
     if (ok) {
-        tt_hex(raw, TT_SEAL_NONCE + len + TT_SEAL_TAG, out->data);
-        out->len = 2 * (TT_SEAL_NONCE + len + TT_SEAL_TAG);
+        out->len = 0;
+
+        if (idlen) {
+            memcpy(out->data, k->id, idlen);
+            out->data[idlen] = ':';
+            out->len = idlen + 1;
+        }
+
+        tt_hex(raw, TT_SEAL_NONCE + len + TT_SEAL_TAG, out->data + out->len);
+        out->len += hexlen;
     }
 
     EVP_CIPHER_CTX_free(ctx);
@@ -56,31 +77,96 @@ tt_token_seal(const tt_store_t *st, const char *id, const char *field,
 }
 
 
+/*
+ * A prefixed value opens with its key only; one without a prefix with
+ * the bare key, else with each key in turn (a key file whose single key
+ * was given an id): GCM's tag tells which.
+ */
 int
 tt_token_open(const tt_store_t *st, const char *id, const char *field,
     const char *hex, tt_arena_t *a, const char **plain)
 {
-    int              n, ok;
-    char            *p;
-    size_t           len;
-    uint8_t         *raw;
-    EVP_CIPHER_CTX  *ctx;
+    char                  *p;
+    size_t                 i, len, hexlen;
+    const char            *colon;
+    const tt_token_key_t  *k;
 
-    len = strlen(hex) / 2;
-    if (len < TT_SEAL_NONCE + TT_SEAL_TAG || len - TT_SEAL_NONCE > INT_MAX) {
+    colon = strchr(hex, ':');
+    k = NULL;
+
+    if (colon != NULL) {
+        k = tt_keyring_find(&st->keys, hex, (size_t) (colon - hex));
+        if (k == NULL) {
+            return TT_ERR;
+        }
+
+        hex = colon + 1;
+    }
+
+    hexlen = strlen(hex);
+    len = hexlen / 2;
+
+    if (hexlen % 2 || len < TT_SEAL_NONCE + TT_SEAL_TAG
+        || len - TT_SEAL_NONCE > INT_MAX)
+    {
         return TT_ERR;
     }
 
     len -= TT_SEAL_NONCE + TT_SEAL_TAG;
 
-    raw = malloc(TT_SEAL_NONCE + len + TT_SEAL_TAG);
     p = tt_arena_alloc(a, len + 1);
+    if (p == NULL) {
+        return TT_ERR;
+    }
+
+    if (k == NULL) {
+        k = tt_keyring_find(&st->keys, "", 0);
+    }
+
+    if (k != NULL) {
+        if (tt_token_open_with(k, id, field, hex, hexlen, p) != TT_OK) {
+            return TT_ERR;
+        }
+
+    } else {
+        for (i = 0; i < st->keys.n; i++) {
+            if (tt_token_open_with(&st->keys.keys[i], id, field, hex, hexlen,
+                                   p)
+                == TT_OK)
+            {
+                break;
+            }
+        }
+
+        if (i == st->keys.n) {
+            return TT_ERR;
+        }
+    }
+
+    p[len] = '\0';
+    *plain = p;
+
+    return TT_OK;
+}
+
+
+/* p has room for the plain text; TT_ERR when the tag does not match */
+static int
+tt_token_open_with(const tt_token_key_t *k, const char *id,
+    const char *field, const char *hex, size_t hexlen, char *p)
+{
+    int              n, ok;
+    size_t           len;
+    uint8_t         *raw;
+    EVP_CIPHER_CTX  *ctx;
+
+    len = hexlen / 2 - TT_SEAL_NONCE - TT_SEAL_TAG;
+    raw = malloc(hexlen / 2);
     ctx = EVP_CIPHER_CTX_new();
 
-    ok = raw != NULL && p != NULL && ctx != NULL
-         && tt_hex_decode(hex, strlen(hex), raw) == TT_OK
-         && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, st->token_key,
-                               raw)
+    ok = raw != NULL && ctx != NULL
+         && tt_hex_decode(hex, hexlen, raw) == TT_OK
+         && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, k->key, raw)
          && EVP_DecryptUpdate(ctx, NULL, &n, (const uint8_t *) id,
                               (int) strlen(id))
          && EVP_DecryptUpdate(ctx, NULL, &n, (const uint8_t *) field,
@@ -94,12 +180,5 @@ tt_token_open(const tt_store_t *st, const char *id, const char *field,
     EVP_CIPHER_CTX_free(ctx);
     free(raw);
 
-    if (!ok) {
-        return TT_ERR;
-    }
-
-    p[len] = '\0';
-    *plain = p;
-
-    return TT_OK;
+    return ok ? TT_OK : TT_ERR;
 }

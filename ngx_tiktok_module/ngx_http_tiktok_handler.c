@@ -20,6 +20,7 @@
 
 static ngx_http_tiktok_op_t *ngx_http_tiktok_op_create(
     ngx_http_request_t *r);
+static int ngx_http_tiktok_route(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op);
@@ -70,9 +71,7 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
                                      "the store is not open");
     }
 
-    rc = tt_api_route(ngx_http_tiktok_method(r->method),
-                      (const char *) r->uri.data, r->uri.len,
-                      &op->req.route);
+    rc = ngx_http_tiktok_route(op);
 
     if (rc == TT_NOTFOUND) {
         return ngx_http_tiktok_error(op, NGX_HTTP_NOT_FOUND, "Not found");
@@ -100,6 +99,32 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
     }
 
     return ngx_http_tiktok_read_body(op);
+}
+
+
+/* an API path, or the OAuth callback's location */
+static int
+ngx_http_tiktok_route(ngx_http_tiktok_op_t *op)
+{
+    tt_str_t                     args;
+    ngx_http_request_t          *r;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    r = op->request;
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+    op->req.conf = &ngx_http_tiktok_worker.api_conf;
+
+    if (!tlcf->oauth_callback) {
+        return tt_api_route(ngx_http_tiktok_method(r->method),
+                            (const char *) r->uri.data, r->uri.len,
+                            &op->req.route);
+    }
+
+    args.data = (const char *) r->args.data;
+    args.len = r->args.len;
+
+    return tt_api_callback_route(ngx_http_tiktok_method(r->method), &args,
+                                 &op->req.route);
 }
 
 
@@ -140,8 +165,9 @@ ngx_http_tiktok_op_create(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op)
 {
-    ngx_str_t            allow;
-    ngx_http_request_t  *r;
+    ngx_str_t                    allow;
+    ngx_http_request_t          *r;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
 
     r = op->request;
 
@@ -153,6 +179,12 @@ ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op)
     tt_api_allowed((const char *) r->uri.data, r->uri.len,
                    (char *) allow.data, 64);
     allow.len = ngx_strlen(allow.data);
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+
+    if (tlcf->oauth_callback) {
+        ngx_str_set(&allow, "GET, HEAD");
+    }
 
     if (ngx_http_tiktok_header(r, "Allow", &allow) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -628,6 +660,10 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
     ngx_str_set(&r->headers_out.content_type,
                 "application/json; charset=utf-8");
     r->headers_out.content_type_len = sizeof("application/json") - 1;
+
+    if (ngx_http_tiktok_oauth_headers(r, &op->resp) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (op->resp.retry_after) {
         p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);

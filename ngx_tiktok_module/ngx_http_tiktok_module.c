@@ -240,6 +240,21 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       offsetof(ngx_http_tiktok_main_conf_t, media_allow_private),
       NULL },
 
+    { ngx_string("tiktok_oauth_callback"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_tiktok_oauth_callback,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("tiktok_oauth_state_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, oauth_state_ttl),
+      NULL },
+
+
       ngx_null_command
 };
 
@@ -313,6 +328,8 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->spool_retention = NGX_CONF_UNSET;
     tmcf->spool_quota = NGX_CONF_UNSET;
     tmcf->nosync = NGX_CONF_UNSET;
+    tmcf->app_audited = NGX_CONF_UNSET;
+    tmcf->oauth_state_ttl = NGX_CONF_UNSET_MSEC;
 
     return tmcf;
 }
@@ -596,6 +613,7 @@ ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf)
     tlcf->enable = NGX_CONF_UNSET;
     tlcf->api_server = NGX_CONF_UNSET;
     tlcf->body_limit = NGX_CONF_UNSET_SIZE;
+    tlcf->oauth_callback = NGX_CONF_UNSET;
 
     return tlcf;
 }
@@ -612,6 +630,7 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_value(conf->enable, prev->enable, 0);
     ngx_conf_merge_value(conf->api_server, prev->api_server, 0);
+    ngx_conf_merge_value(conf->oauth_callback, prev->oauth_callback, 0);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               1024 * 1024);
 
@@ -911,7 +930,9 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
         return ngx_http_tiktok_check_store(cycle, &tmcf->store);
     }
 
-    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK) {
+    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK
+        || ngx_http_tiktok_oauth_keys(cycle, tmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -984,6 +1005,8 @@ ngx_http_tiktok_init_process(ngx_cycle_t *cycle)
     {
         return NGX_ERROR;
     }
+
+    ngx_http_tiktok_oauth_worker(tmcf);
 
     return ngx_http_tiktok_write_init(cycle);
 }

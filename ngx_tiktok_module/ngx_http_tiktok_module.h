@@ -38,6 +38,9 @@ typedef struct {
     time_t                  spool_retention;
     off_t                   spool_quota;
     ngx_flag_t              nosync;
+    ngx_str_t               oauth_callback; /* its public URL */
+    ngx_flag_t              app_audited;
+    ngx_msec_t              oauth_state_ttl;
 } ngx_http_tiktok_main_conf_t;
 
 
@@ -46,6 +49,7 @@ typedef struct {
     ngx_flag_t              api_server;     /* a tiktok_api location in
                                              * this server */
     size_t                  body_limit;
+    ngx_flag_t              oauth_callback; /* tiktok_oauth_callback here */
 } ngx_http_tiktok_loc_conf_t;
 
 
@@ -86,6 +90,7 @@ typedef struct {
     unsigned                busy:1;
     ngx_socket_t            wake_fd;
     ngx_log_t              *log;
+    tt_api_conf_t           api_conf;       /* what the API needs */
 } ngx_http_tiktok_worker_t;
 
 
@@ -105,6 +110,16 @@ ngx_int_t ngx_http_tiktok_in_flight(ngx_http_request_t *r,
     tt_str_t *auth, tt_str_t *key);
 ngx_int_t ngx_http_tiktok_write_init(ngx_cycle_t *cycle);
 void ngx_http_tiktok_wake(void);
+
+/* ngx_http_tiktok_oauth.c: the OAuth callback location, the app's audit,
+ * the keys that seal an OAuth code */
+char *ngx_http_tiktok_oauth_callback(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_tiktok_oauth_keys(ngx_cycle_t *cycle,
+    ngx_http_tiktok_main_conf_t *tmcf);
+void ngx_http_tiktok_oauth_worker(ngx_http_tiktok_main_conf_t *tmcf);
+ngx_int_t ngx_http_tiktok_oauth_headers(ngx_http_request_t *r,
+    tt_api_resp_t *resp);
 
 /* ngx_http_tiktok_metrics.c, ngx_http_tiktok_export.c */
 char *ngx_http_tiktok_metrics(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -380,7 +380,11 @@ ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log)
             continue;
         }
 
-        if (op->resp.status >= 200 && op->resp.status < 300) {
+        /* an error leaves no trace; the OAuth callback's answers are
+         * redirects that keep what they wrote (a state used up) */
+        if ((op->resp.status >= 200 && op->resp.status < 300)
+            || op->resp.oauth)
+        {
             rc = tt_txn_commit(&child);
 
         } else {

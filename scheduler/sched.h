@@ -399,6 +399,7 @@ int sched_http_json(sched_http_t *h, const char *url, const char *bearer,
     const char *body, size_t len);
 int sched_http_form(sched_http_t *h, const char *url, const char *body,
     size_t len);
+int sched_http_get(sched_http_t *h, const char *url, const char *bearer);
 int sched_http_form_field(tt_buf_t *out, const char *name, const char *v,
     size_t len);
 int sched_http_put(sched_http_t *h, const char *url, const char *ctype,
@@ -408,6 +409,15 @@ void sched_http_done(sched_t *s);
 int sched_http_start(sched_t *s, sched_http_t *h);
 void sched_http_free(sched_t *s, sched_http_t *h);
 void sched_http_abort_all(sched_t *s);
+
+/*
+ * sched_oauth.c: connecting TikTok accounts (codes exchanged, the
+ * account's name, username and avatar read) and tokens of deleted
+ * profiles revoked; a hook that looks at the store at each wake-up and
+ * every 30 s.
+ */
+int sched_oauth_init(sched_t *s);
+void sched_oauth_free(sched_t *s);
 
 /* sched_limit.c */
 int sched_profs_init(sched_t *s);

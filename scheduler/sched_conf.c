@@ -122,9 +122,10 @@ sched_conf_note(const char *path, struct stat *st)
 int
 sched_conf_load(sched_t *s)
 {
-    uint8_t  raw[32], hash[32];
-    char     err[512];
-    int      same;
+    uint8_t       hash[32];
+    char          err[512];
+    int           same;
+    tt_keyring_t  ring;
 
     s->conf_arena = tt_arena_create(4096);
     if (s->conf_arena == NULL) {
@@ -145,15 +146,16 @@ sched_conf_load(sched_t *s)
         return SCHED_ERR;
     }
 
-    if (tt_read_token_key(s->conf.token_key_file, raw, err, sizeof(err))
+    /* every key of the file opens, the first seals */
+    if (tt_keyring_read(s->conf.token_key_file, &ring, err, sizeof(err))
         != TT_OK)
     {
         sched_log(SCHED_LOG_ERR, "%s", err);
         return SCHED_ERR;
     }
 
-    tt_store_set_token_key(s->store, raw);
-    memset(raw, 0, sizeof(raw));
+    tt_store_set_token_keys(s->store, &ring, 1);
+    tt_keyring_clear(&ring);
 
     sched_conf_note(s->conf.client_secret_file, &s->secret_st);
 
@@ -197,9 +199,14 @@ sched_conf_check(sched_t *s, int64_t now, void *data)
     if (same) {
         sched_conf_note(s->conf.client_secret_file, &st);
 
+        /* to the nanosecond, and ctime too: a rewrite in place of the
+         * same length within a second still shows */
         if (st.st_ino == s->secret_st.st_ino
-            && st.st_mtime == s->secret_st.st_mtime
-            && st.st_size == s->secret_st.st_size)
+            && st.st_size == s->secret_st.st_size
+            && st.st_mtim.tv_sec == s->secret_st.st_mtim.tv_sec
+            && st.st_mtim.tv_nsec == s->secret_st.st_mtim.tv_nsec
+            && st.st_ctim.tv_sec == s->secret_st.st_ctim.tv_sec
+            && st.st_ctim.tv_nsec == s->secret_st.st_ctim.tv_nsec)
         {
             tt_arena_destroy(a);
             return;

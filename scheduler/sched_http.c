@@ -253,6 +253,35 @@ sched_http_json(sched_http_t *h, const char *url, const char *bearer,
 }
 
 
+/* a GET with the user's token (TikTok's display API) */
+int
+sched_http_get(sched_http_t *h, const char *url, const char *bearer)
+{
+    char  auth[2048];
+    int   n, rc;
+
+    n = snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+    if (n < 0 || (size_t) n >= sizeof(auth)) {
+        return SCHED_ERR;
+    }
+
+    rc = sched_http_header_add(h, auth);
+    memset(auth, 0, sizeof(auth));
+
+    if (rc != SCHED_OK) {
+        return SCHED_ERR;
+    }
+
+    (void) curl_easy_setopt(h->easy, CURLOPT_URL, url);
+    (void) curl_easy_setopt(h->easy, CURLOPT_HTTPGET, 1L);
+    (void) curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS,
+                            SCHED_API_TIMEOUT_MS);
+    (void) curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, h->headers);
+
+    return SCHED_OK;
+}
+
+
 int
 sched_http_form(sched_http_t *h, const char *url, const char *body,
     size_t len)

@@ -158,6 +158,7 @@ sched_features(sched_t *s)
         || sched_media_init(s) != SCHED_OK
         || sched_spool_init(s) != SCHED_OK
         || sched_sweep_init(s) != SCHED_OK
+        || sched_oauth_init(s) != SCHED_OK
         || sched_agenda_init(s) != SCHED_OK
         || sched_signals(s) != SCHED_OK)
     {
@@ -224,6 +225,7 @@ sched_done(sched_t *s)
 
     /* the jobs first let go of their transfers, which are aborted then */
     sched_jobs_free(s);
+    sched_oauth_free(s);
     sched_agenda_done(s);
     sched_http_done(s);
     sched_txn_done(s);

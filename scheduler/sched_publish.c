@@ -120,6 +120,15 @@ sched_job_id_due(sched_t *s, sched_job_t *j, int64_t now)
 static void
 sched_job_begin(sched_t *s, sched_job_t *j, int64_t now)
 {
+    unsigned  late;
+
+    /*
+     * Late is what the first scan found; a job reloaded since (the post
+     * was changed, published now, taken back) follows the post as it is.
+     */
+    late = j->late;
+    j->late = 0;
+
     switch (j->pl->status) {
 
     case TT_PLAT_PENDING:
@@ -137,7 +146,7 @@ sched_job_begin(sched_t *s, sched_job_t *j, int64_t now)
             j->not_before = j->post.due_at;
         }
 
-        if (j->late) {
+        if (late) {
             sched_job_late(s, j);
             return;
         }

@@ -281,6 +281,11 @@ sched_no_id_why(const tt_platform_t *pl)
                "post";
     }
 
+    if (pl->params.privacy != TT_PRIVACY_PUBLIC) {
+        return "visible to followers or friends only: TikTok gives a post "
+               "id only for a public post";
+    }
+
     if (pl->id_until > 0) {
         return "TikTok gives the post id after its moderation: asking "
                "again for up to 72 hours";
@@ -479,7 +484,8 @@ sched_status_complete(sched_t *s, sched_job_t *j, const tt_json_t *data)
         return;
     }
 
-    if (j->pl->params.privacy != TT_PRIVACY_SELF
+    /* TikTok fills the id only for a public post, after moderation */
+    if (j->pl->params.privacy == TT_PRIVACY_PUBLIC
         && j->pl->params.post_mode == TT_MODE_DIRECT)
     {
         if (j->id_polls++ < SCHED_ID_POLLS) {

@@ -6,7 +6,8 @@
 # at once with platform_id and url null, and the scheduler keeps asking
 # (across a restart: the next question is on the store's agenda) until
 # the id comes, then fills platform_id and the permalink.  A private
-# (SELF_ONLY) post never gets an id, and the log says why.
+# (SELF_ONLY) post and one for friends only never get an id, nothing is
+# asked again for them, and the log says why.
 
 use strict;
 use warnings;
@@ -70,9 +71,11 @@ sub wait_for {
 
 my ($prof, $user) = $t->add_sim_creator($sim);
 my ($prof2, $user2) = $t->add_sim_creator($sim);
+my ($prof3, $user3) = $t->add_sim_creator($sim);
 
 my $id = create($prof, 'PUBLIC_TO_EVERYONE');
 my $private = create($prof2, 'SELF_ONLY');
+my $friends = create($prof3, 'MUTUAL_FOLLOW_FRIENDS');
 
 my $p = wait_for($id, 60, sub { $_[0]{status} =~ /^(published|failed)$/ });
 my $pl = $p->{platforms}[0];
@@ -118,6 +121,13 @@ my $log = TT::read_file("$t->{dir}/scheduler.log");
 like($log, qr/post \Q$private\E published.*no post id: private \(SELF_ONLY\)/,
      'the log says a private post gets no id');
 unlike($log, qr/post id 0\b/, 'never "post id 0"');
+
+# friends only: published long ago by now, never an id, nothing asked
+$p = $t->api(GET => "/api/posts/$friends")->{json};
+is($p->{platforms}[0]{status}, 'published', 'friends-only post published');
+is($p->{platforms}[0]{platform_id}, undef, 'friends-only post: no id');
+like($log, qr/post \Q$friends\E published.*no post id: visible to followers/,
+     'the log says a friends-only post gets no id');
 
 $t->stop_scheduler();
 $t->stop();

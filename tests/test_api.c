@@ -610,7 +610,15 @@ test_route(void **state)
         { TT_METHOD_GET, "/api/profiles", TT_ROUTE_PROFILES_LIST,
           0, 0, 0, "" },
         { TT_METHOD_GET, "/api/profiles/prof_1", TT_ROUTE_PROFILE_GET,
-          0, 0, 0, "prof_1" }
+          0, 0, 0, "prof_1" },
+        { TT_METHOD_POST, "/api/profile_groups", TT_ROUTE_GROUP_CREATE,
+          1, 1, 0, "" },
+        { TT_METHOD_DELETE, "/api/profile_groups/pg_1", TT_ROUTE_GROUP_DELETE,
+          1, 0, 0, "pg_1" },
+        { TT_METHOD_POST, "/api/profile_groups/pg_1/initialize_connection",
+          TT_ROUTE_GROUP_CONNECT, 1, 1, 0, "pg_1" },
+        { TT_METHOD_DELETE, "/api/profiles/prof_1", TT_ROUTE_PROFILE_DELETE,
+          1, 0, 0, "prof_1" }
     };
 
     static const struct {
@@ -626,7 +634,7 @@ test_route(void **state)
         { TT_METHOD_OTHER, "/api/posts/p_1", TT_INVALID },
         { TT_METHOD_GET, "/api/posts/p_1/publish", TT_INVALID },
         { TT_METHOD_POST, "/api/profiles", TT_INVALID },
-        { TT_METHOD_DELETE, "/api/profile_groups/pg_1", TT_INVALID },
+        { TT_METHOD_PATCH, "/api/profile_groups/pg_1", TT_INVALID },
         { TT_METHOD_GET, "/api", TT_NOTFOUND },
         { TT_METHOD_GET, "/", TT_NOTFOUND },
         { TT_METHOD_GET, "", TT_NOTFOUND },
@@ -1880,7 +1888,7 @@ test_groups_profiles(void **state)
                NULL, fx->auth_full, NULL, NULL);
     assert_status(&ans, 200);
     p = ans.json;
-    assert_int_equal(p->n, 7);
+    assert_int_equal(p->n, 9);       /* with avatar_url and scopes */
     assert_string_equal(jstr(p, "id"), fx->prof1);
     assert_string_equal(jstr(p, "platform"), "tiktok");
     assert_string_equal(jstr(p, "name"), "Creator");

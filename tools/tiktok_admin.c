@@ -20,8 +20,6 @@
 #define ADMIN_RETRIES  8
 
 
-typedef int (*admin_txn_pt)(admin_t *ad, tt_txn_t *t, void *ctx);
-
 typedef struct {
     const char     *object;
     const char     *verb;
@@ -50,6 +48,15 @@ static const char  admin_usage_text[] =
     "                               needs -k; prints the profile id\n"
     "  profile list [WS_ID]         id, workspace, group, username, name,\n"
     "                               status, expires (never a token)\n"
+    "  profile update PROF_ID [--access-token A --refresh-token R\n"
+    "        --expires-in SEC --refresh-expires-in SEC] [--scope S]\n"
+    "        [--username U] [--name N]\n"
+    "                               needs -k; new tokens: active again\n"
+    "  profile remove PROF_ID       the profile and its tokens; the access\n"
+    "                               token is revoked at TikTok by the\n"
+    "                               scheduler\n"
+    "  token-keys reseal            needs -k; seals every token again with\n"
+    "                               the key file's first key\n"
     "  backup DIR                   a hot, compacted copy of the store in\n"
     "                               DIR (new or empty) while it is in use\n"
     "  restore BACKUP_DIR [--force] makes BACKUP_DIR's copy the store;\n"
@@ -57,7 +64,8 @@ static const char  admin_usage_text[] =
     "                               store open; --force replaces a store\n"
     "                               (kept as data.mdb.old)\n"
     "\n"
-    "TOKEN_KEY_FILE holds 64 hex characters (tiktok_token_key_file).\n"
+    "TOKEN_KEY_FILE holds 64 hex characters (tiktok_token_key_file), or\n"
+    "several lines \"ID HEX\": the first seals, every one opens.\n"
     "Lists are tab-separated.  Exit status: 0 done, 1 failed, 2 usage.\n";
 
 
@@ -83,7 +91,7 @@ admin_error(const char *fmt, ...)
 }
 
 
-static const char *
+const char *
 admin_rc_text(admin_t *ad, int rc)
 {
     switch (rc) {
@@ -119,11 +127,11 @@ admin_time(int64_t ms, char buf[TT_TIME_LEN + 1])
 /* the store */
 
 static int
-admin_token_key(admin_t *ad, uint8_t key[32])
+admin_token_key(admin_t *ad, tt_keyring_t *ring)
 {
     char  err[512];
 
-    if (tt_read_token_key(ad->key_file, key, err, sizeof(err)) != TT_OK) {
+    if (tt_keyring_read(ad->key_file, ring, err, sizeof(err)) != TT_OK) {
         return admin_error("%s", err);
     }
 
@@ -162,7 +170,7 @@ admin_open(admin_t *ad, int need_key)
 {
     int              rc;
     char             err[512];
-    uint8_t          key[32];
+    tt_keyring_t     ring;
     tt_store_conf_t  conf;
 
     /* the map as nginx made it (LMDB's default for a new store) */
@@ -174,16 +182,16 @@ admin_open(admin_t *ad, int need_key)
             return admin_error("this command needs the token key (-k)");
         }
 
-        if (admin_token_key(ad, key) != ADMIN_OK) {
+        if (admin_token_key(ad, &ring) != ADMIN_OK) {
             return ADMIN_FAIL;
         }
 
-        conf.token_key = key;
+        conf.token_keys = &ring;
     }
 
     err[0] = '\0';
     rc = tt_store_open(&conf, &ad->st, err, sizeof(err));
-    memset(key, 0, sizeof(key));
+    tt_keyring_clear(&ring);
 
     if (rc != TT_OK) {
         return admin_error("%s", err);
@@ -196,7 +204,7 @@ admin_open(admin_t *ad, int need_key)
 
 
 /* a write transaction, retried when the map is full or was resized */
-static int
+int
 admin_write(admin_t *ad, admin_txn_pt fn, void *ctx)
 {
     int       rc, i;
@@ -228,7 +236,7 @@ admin_write(admin_t *ad, admin_txn_pt fn, void *ctx)
 }
 
 
-static int
+int
 admin_read(admin_t *ad, tt_txn_t *t)
 {
     int  rc;
@@ -284,7 +292,7 @@ admin_check_group(admin_t *ad, tt_txn_t *t, const char *pg_id,
 
 
 /* the outcome of a write: a message unless the handler printed one */
-static int
+int
 admin_done(admin_t *ad, int rc, const char *what)
 {
     if (rc == TT_OK) {
@@ -682,7 +690,7 @@ admin_seconds(const char *opt, const char *s, int64_t *ms)
 }
 
 
-static int
+int
 admin_profile_options(admin_t *ad, tt_profile_t *p, int64_t *exp,
     int64_t *rexp)
 {
@@ -879,6 +887,9 @@ static const admin_cmd_t  admin_cmds[] = {
     { "key",       "revoke", admin_key_revoke },
     { "profile",   "add",    admin_profile_add },
     { "profile",   "list",   admin_profile_list },
+    { "profile",   "update", admin_profile_update },
+    { "profile",   "remove", admin_profile_remove },
+    { "token-keys", "reseal", admin_keys_reseal },
     { "backup",    NULL,     admin_backup },
     { "restore",   NULL,     admin_restore },
 };
@@ -904,10 +915,12 @@ admin_run(admin_t *ad, const char *object)
         }
 
         /*
-         * profile add opens the store itself, with the token key; restore
+         * these open the store themselves, with the token key; restore
          * must not open it at all (it checks no process has it open)
          */
         if (admin_cmds[i].handler != admin_profile_add
+            && admin_cmds[i].handler != admin_profile_update
+            && admin_cmds[i].handler != admin_keys_reseal
             && admin_cmds[i].handler != admin_restore
             && admin_open(ad, 0) != ADMIN_OK)
         {

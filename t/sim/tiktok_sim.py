@@ -15,6 +15,7 @@ import argparse
 import collections
 import hashlib
 import hmac
+import html
 import http.client
 import http.server
 import json
@@ -86,6 +87,7 @@ DEFAULT_CONFIG = {
     "redirect_uris": None,              # None: any URI the rules allow
     "app_scopes": list(ALL_SCOPES),
     "deny_authorize": False,
+    "consent_page": False,              # True: a page the user submits
     "default_open_id": None,
     "audited": True,
     "active_user_cap": None,            # None: 5 if unaudited, else none
@@ -215,6 +217,7 @@ class Sim:
             self.access = {}
             self.refresh = {}
             self.codes = {}
+            self.consents = {}
             self.publishes = {}
             self.order = []
             self.uploads = {}
@@ -533,7 +536,9 @@ class Sim:
         self.webhook("post.publish.complete", p["open_id"],
                      {"publish_id": p["publish_id"],
                       "publish_type": self.publish_type(p)})
-        if privacy and privacy != "SELF_ONLY":
+        # publicaly_available_post_id: only a public post gets one, once
+        # moderation has passed
+        if privacy == "PUBLIC_TO_EVERYONE":
             p["_ids_at"] = self.now() + self.config["moderation_delay"]
             self.timed.add(p["publish_id"])
         else:
@@ -817,7 +822,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.dispatch("PATCH")
 
     ROUTES = {
-        "/v2/auth/authorize/": ("authorize", ("GET",)),
+        "/v2/auth/authorize/": ("authorize", ("GET", "POST")),
         "/v2/oauth/token/": ("token", ("POST",)),
         "/v2/oauth/revoke/": ("revoke", ("POST",)),
         "/v2/post/publish/creator_info/query/": ("creator_info", ("POST",)),
@@ -1154,6 +1159,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def h_authorize(self):
         sim = self.sim
         cfg = sim.config
+        if self.command == "POST":
+            return self.consent_submit()
         q = {k: v[0] for k, v in self.query.items()}
         if q.get("client_key") != cfg["client_key"]:
             return Resp(400, {"error": "invalid_client",
@@ -1198,6 +1205,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if cfg["deny_authorize"]:
             return back({"error": "access_denied",
                          "error_description": "The user denied the request"})
+        if cfg["consent_page"]:
+            return self.consent_page(ru, state, req, ch)
+        return back(self.grant(ru, req, ch, None))
+
+    def grant(self, ru, req, ch, chosen):
+        """A code for the logged-in user: the scopes asked for that the
+        user has, and ticked on the consent page (chosen, None: all)."""
+        sim = self.sim
+        cfg = sim.config
         with sim.lock:
             oid = cfg["default_open_id"]
             if oid not in sim.users:
@@ -1206,13 +1222,61 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 oid = sim.make_user({"username": "sim_user",
                                      "nickname": "Sim User"})["open_id"]
             user = sim.users[oid]
-            granted = [s for s in req if s in user["scopes"]]
+            granted = [s for s in req if s in user["scopes"]
+                       and (chosen is None or s in chosen)]
             code = mint_code()
             sim.codes[code] = {"open_id": oid, "scopes": granted,
                                "redirect_uri": ru, "challenge": ch,
                                "expires_at": sim.now() + cfg["code_ttl"]}
             self.open_id = oid
-        return back({"code": code, "scopes": ",".join(granted)})
+        return {"code": code, "scopes": ",".join(granted)}
+
+    def consent_page(self, ru, state, req, ch):
+        """TikTok's consent screen: a form the browser submits (POST to the
+        same path) with one checkbox a scope and Authorize / Cancel."""
+        sim = self.sim
+        token = secrets.token_urlsafe(16)
+        with sim.lock:
+            sim.consents[token] = {"redirect_uri": ru, "state": state,
+                                   "scopes": req, "challenge": ch,
+                                   "expires_at": sim.now() + 600}
+        boxes = "".join(
+            '<label><input type="checkbox" name="scope" value="%s" checked>'
+            '%s</label>\n' % (html.escape(s), html.escape(s)) for s in req)
+        page = ('<!DOCTYPE html>\n<html><body><h1>Authorize app</h1>\n'
+                '<form method="post" action="/v2/auth/authorize/">\n'
+                '<input type="hidden" name="consent" value="%s">\n%s'
+                '<button name="decision" value="allow">Authorize</button>\n'
+                '<button name="decision" value="deny">Cancel</button>\n'
+                '</form></body></html>\n' % (token, boxes))
+        return Resp(200, page.encode(), "text/html; charset=utf-8")
+
+    def consent_submit(self):
+        """The consent form, once: allow (with the ticked scopes) or deny."""
+        sim = self.sim
+        f = self.form()
+        if f is None:
+            return Resp(400, b"bad form", "text/plain")
+        chosen = urllib.parse.parse_qs(self.body.decode("utf-8"),
+                                       keep_blank_values=True).get("scope",
+                                                                   [])
+        with sim.lock:
+            c = sim.consents.pop(f.get("consent", ""), None)
+        if c is None or sim.now() >= c["expires_at"]:
+            return Resp(400, b"this consent page is no longer valid",
+                        "text/plain")
+        if f.get("decision") == "allow":
+            params = self.grant(c["redirect_uri"], c["scopes"],
+                                c["challenge"], chosen)
+        else:
+            params = {"error": "access_denied",
+                      "error_description": "The user denied the request"}
+        params["state"] = c["state"]
+        loc = c["redirect_uri"] + "?" + urllib.parse.urlencode(
+            params, quote_via=urllib.parse.quote, safe="")
+        r = Resp(302, b"", None, [("Location", loc)])
+        r.detail = params.get("error")
+        return r
 
     def form(self):
         ctype = media_type_of(self.headers.get("Content-Type"))
