@@ -478,6 +478,35 @@ int tt_store_walk(tt_txn_t *t, int db, const void *prefix, size_t plen,
 
 
 /*
+ * Posts' TikTok counts over time (tt_store_stats.c), and when the
+ * scheduler asks next (stats_due: one entry per published post).
+ */
+typedef struct {
+    int64_t         recorded_at;
+    int64_t         views;
+    int64_t         likes;
+    int64_t         comments;
+    int64_t         shares;
+} tt_stat_t;
+
+typedef struct {
+    int64_t         at;
+    char            post_id[TT_ID_SIZE];
+    int64_t         published_at;
+} tt_stats_due_t;
+
+int tt_stats_put(tt_txn_t *t, const char *post_id, const tt_stat_t *s);
+int tt_stats_get(tt_txn_t *t, const char *post_id, int64_t from, int64_t to,
+    size_t max, tt_arena_t *a, tt_stat_t **out, size_t *n);
+int tt_stats_due_put(tt_txn_t *t, int64_t at, const char *post_id,
+    int64_t published_at);
+int tt_stats_due_del(tt_txn_t *t, int64_t at, const char *post_id);
+int tt_stats_due_list(tt_txn_t *t, int64_t until, size_t max,
+    tt_stats_due_t *out, size_t *n, int64_t *next);
+int64_t tt_stats_next(int64_t published_at, int64_t now, int64_t interval);
+
+
+/*
  * Metrics (tt_store_metric.c): counters kept in the store, added to in
  * the transaction of the change they count.  labels is the Prometheus
  * text between braces ("code=\"spam_risk\""), NULL for none; order

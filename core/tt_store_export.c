@@ -59,7 +59,9 @@ tt_store_walk(tt_txn_t *t, int db, const void *prefix, size_t plen,
     stop = 0;
 
     for (n = 0; rc == MDB_SUCCESS; n++) {
-        if (key.mv_size < plen || memcmp(key.mv_data, prefix, plen) != 0) {
+        if (plen > 0 && (key.mv_size < plen
+                         || memcmp(key.mv_data, prefix, plen) != 0))
+        {
             rc = MDB_NOTFOUND;
             break;
         }

@@ -160,7 +160,9 @@ tt_metric_iter(tt_txn_t *t, const char *prefix, tt_metric_pt cb, void *ctx)
     for ( /* void */ ; rc == MDB_SUCCESS;
          rc = mdb_cursor_get(c, &key, &val, MDB_NEXT))
     {
-        if (key.mv_size < plen || memcmp(key.mv_data, prefix, plen) != 0) {
+        if (plen > 0 && (key.mv_size < plen
+                         || memcmp(key.mv_data, prefix, plen) != 0))
+        {
             break;
         }
 

@@ -34,6 +34,7 @@ typedef struct {
     ngx_uint_t              max_uploads;
     size_t                  chunk_size;
     ngx_msec_t              refresh_margin;
+    ngx_msec_t              stats_interval;
     ngx_flag_t              media_allow_private;
     time_t                  spool_retention;
     off_t                   spool_quota;

@@ -327,6 +327,7 @@ sched_job_published(sched_t *s, sched_job_t *j, int64_t id)
 
     if (id > 0) {
         pl->id_until = 0;
+        sched_stats_track(s, j->post_id, tt_now_ms());
         sched_log(SCHED_LOG_INFO, "post %s %s, publish_id \"%s\", post id "
                   "%lld", j->post_id, j->id_check ? "got its TikTok post id "
                   "after moderation" : "published",

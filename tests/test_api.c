@@ -595,8 +595,8 @@ test_route(void **state)
           0, 0, 0, "p_abc" },
         { TT_METHOD_HEAD, "/api/posts/p_abc/", TT_ROUTE_POST_GET,
           0, 0, 0, "p_abc" },
-        { TT_METHOD_GET, "/api/posts/stats", TT_ROUTE_POST_GET,
-          0, 0, 0, "stats" },
+        { TT_METHOD_GET, "/api/posts/stats", TT_ROUTE_POSTS_STATS,
+          0, 0, 0, "" },
         { TT_METHOD_PATCH, "/api/posts/p_a-b", TT_ROUTE_POST_PATCH,
           1, 1, 0, "p_a-b" },
         { TT_METHOD_DELETE, "/api/posts/p_x", TT_ROUTE_POST_DELETE,
@@ -948,8 +948,10 @@ test_create_get(void **state)
     got = get_post(fx, fx->auth_full, "p_0000000000000000000000000000000000");
     assert_status(&got, 404);
 
+    /* the counts' route: without post_ids, 422 naming it */
     got = get_post(fx, fx->auth_full, "stats");
-    assert_status(&got, 404);
+    assert_status(&got, 422);
+    assert_non_null(strstr(got.raw, "post_ids is required"));
 }
 
 
