@@ -228,17 +228,73 @@ tt_store_usage(tt_store_t *st, tt_store_usage_t *u)
 }
 
 
+typedef struct {
+    tt_txn_t       *t;
+    tt_arena_t     *a;
+} tt_ops_migrate_t;
+
+
+/* a post published with TikTok's id enters the stats agenda, due now */
+static int
+tt_ops_migrate_post(void *ctx, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+    tt_ops_migrate_t *m = ctx;
+
+    size_t     i;
+    tt_post_t  p;
+
+    if (tt_post_decode(val, vlen, m->a, &p) != TT_OK) {
+        return 0;                   /* not a record this step reads */
+    }
+
+    for (i = 0; i < p.nplatforms; i++) {
+        if (p.platforms[i].status == TT_PLAT_PUBLISHED
+            && p.platforms[i].platform_id > 0)
+        {
+            return tt_stats_due_put(m->t, 0, p.id,
+                                    p.platforms[i].attempted_at > 0
+                                    ? p.platforms[i].attempted_at
+                                    : p.updated_at) == TT_OK ? 0 : -1;
+        }
+    }
+
+    return 0;
+}
+
+
 /*
- * The schema step of the metrics and of the posts' stats: new families,
- * opened (created) with the others before any step runs, so nothing is
- * converted; the step marks a store an older build must not open.
+ * The schema step of the metrics and of the posts' stats: the families
+ * are new, opened (created) with the others before any step runs; the
+ * posts already published get their counts read from now on.
  */
 int
 tt_store_migrate_ops(tt_txn_t *t)
 {
+    int               rc;
+    size_t            pos_len;
+    uint8_t           pos[TT_STORE_POS_MAX];
+    tt_ops_migrate_t  m;
+
     tt_txn_check(t);
 
-    return TT_OK;
+    m.t = t;
+    pos_len = 0;
+
+    do {
+        m.a = tt_arena_create(16384);
+        if (m.a == NULL) {
+            return TT_NOMEM;
+        }
+
+        rc = tt_store_walk(t, TT_DB_POSTS, NULL, 0, pos, &pos_len, 256,
+                           tt_ops_migrate_post, &m);
+
+        tt_arena_destroy(m.a);
+
+    } while (rc == TT_OK);
+
+    return rc == TT_NOTFOUND ? TT_OK : rc;
 }
 
 

@@ -237,6 +237,63 @@ test_walk_slices(void **state)
 }
 
 
+/* a store of schema 3 with a published post: the step puts it on the
+ * stats agenda, due at once */
+static void
+test_migrate_published(void **state)
+{
+    fx_t            *fx = *state;
+    char             err[256];
+    size_t           n;
+    int64_t          next;
+    tt_txn_t         t;
+    tt_post_t        p;
+    tt_platform_t    pl[1];
+    tt_stats_due_t   due[4];
+    tt_store_conf_t  conf;
+
+    tt_post_init(&p, 1000);
+    memcpy(p.id, "p_published", sizeof("p_published"));
+    memcpy(p.workspace_id, "ws_a", sizeof("ws_a"));
+    memset(pl, 0, sizeof(pl));
+    memcpy(pl[0].profile_id, "prof_a", sizeof("prof_a"));
+    pl[0].status = TT_PLAT_PUBLISHED;
+    pl[0].platform_id = 7077642457847991554LL;
+    pl[0].attempted_at = 5000;
+    pl[0].attempts = 1;
+    pl[0].next_attempt_at = -1;
+    pl[0].params.video_cover_timestamp_ms = -1;
+    p.platforms = pl;
+    p.nplatforms = 1;
+    p.status = TT_POST_PROCESSED;
+    p.due_at = -1;
+
+    assert_int_equal(tt_txn_begin(fx->st, &t, 1), TT_OK);
+    assert_int_equal(tt_post_put(&t, &p), TT_OK);
+    memcpy(p.id, "p_draft", sizeof("p_draft"));
+    pl[0].status = TT_PLAT_PENDING;
+    pl[0].platform_id = 0;
+    p.status = TT_POST_DRAFT;
+    assert_int_equal(tt_post_put(&t, &p), TT_OK);
+    assert_int_equal(tt_meta_put(&t, "schema", "3", 1), TT_OK);
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+    tt_store_close(fx->st);
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = fx->dir;
+    conf.nosync = 1;
+    assert_int_equal(tt_store_open(&conf, &fx->st, err, sizeof(err)), TT_OK);
+
+    assert_int_equal(tt_txn_begin(fx->st, &t, 0), TT_OK);
+    assert_int_equal(tt_stats_due_list(&t, 0, 4, due, &n, &next), TT_OK);
+    tt_txn_abort(&t);
+
+    assert_int_equal(n, 1);
+    assert_string_equal(due[0].post_id, "p_published");
+    assert_int_equal(due[0].published_at, 5000);
+}
+
+
 int
 main(void)
 {
@@ -245,6 +302,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_stats_series, setup, teardown),
         cmocka_unit_test(test_stats_schedule),
         cmocka_unit_test_setup_teardown(test_walk_slices, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_published, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
