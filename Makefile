@@ -42,7 +42,7 @@ SCHEDULER  = $(BUILD)/tiktok-scheduler
 ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
-        bench-queue check-style clean install
+        bench-queue bench-queue-store check-style clean install
 
 all: module scheduler
 
@@ -164,6 +164,15 @@ $(QUEUE_BENCH): bench/queue_bench.c $(BUILD)/libttcore.a
 
 bench-queue: $(QUEUE_BENCH)
 	$(QUEUE_BENCH)
+
+# queues in the store: 10,000 posts slotted, re-arranged, next_slot
+QUEUE_STORE_BENCH = $(BUILD)/queue_store_bench
+
+$(QUEUE_STORE_BENCH): bench/queue_store_bench.c $(BUILD)/libttcore.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libttcore.a $(LIBS)
+
+bench-queue-store: $(QUEUE_STORE_BENCH)
+	$(QUEUE_STORE_BENCH)
 
 # as Debian's libnginx-mod-* packages lay a module out: the .so in nginx's
 # modules path, a load_module snippet in modules-available (linked from

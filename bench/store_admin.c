@@ -28,7 +28,7 @@ admin_ms(void)
 
 
 static int
-admin_add(tt_txn_t *t, const char *group, unsigned i, tt_arena_t *a)
+admin_add(tt_txn_t *t, const char *group, tt_arena_t *a)
 {
     const char    *why;
     tt_group_t     g;
@@ -106,7 +106,7 @@ main(int argc, char **argv)
         t0 = admin_ms();
 
         if (tt_txn_begin(st, &t, 1) != TT_OK
-            || admin_add(&t, argv[i], (unsigned) i, a) != TT_OK)
+            || admin_add(&t, argv[i], a) != TT_OK)
         {
             fprintf(stderr, "store_admin: %s: %s\n", argv[i],
                     tt_store_last_error(st));

@@ -7,7 +7,8 @@
 #   write    POST /api/posts, durable (fsync'ed group commits), and the
 #            nginx workers' CPU per post written
 #   list     GET /api/posts p99, full-access key and group key, first and
-#            last page, each filter
+#            last page, each filter; then the same lists' store work in
+#            one process (bench/store_list.c): p50, p99, what each read
 #   admin    `tiktok-admin profile add` to an empty group, ms each: the
 #            whole process, a process that only opens the store and
 #            reads (its start), and inside a process (bench/store_admin.c)
@@ -43,7 +44,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-for prog in store_seed store_admin; do
+for prog in store_seed store_admin store_list; do
     cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$top/core" -o "$dir/$prog" \
        "$top/bench/$prog.c" "$build/libttcore.a" -llmdb -lyajl -lcrypto \
        -licui18n -licuuc -licudata -lm
@@ -55,6 +56,19 @@ set -- $("$dir/store_seed" "$dir/store" "$groups" "$posts" "$spare")
 ws=$1 group=$2 empty=$3
 t1=$(date +%s.%N)
 seed_s=$(awk "BEGIN {printf \"%.1f\", $t1 - $t0}")
+
+# The seed's large transactions leave LMDB a long free list, which a store
+# grown by the API's small ones does not have (LMDB then searches it for
+# each large record): the store is measured compacted, as mdb_copy -c
+# leaves it.  COMPACT=0 measures it as seeded.
+free_pages=$(mdb_stat -f "$dir/store" | awk '/Free pages/ {print $3}')
+if [ "${COMPACT:-1}" = 1 ]; then
+    mkdir "$dir/compact"
+    mdb_copy -c "$dir/store" "$dir/compact"
+    rm -rf "$dir/store"
+    mv "$dir/compact" "$dir/store"
+fi
+store_mb=$(du -m "$dir/store/data.mdb" | cut -f1)
 
 conf() {
     if [ "$(id -u)" = 0 ]; then user="user root;"; else user=""; fi
@@ -147,7 +161,7 @@ after=$(total_of "$key" "")
 hz=$(getconf CLK_TCK)
 cpu_us=$(awk "BEGIN {printf \"%.0f\", 1e6 * ($c1 - $c0) / $hz / ($after - $before)}")
 
-echo "groups $groups, posts $posts (seeded in ${seed_s}s), workspace $ws"
+echo "groups $groups, posts $posts (seeded in ${seed_s}s, $free_pages free pages left; ${store_mb} MB$([ "${COMPACT:-1}" = 1 ] && echo ", compacted")), workspace $ws"
 echo "static return 200:      $static req/s (body $size bytes)"
 echo "GET /api/posts/:id:     $read req/s ($(awk "BEGIN {printf \"%.0f\", 100 * $read / $static}")% of static)"
 echo "POST /api/posts:        $write req/s durable, nginx CPU ${cpu_us} us/post ($((after - before)) written)"
@@ -182,4 +196,6 @@ for who in full group; do
     done
 done
 echo "wrk: 1 thread, $conns connections, ${duration}s (lists: 4, ${list_s}s); nginx: 2 workers; $(nproc) cores"
+echo "the same lists in one process (bench/store_list.c, 300 reads each; CPU time p50, p99 and worst wall time, us):"
+"$dir/store_list" "$dir/store" "$ws" "$group"
 echo "load average: $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"

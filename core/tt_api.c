@@ -54,6 +54,15 @@ static const tt_api_route_def_t  tt_api_routes[] = {
       TT_ROUTE_GROUP_CONNECT, 1, 1, 0 },
     { TT_METHOD_DELETE, "/api/profiles/:id", TT_ROUTE_PROFILE_DELETE,
       1, 0, 0 },
+    { TT_METHOD_GET, "/api/post_queues", TT_ROUTE_QUEUES_LIST, 0, 0, 0 },
+    { TT_METHOD_POST, "/api/post_queues", TT_ROUTE_QUEUES_CREATE, 1, 1, 0 },
+    { TT_METHOD_GET, "/api/post_queues/:id", TT_ROUTE_QUEUE_GET, 0, 0, 0 },
+    { TT_METHOD_PATCH, "/api/post_queues/:id", TT_ROUTE_QUEUE_PATCH,
+      1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/post_queues/:id", TT_ROUTE_QUEUE_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_GET, "/api/post_queues/:id/next_slot",
+      TT_ROUTE_QUEUE_NEXT_SLOT, 0, 0, 0 },
     { TT_METHOD_GET, "/api/export", TT_ROUTE_EXPORT, 0, 0, 0 },
     { TT_METHOD_GET, "/api/posts/stats", TT_ROUTE_POSTS_STATS, 0, 0, 0 }
 };
@@ -440,6 +449,14 @@ tt_api_dispatch(tt_api_ctx_t *c)
 
     case TT_ROUTE_PROFILE_DELETE:
         return tt_api_profile_delete(c);
+
+    case TT_ROUTE_QUEUES_LIST:
+    case TT_ROUTE_QUEUES_CREATE:
+    case TT_ROUTE_QUEUE_GET:
+    case TT_ROUTE_QUEUE_PATCH:
+    case TT_ROUTE_QUEUE_DELETE:
+    case TT_ROUTE_QUEUE_NEXT_SLOT:
+        return tt_api_queues(c);
 
     case TT_ROUTE_EXPORT:
         return tt_api_export_open(c);

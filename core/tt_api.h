@@ -45,6 +45,12 @@ typedef enum {
     TT_ROUTE_PROFILE_DELETE,    /* DELETE /api/profiles/:id */
     TT_ROUTE_OAUTH_CALLBACK,    /* GET tiktok_oauth_callback ?state= */
     TT_ROUTE_OAUTH_STATUS,      /* GET tiktok_oauth_callback ?connection= */
+    TT_ROUTE_QUEUES_LIST,       /* GET    /api/post_queues */
+    TT_ROUTE_QUEUES_CREATE,     /* POST   /api/post_queues */
+    TT_ROUTE_QUEUE_GET,         /* GET    /api/post_queues/:id */
+    TT_ROUTE_QUEUE_PATCH,       /* PATCH  /api/post_queues/:id */
+    TT_ROUTE_QUEUE_DELETE,      /* DELETE /api/post_queues/:id */
+    TT_ROUTE_QUEUE_NEXT_SLOT,   /* GET    /api/post_queues/:id/next_slot */
     TT_ROUTE_EXPORT,            /* GET    /api/export (streamed) */
     TT_ROUTE_COUNT
 } tt_route_e;
@@ -95,6 +101,9 @@ typedef struct {
     const tt_json_t *body;          /* parsed body or NULL */
     uint8_t         body_hash[32];  /* SHA-256 of the raw body */
     int64_t         now_ms;
+    int64_t         queue_now_ms;   /* the queues' clock: now_ms, or a
+                                     * test's (tiktok_test_queue_clock);
+                                     * 0: now_ms */
     tt_arena_t     *arena;          /* scratch for this request */
 } tt_api_req_t;
 

@@ -8,6 +8,7 @@
  *   {"type":"export","workspace_id":"ws_…","exported_at":"…","schema":4}
  *   {"type":"profile_group","data":{…}}
  *   {"type":"profile","data":{…}}          never a token
+ *   {"type":"post_queue","data":{…}}       as GET /api/post_queues/:id
  *   {"type":"post","data":{…}}             as GET /api/posts/:id
  *   {"type":"end","lines":N}
  *
@@ -54,18 +55,22 @@ static int tt_export_group(tt_export_t *x, const void *key, size_t klen,
     const void *val, size_t vlen);
 static int tt_export_profile(tt_export_t *x, const void *key, size_t klen,
     const void *val, size_t vlen);
+static int tt_export_queue(tt_export_t *x, const void *key, size_t klen,
+    const void *val, size_t vlen);
 static int tt_export_post(tt_export_t *x, const void *key, size_t klen,
     const void *val, size_t vlen);
 
 
 /*
- * The families, in the order they are written.  Posts are found in the
- * posts family itself, by each record's header (the lists index them by
- * workspace but only within a class and an order).
+ * The families, in the order they are written.  Queues and posts are
+ * found in their own families, by each record's workspace (the indexes
+ * there are by group, or by group and order).  A new family is one
+ * entry here and its visitor.
  */
 static const tt_export_family_t  tt_export_families[] = {
     { "profile_group", TT_DB_WS_GROUPS, 1, tt_export_group },
     { "profile", TT_DB_WS_PROFILES, 1, tt_export_profile },
+    { "post_queue", TT_DB_QUEUES, 0, tt_export_queue },
     { "post", TT_DB_POSTS, 0, tt_export_post }
 };
 
@@ -251,6 +256,48 @@ tt_export_profile(tt_export_t *x, const void *key, size_t klen,
     tt_jw_key(&w, "expires_at");
     tt_jw_time(&w, p.expires_at);
     tt_jw_obj_close(&w);
+
+    return tt_export_line_close(x, &w);
+}
+
+
+/* as GET /api/post_queues/:id answers it */
+static int
+tt_export_queue(tt_export_t *x, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+    int            rc;
+    char           id[TT_ID_SIZE];
+    tt_jw_t        w;
+    tt_queue_t     q;
+    tt_api_ctx_t   c;
+
+    if (klen != TT_ID_SIZE) {
+        return TT_NOTFOUND;
+    }
+
+    memcpy(id, key, TT_ID_SIZE);
+    id[TT_ID_SIZE - 1] = '\0';
+
+    rc = tt_queue_get(x->t, id, x->a, &q);
+    if (rc != TT_OK || strcmp(q.workspace_id, x->ws) != 0
+        || (x->pg[0] && strcmp(q.profile_group_id, x->pg) != 0))
+    {
+        return rc == TT_OK ? TT_NOTFOUND : rc;
+    }
+
+    memset(&c, 0, sizeof(c));
+    c.t = x->t;
+    c.a = x->a;
+
+    tt_export_line_open(x, &w, "post_queue");
+    tt_jw_key(&w, "data");
+
+    rc = tt_api_queue_render(&c, &w, &q);
+    if (rc != TT_OK) {
+        tt_jw_finish(&w);
+        return rc;
+    }
 
     return tt_export_line_close(x, &w);
 }

@@ -69,6 +69,13 @@ int tt_api_post_patch(tt_api_ctx_t *c);
 int tt_api_post_delete(tt_api_ctx_t *c);
 int tt_api_post_publish(tt_api_ctx_t *c);
 
+/* tt_api_queues.c: every /api/post_queues route; the queue clock; the
+ * queue a post names (TT_INVALID with *why when it cannot take posts) */
+int tt_api_queues(tt_api_ctx_t *c);
+int64_t tt_api_queue_now(const tt_api_ctx_t *c);
+int tt_api_queue_of_group(tt_api_ctx_t *c, const char *group,
+    const tt_str_t *id, const char **why);
+
 /* tt_api_list.c */
 int tt_api_posts_list(tt_api_ctx_t *c);
 
@@ -76,6 +83,7 @@ int tt_api_posts_list(tt_api_ctx_t *c);
 int tt_api_health(tt_api_ctx_t *c);
 int tt_api_export_open(tt_api_ctx_t *c);
 int tt_api_posts_stats(tt_api_ctx_t *c);
+int tt_api_queue_render(tt_api_ctx_t *c, tt_jw_t *w, const tt_queue_t *q);
 int tt_api_groups(tt_api_ctx_t *c, int one);
 int tt_api_profiles(tt_api_ctx_t *c, int one);
 void tt_api_render_group(tt_jw_t *w, const tt_group_t *g, size_t nprofiles);

@@ -16,8 +16,6 @@ static int tt_api_resolve(tt_api_ctx_t *c, const char *group,
     tt_post_input_t *in, const char *prefix, tt_errors_t *errs);
 static void tt_api_resolve_one(tt_api_ctx_t *c, const char *group,
     tt_post_input_t *in, size_t i, const char *prefix, tt_errors_t *errs);
-static int tt_api_queue_find(tt_api_ctx_t *c, const char *group,
-    const tt_str_t *queue_id);
 static int tt_api_check_queue(tt_api_ctx_t *c, const char *group,
     const tt_post_input_t *in, const char *prefix, tt_errors_t *errs);
 static int tt_api_input_apply(tt_api_ctx_t *c, const char *group,
@@ -168,33 +166,18 @@ tt_api_resolve_one(tt_api_ctx_t *c, const char *group, tt_post_input_t *in,
 }
 
 
-/*
- * Queues come with their own store; until then no queue exists.  The
- * lookup is a function of its own so that it is the one place to fill.
- */
-static int
-tt_api_queue_find(tt_api_ctx_t *c, const char *group,
-    const tt_str_t *queue_id)
-{
-    (void) c;
-    (void) group;
-    (void) queue_id;
-
-    return TT_NOTFOUND;
-}
-
-
 static int
 tt_api_check_queue(tt_api_ctx_t *c, const char *group,
     const tt_post_input_t *in, const char *prefix, tt_errors_t *errs)
 {
-    int  rc;
+    int          rc;
+    const char  *why;
 
     if (!in->has_queue_id || in->queue_id.len == 0) {
         return TT_OK;
     }
 
-    rc = group ? tt_api_queue_find(c, group, &in->queue_id) : TT_NOTFOUND;
+    rc = tt_api_queue_of_group(c, group, &in->queue_id, &why);
 
     if (rc == TT_NOTFOUND) {
         tt_errors_add(errs, "%squeue_id %.*s is not a queue of profile "
@@ -203,7 +186,13 @@ tt_api_check_queue(tt_api_ctx_t *c, const char *group,
         return TT_OK;
     }
 
-    return rc == TT_OK ? TT_OK : tt_api_fail(rc);
+    if (rc == TT_INVALID) {
+        tt_errors_add(errs, "%squeue_id %.*s %s", prefix,
+                      (int) in->queue_id.len, in->queue_id.data, why);
+        return TT_OK;
+    }
+
+    return rc;
 }
 
 
@@ -381,7 +370,8 @@ tt_api_post_save(tt_api_ctx_t *c, tt_post_t *p, int wake, int status)
 {
     int  rc;
 
-    rc = tt_post_put(c->t, p);
+    /* a queued post takes its slot here, in the same transaction */
+    rc = tt_queue_post_save(c->t, p, tt_api_queue_now(c), c->a);
     if (rc != TT_OK) {
         return tt_api_fail(rc);
     }
@@ -555,7 +545,8 @@ tt_api_batch_store(tt_api_ctx_t *c, tt_post_t *posts, size_t n)
     size_t  i;
 
     for (i = 0; i < n; i++) {
-        rc = tt_post_put(c->t, &posts[i]);
+        /* in order: each queued post sees the slots taken before it */
+        rc = tt_queue_post_save(c->t, &posts[i], tt_api_queue_now(c), c->a);
         if (rc != TT_OK) {
             return tt_api_fail(rc);
         }
@@ -681,7 +672,7 @@ tt_api_post_delete(tt_api_ctx_t *c)
         }
     }
 
-    rc = tt_post_del(c->t, c->id);
+    rc = tt_queue_post_delete(c->t, c->id, tt_api_queue_now(c));
     if (rc != TT_OK) {
         return tt_api_fail(rc);
     }

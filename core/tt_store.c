@@ -42,6 +42,11 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_OAUTH] = "oauth",
     [TT_DB_OAUTH_STATES] = "oauth_states",
     [TT_DB_OAUTH_WORK] = "oauth_work",
+    [TT_DB_QUEUES] = "queues",
+    [TT_DB_PG_QUEUES] = "pg_queues",
+    [TT_DB_QUEUE_OFF] = "queue_off",
+    [TT_DB_QUEUE_POSTS] = "queue_posts",
+    [TT_DB_POST_SLOT] = "post_slot",
     [TT_DB_METRICS] = "metrics",
     [TT_DB_STATS] = "stats",
     [TT_DB_STATS_DUE] = "stats_due"
@@ -49,11 +54,12 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
 
 
 /* room for the families to come (queues, slots, webhooks, ...) */
-#define TT_STORE_MAXDBS     32
+#define TT_STORE_MAXDBS     64
 #define TT_STORE_READERS    126
 
 static int tt_store_migrate_1_2(tt_txn_t *t);
 static int tt_store_migrate_2_3(tt_txn_t *t);
+static int tt_store_migrate_3_4(tt_txn_t *t);
 
 
 /*
@@ -63,6 +69,7 @@ static int tt_store_migrate_2_3(tt_txn_t *t);
 static const tt_store_migration_t  tt_store_migrations[] = {
     { 1, tt_store_migrate_1_2 },
     { 2, tt_store_migrate_2_3 },
+    { 3, tt_store_migrate_3_4 },
     { TT_SCHEMA_OPS_FROM, tt_store_migrate_ops }
 };
 
@@ -324,6 +331,18 @@ tt_store_migrate_2_3(tt_txn_t *t)
     }
 
     return rc == TT_OK ? tt_apikey_reindex(t) : rc;
+}
+
+
+/*
+ * Schema 4: queues.  Their databases are new (created empty at open);
+ * the posts that name a stored queue join its live posts, at the slot of
+ * their scheduled_at.
+ */
+static int
+tt_store_migrate_3_4(tt_txn_t *t)
+{
+    return tt_queue_reindex(t);
 }
 
 

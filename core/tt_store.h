@@ -11,6 +11,7 @@
 
 #include "tt_post.h"
 #include "tt_keyring.h"
+#include "tt_queue.h"
 
 
 /*
@@ -32,10 +33,16 @@
  *   open_ids    ws id, TikTok open_id         -> prof id
  *   posts       post id                       -> post record (tt_post.h)
  *   post_terms  post id                       -> what the lists index it by
- *   post_list   scope, order, class, key BE64, post id  -> ""
- *   post_counts scope, order, class, level, bucket BE64 [, id part]
- *                                             -> count BE64
+ *   post_list   scope digest [16], order, class, key BE64, post id -> ""
+ *   post_counts scope digest [16], order, class, level, bucket BE64
+ *               [, id part]                   -> count BE64
  *   due         due BE64, post id             -> ""   (the agenda)
+ *   queues      q id                          -> JSON (tt_queue_t)
+ *   pg_queues   pg id, created BE64, q id     -> ""   (a group's queues)
+ *   queue_off   q id                          -> ""   (the queue is paused)
+ *   queue_posts q id, slot BE64, post id      -> at BE64, created BE64,
+ *               priority, started  (a queue's live posts, in slot order)
+ *   post_slot   post id                       -> q id, slot BE64
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
  *   oauth       connection id                 -> JSON (tt_conn_t; the
@@ -50,7 +57,8 @@
  *               published post (tt_store_stats.c)
  *   stats_due   due BE64, post id             -> ""   (when next to ask)
  *
- * A list scope is (ws id, pg id or "", queue id or ""): every post is in
+ * A list scope is (ws id, pg id or "", queue id or ""), keyed by the first
+ * 16 bytes of its SHA-256 (tt_store_list.c): every post is in
  * the scopes of its workspace, its group and its queue, under the class
  * "any" and each class of GET /api/posts's status filter it belongs to,
  * once newest first (key ~created) and, if it has a time, once by
@@ -60,6 +68,13 @@
  * written in the transaction that writes the post: a page's start and a
  * time range's total are found from the counts, never by counting posts
  * (tt_store_list.c).
+ *
+ * A queue's live posts are those with its queue_id that are not drafts
+ * and have not ended (pending, scheduled or processing): they hold a
+ * slot.  queue_posts is all the slotting reads (tt_store_queue.c), and
+ * post_slot finds a post's entry when the post changes.  A post of a
+ * paused queue (queue_off) that waits for its time is stored with no due
+ * time: it is not in the agenda until the queue is enabled again.
  *
  * Each is opened under its name above (tt_store.c) and addressed by its
  * TT_DB_ constant; a new family adds both here, within TT_STORE_MAXDBS.
@@ -86,13 +101,18 @@ enum {
     TT_DB_OAUTH,
     TT_DB_OAUTH_STATES,
     TT_DB_OAUTH_WORK,
+    TT_DB_QUEUES,
+    TT_DB_PG_QUEUES,
+    TT_DB_QUEUE_OFF,
+    TT_DB_QUEUE_POSTS,
+    TT_DB_POST_SLOT,
     TT_DB_METRICS,
     TT_DB_STATS,
     TT_DB_STATS_DUE,
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  4
+#define TT_SCHEMA_VERSION  5
 
 
 typedef struct tt_store_s  tt_store_t;
@@ -202,7 +222,7 @@ int tt_store_migrate_steps(tt_txn_t *t, unsigned version, unsigned to,
     const tt_store_migration_t *steps, size_t n, char *err, size_t err_len);
 
 /* the step that adds metrics, stats and stats_due (tt_store_metric.c) */
-#define TT_SCHEMA_OPS_FROM  3
+#define TT_SCHEMA_OPS_FROM  4
 int tt_store_migrate_ops(tt_txn_t *t);
 
 
@@ -343,8 +363,8 @@ typedef struct {
  * The posts of a list, newest created first; with after or before, only
  * posts with a time in the range, by scheduled_at (earliest first).
  * *total is the list's size, from the counts; cb gets at most limit posts
- * from offset and must not write.  Costs the buckets before the start
- * and the posts of one bucket, never the list's length.
+ * from offset and must not write.  Costs a bounded number of counts (at
+ * most 256 per level) and the posts of one cell, never the list's length.
  */
 int tt_post_list(tt_txn_t *t, const tt_post_query_t *q, uint64_t *total,
     tt_post_iter_pt cb, void *ctx);
@@ -362,6 +382,79 @@ int tt_due_first(tt_txn_t *t, int64_t *at, char id[TT_ID_SIZE]);
  * the post it is handed (claiming it) */
 typedef int (*tt_due_iter_pt)(void *ctx, int64_t at, const char *id);
 int tt_due_iter(tt_txn_t *t, int64_t until, tt_due_iter_pt cb, void *ctx);
+
+
+/*
+ * Queues (tt_store_queue.c).  tt_queue_put keeps the group's index and
+ * the paused flag; it never moves posts: the callers below do.
+ */
+typedef struct {
+    char            id[TT_ID_SIZE];             /* ts_... */
+    uint8_t         day;                        /* 0 Sunday .. 6 */
+    uint16_t        minute;                     /* 0 .. 1439 */
+} tt_timeslot_t;
+
+typedef struct {
+    char            id[TT_ID_SIZE];             /* q_... */
+    char            workspace_id[TT_ID_SIZE];
+    char            profile_group_id[TT_ID_SIZE];
+    const char     *name;
+    const char     *description;                /* NULL: none */
+    char            timezone[TT_TZ_NAME_MAX];
+    unsigned        jitter;                     /* minutes */
+    unsigned        enabled;
+    int64_t         created_at;
+    int64_t         updated_at;
+    tt_timeslot_t  *slots;                      /* by day, then minute */
+    size_t          nslots;
+} tt_queue_t;
+
+int tt_queue_put(tt_txn_t *t, const tt_queue_t *q);
+int tt_queue_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_queue_t *q);
+int tt_queue_list(tt_txn_t *t, const char *group_id, tt_arena_t *a,
+    tt_queue_t **out, size_t *n);               /* oldest first */
+/* the slot arithmetic's definition of q */
+void tt_queue_to_def(const tt_queue_t *q, tt_queue_def_t *def);
+
+/* posts_count: the queue's live posts (not ended, not drafts) */
+int tt_queue_count(tt_txn_t *t, const char *id, uint64_t *n);
+/* whether a live post of the queue waits for a slot (has not started) */
+int tt_queue_has_waiting(tt_txn_t *t, const char *id);
+
+/*
+ * Stores p, created or changed by a client, and keeps its queues
+ * arranged in the same transaction: a post that joins a queue's live
+ * posts takes its slot (p->scheduled_at, due_at set; the answer carries
+ * them); a queue it left or changed the priority in is re-arranged; each
+ * post that moves is stored at its new time.  now is the queue clock.
+ */
+int tt_queue_post_save(tt_txn_t *t, tt_post_t *p, int64_t now,
+    tt_arena_t *a);
+/* deletes the post, and re-arranges the queue it leaves */
+int tt_queue_post_delete(tt_txn_t *t, const char *id, int64_t now);
+
+/*
+ * The queue's live posts re-arranged (a changed definition; flags as
+ * tt_queue_arrange's: TT_QUEUE_RESLOT_DUE when it is enabled again) and
+ * each stored again, so that the agenda follows the paused flag.
+ * *moved counts those whose time changed.  TT_NOTFOUND: posts wait and
+ * the queue has no slot.
+ */
+int tt_queue_rearrange(tt_txn_t *t, const tt_queue_t *q, int64_t now,
+    unsigned flags, size_t *moved);
+
+/* paused: its waiting posts leave the agenda (the flag is put's) */
+int tt_queue_pause(tt_txn_t *t, const tt_queue_t *q);
+/* enabled again: re-arranged with TT_QUEUE_RESLOT_DUE, back in the agenda */
+int tt_queue_enable(tt_txn_t *t, const tt_queue_t *q, int64_t now,
+    size_t *moved);
+
+/* the first free slot after the last live post and now */
+int tt_queue_next_slot(tt_txn_t *t, const tt_queue_t *q, int64_t now,
+    int64_t *slot);
+
+/* the queue deleted; its waiting posts become drafts, their content kept */
+int tt_queue_del(tt_txn_t *t, const char *id, int64_t now);
 
 
 /* idempotency records, 24 h */

@@ -98,6 +98,15 @@ int tt_apikey_reindex(tt_txn_t *t);
 int tt_profile_reindex(tt_txn_t *t);
 
 
+/* tt_store_queue.c: a post's entry among its queue's live posts */
+int tt_post_put_slot(tt_txn_t *t, const tt_post_t *p, int64_t slot);
+int tt_queue_post_sync(tt_txn_t *t, const tt_post_t *p, int64_t slot);
+int tt_queue_post_drop(tt_txn_t *t, const char *id);
+int tt_queue_paused(tt_txn_t *t, const char *id);
+/* schema 4's migration */
+int tt_queue_reindex(tt_txn_t *t);
+
+
 /* tt_store_seal.c: profile tokens, [key id ":"] hex(nonce | ciphertext |
  * tag), the profile id and the field bound in as AAD */
 int tt_token_seal(const tt_store_t *st, const char *id, const char *field,

@@ -34,7 +34,14 @@ static const unsigned  tt_list_shifts[TT_LIST_LEVELS] = {
 #define TT_LIST_CREATED     'c'     /* key ~created_at: newest first */
 #define TT_LIST_SCHED       's'     /* key scheduled_at: earliest first */
 
-#define TT_LIST_PREFIX      (3 * TT_ID_SIZE + 2)
+/*
+ * A list's keys start with its scope's digest (the first TT_LIST_SCOPE
+ * bytes of the SHA-256 of ws, group and queue ids, 32 bytes each), its
+ * order and its class: 18 bytes rather than 98, so that entries and
+ * counts take a third of the pages.
+ */
+#define TT_LIST_SCOPE       16
+#define TT_LIST_PREFIX      (TT_LIST_SCOPE + 2)
 #define TT_LIST_KEY         (TT_LIST_PREFIX + 8 + TT_ID_SIZE)
 #define TT_LIST_COUNT_KEY   (TT_LIST_PREFIX + 1 + 8)
 #define TT_LIST_CELL_KEY    (TT_LIST_COUNT_KEY + TT_LIST_IDPART)
@@ -93,8 +100,8 @@ static int tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key,
     const char *id, int add);
 static int tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix,
     int level, uint64_t key, const void *id);
-static int tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level,
-    uint64_t key, const char *id, int delta);
+static int tt_list_count_add(tt_txn_t *t, MDB_cursor *c, tt_skey_t *prefix,
+    int level, uint64_t key, const char *id, int delta);
 static int tt_list_count_get(tt_list_walk_t *w, int level, uint64_t bucket,
     uint64_t *n);
 static int tt_list_cell(tt_list_walk_t *w, int level, tt_skey_t *k, int op,
@@ -289,8 +296,13 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add)
                 continue;
             }
 
-            tt_list_prefix(&k, tm->ws, (s & 1) ? tm->group : "",
-                           (s & 2) ? tm->queue : "", TT_LIST_CREATED, cls);
+            if (tt_list_prefix(&k, tm->ws, (s & 1) ? tm->group : "",
+                               (s & 2) ? tm->queue : "", TT_LIST_CREATED,
+                               cls) != TT_OK)
+            {
+                t->st->last_error = "a post's list terms are invalid";
+                return tt_txn_fail(t, TT_ERR);
+            }
 
             rc = tt_list_entry(t, &k, ~(uint64_t) tm->created, id, add);
             if (rc != TT_OK || tm->scheduled < 0) {
@@ -300,8 +312,8 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add)
                 continue;
             }
 
-            tt_list_prefix(&k, tm->ws, (s & 1) ? tm->group : "",
-                           (s & 2) ? tm->queue : "", TT_LIST_SCHED, cls);
+            /* the same scope's list by scheduled_at */
+            k.data[TT_LIST_SCOPE] = TT_LIST_SCHED;
 
             rc = tt_list_entry(t, &k, (uint64_t) tm->scheduled, id, add);
             if (rc != TT_OK) {
@@ -318,7 +330,17 @@ static int
 tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
     const char *queue, int kind, unsigned cls)
 {
-    return tt_store_key(k, "zzzcc", ws, group, queue, kind, (int) cls);
+    uint8_t    h[32];
+    tt_skey_t  scope;
+
+    if (tt_store_key(&scope, "zzz", ws, group, queue) != TT_OK
+        || tt_sha256(scope.data, scope.val.mv_size, h) != TT_OK)
+    {
+        return TT_INVALID;
+    }
+
+    return tt_store_key(k, "bcc", h, (size_t) TT_LIST_SCOPE, kind,
+                        (int) cls);
 }
 
 
@@ -331,9 +353,10 @@ static int
 tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *id,
     int add)
 {
-    int        rc, kind, level;
-    MDB_val    v;
-    tt_skey_t  k;
+    int          rc, kind, level;
+    MDB_val      v;
+    tt_skey_t    k;
+    MDB_cursor  *c;
 
     if (tt_store_key(&k, "bui", prefix->data, prefix->val.mv_size, key, id)
         != TT_OK)
@@ -357,15 +380,22 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *id,
         return rc;
     }
 
-    kind = prefix->data[3 * TT_ID_SIZE];
+    kind = prefix->data[TT_LIST_SCOPE];
+
+    rc = tt_db_cursor(t, TT_DB_POST_COUNTS, &c);
+    if (rc != TT_OK) {
+        return rc;
+    }
 
     /* a time range's total is counted from the buckets: no level 0 */
     for (level = (kind == TT_LIST_CREATED) ? 0 : 1;
          rc == TT_OK && level <= tt_list_last(kind);
          level++)
     {
-        rc = tt_list_count_add(t, prefix, level, key, id, add ? 1 : -1);
+        rc = tt_list_count_add(t, c, prefix, level, key, id, add ? 1 : -1);
     }
+
+    mdb_cursor_close(c);
 
     return rc;
 }
@@ -388,13 +418,14 @@ tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,
 }
 
 
+/* one count up or down, in place through the cursor: one lookup each */
 static int
-tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level, uint64_t key,
-    const char *id, int delta)
+tt_list_count_add(tt_txn_t *t, MDB_cursor *c, tt_skey_t *prefix, int level,
+    uint64_t key, const char *id, int delta)
 {
-    int        rc;
+    int        rc, found;
     char       part[TT_LIST_IDPART];
-    MDB_val    v;
+    MDB_val    kv, v;
     uint64_t   n;
     tt_skey_t  k, val;
 
@@ -405,18 +436,16 @@ tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level, uint64_t key,
         return TT_INVALID;
     }
 
-    rc = tt_db_get(t, TT_DB_POST_COUNTS, &k, &v);
+    kv = k.val;
+    rc = mdb_cursor_get(c, &kv, &v, MDB_SET_KEY);
+    found = (rc == MDB_SUCCESS);
 
-    if (rc == TT_OK && v.mv_size == 8) {
-        n = tt_store_be64(v.mv_data);
-
-    } else if (rc == TT_NOTFOUND) {
-        n = 0;
-
-    } else {
+    if ((found && v.mv_size != 8) || (!found && rc != MDB_NOTFOUND)) {
         t->st->last_error = "corrupt list count in the store";
-        return tt_txn_fail(t, TT_ERR);
+        return tt_txn_fail(t, found ? TT_ERR : tt_store_rc(t->st, rc));
     }
+
+    n = found ? tt_store_be64(v.mv_data) : 0;
 
     if (delta < 0 && n == 0) {
         t->st->last_error = "list count below zero in the store";
@@ -426,12 +455,16 @@ tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level, uint64_t key,
     n = delta < 0 ? n - 1 : n + 1;
 
     if (n == 0) {
-        return tt_db_del(t, TT_DB_POST_COUNTS, &k);
+        rc = mdb_cursor_del(c, 0);
+
+    } else {
+        tt_store_key(&val, "u", n);
+        v.mv_data = val.data;
+        v.mv_size = 8;
+        rc = mdb_cursor_put(c, &k.val, &v, found ? MDB_CURRENT : 0);
     }
 
-    tt_store_key(&val, "u", n);
-
-    return tt_db_put(t, TT_DB_POST_COUNTS, &k, val.data, 8);
+    return tt_txn_fail(t, tt_store_rc(t->st, rc));
 }
 
 

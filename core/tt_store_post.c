@@ -53,8 +53,22 @@ tt_post_unindex(tt_txn_t *t, tt_skey_t *k, const char *id)
 int
 tt_post_put(tt_txn_t *t, const tt_post_t *p)
 {
+    return tt_post_put_slot(t, p, TT_QUEUE_NO_SLOT);
+}
+
+
+/*
+ * slot: the one it holds in its queue (tt_store_queue.c), or
+ * TT_QUEUE_NO_SLOT to keep its entry as it is.  A post of a paused queue
+ * that waits for its time is stored with no due time, so that neither
+ * the agenda nor a scheduler's job that reads it again takes it.
+ */
+int
+tt_post_put_slot(tt_txn_t *t, const tt_post_t *p, int64_t slot)
+{
     int        rc;
     tt_buf_t   b;
+    tt_post_t  held;
     tt_skey_t  k;
 
     tt_txn_check(t);
@@ -63,6 +77,14 @@ tt_post_put(tt_txn_t *t, const tt_post_t *p)
         || p->workspace_id[0] == '\0' || p->created_at < 0)
     {
         return TT_INVALID;
+    }
+
+    if (p->queue_id[0] != '\0' && p->status == TT_POST_SCHEDULED
+        && p->due_at >= 0 && tt_queue_paused(t, p->queue_id))
+    {
+        held = *p;
+        held.due_at = -1;
+        p = &held;
     }
 
     tt_buf_init(&b);
@@ -92,6 +114,10 @@ tt_post_put(tt_txn_t *t, const tt_post_t *p)
 
     /* the lists: TT_INVALID here would leave the post unlisted */
     rc = tt_post_terms_set(t, p);
+
+    if (rc == TT_OK) {
+        rc = tt_queue_post_sync(t, p, slot);
+    }
 
     return rc == TT_INVALID ? tt_txn_fail(t, TT_ERR) : rc;
 }
@@ -157,6 +183,10 @@ tt_post_del(tt_txn_t *t, const char *id)
     rc = tt_post_unindex(t, &k, id);
     if (rc == TT_OK) {
         rc = tt_post_terms_drop(t, id);
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_queue_post_drop(t, id);
     }
 
     if (rc != TT_OK) {

@@ -93,10 +93,16 @@ ngx_http_tiktok_error_message(ngx_http_request_t *r)
     switch (r->headers_out.status) {
     case NGX_HTTP_BAD_REQUEST:
         /*
-         * nginx answers headers too large (its 494) with a 400; it is the
-         * one 400 that found its header buffer full, every byte parsed
+         * nginx answers headers too large (its 494) with a 400, whose
+         * r->err_status is already 400 here.  What tells it: nginx's
+         * special response turns lingering_close off for a 400 (a bad
+         * request line, header or chunked body), but not for a 494, which
+         * had set it; and the header buffer is full, every byte parsed.
+         * The buffer alone is no proof: a chunked body that filled it to
+         * the byte, then went bad in the next read, leaves it so too.
          */
-        if (r->header_in != NULL && r->header_in->end != NULL
+        if (r->lingering_close
+            && r->header_in != NULL && r->header_in->end != NULL
             && r->header_in->pos == r->header_in->end
             && r->header_in->last == r->header_in->end)
         {

@@ -23,6 +23,8 @@ static ngx_http_tiktok_op_t *ngx_http_tiktok_op_create(
 static int ngx_http_tiktok_route(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_copy(ngx_http_tiktok_op_t *op,
+    tt_str_t *dst, const char *data, size_t len);
 static ngx_int_t ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
@@ -81,7 +83,13 @@ ngx_http_tiktok_handler(ngx_http_request_t *r)
         return ngx_http_tiktok_not_allowed(op);
     }
 
-    if (ngx_http_tiktok_request_in(op) != NGX_OK) {
+    rc = ngx_http_tiktok_request_in(op);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
         /* which one would the retry send?  As for Authorization */
         r->keepalive = 0;
         return ngx_http_tiktok_reject(op, NGX_HTTP_BAD_REQUEST,
@@ -128,14 +136,23 @@ ngx_http_tiktok_route(ngx_http_tiktok_op_t *op)
 }
 
 
-/* the request's op, freed with the request's pool */
+/*
+ * The request's op: the request's pool cleanup frees it, or leaves it to
+ * the write batch that holds it (ngx_http_tiktok_op_gone())
+ */
 static ngx_http_tiktok_op_t *
 ngx_http_tiktok_op_create(ngx_http_request_t *r)
 {
     ngx_pool_cleanup_t    *cln;
     ngx_http_tiktok_op_t  *op;
 
-    op = ngx_pcalloc(r->pool, sizeof(ngx_http_tiktok_op_t));
+    /* the cleanup is added before the op exists: nothing can leak */
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    op = ngx_calloc(sizeof(ngx_http_tiktok_op_t), r->connection->log);
     if (op == NULL) {
         return NULL;
     }
@@ -143,19 +160,13 @@ ngx_http_tiktok_op_create(ngx_http_request_t *r)
     op->request = r;
     tt_api_resp_init(&op->resp);
 
-    /* the cleanup is added before the arena exists: nothing can leak */
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NULL;
-    }
+    cln->handler = ngx_http_tiktok_cleanup;
+    cln->data = op;
 
     op->req.arena = tt_arena_create(4096);
     if (op->req.arena == NULL) {
         return NULL;
     }
-
-    cln->handler = ngx_http_tiktok_cleanup;
-    cln->data = op;
 
     return op;
 }
@@ -196,25 +207,40 @@ ngx_http_tiktok_not_allowed(ngx_http_tiktok_op_t *op)
 
 
 /*
- * What the API reads of the request line and headers.  NGX_DECLINED for
- * two Idempotency-Key headers, which the caller refuses.
+ * What the API reads of the request line and headers, copied into the
+ * op's arena: a write may outlive its request.  NGX_DECLINED for two
+ * Idempotency-Key headers, which the caller refuses; NGX_ERROR when out of
+ * memory.
  */
 static ngx_int_t
 ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op)
 {
-    ngx_table_elt_t     *h;
-    ngx_http_request_t  *r;
+    ngx_table_elt_t              *h;
+    ngx_http_request_t           *r;
+    ngx_http_tiktok_main_conf_t  *tmcf;
 
     r = op->request;
-
-    op->req.args.data = (const char *) r->args.data;
-    op->req.args.len = r->args.len;
     op->req.now_ms = tt_now_ms();
 
-    if (r->headers_in.authorization) {
-        op->req.auth.data =
-            (const char *) r->headers_in.authorization->value.data;
-        op->req.auth.len = r->headers_in.authorization->value.len;
+    tmcf = ngx_http_get_module_main_conf(r, ngx_http_tiktok_module);
+    op->req.queue_now_ms = tmcf->test_queue_now >= 0 ? tmcf->test_queue_now
+                                                     : op->req.now_ms;
+
+    if (ngx_http_tiktok_copy(op, &op->req.route.param,
+                             op->req.route.param.data,
+                             op->req.route.param.len) != NGX_OK
+        || ngx_http_tiktok_copy(op, &op->req.args, (const char *) r->args.data,
+                                r->args.len) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (r->headers_in.authorization
+        && ngx_http_tiktok_copy(op, &op->req.auth,
+               (const char *) r->headers_in.authorization->value.data,
+               r->headers_in.authorization->value.len) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     h = ngx_http_tiktok_find_header(r, "idempotency-key",
@@ -223,10 +249,39 @@ ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op)
         return NGX_OK;
     }
 
-    op->req.idem_key.data = (const char *) h->value.data;
-    op->req.idem_key.len = h->value.len;
+    if (ngx_http_tiktok_copy(op, &op->req.idem_key,
+                             (const char *) h->value.data, h->value.len)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     return ngx_http_tiktok_find_header_after(r, h) ? NGX_DECLINED : NGX_OK;
+}
+
+
+/* dst = a copy of data in the op's arena */
+static ngx_int_t
+ngx_http_tiktok_copy(ngx_http_tiktok_op_t *op, tt_str_t *dst,
+    const char *data, size_t len)
+{
+    char  *p;
+
+    if (len == 0) {
+        dst->data = "";
+        dst->len = 0;
+        return NGX_OK;
+    }
+
+    p = tt_arena_strndup(op->req.arena, data, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst->data = p;
+    dst->len = len;
+
+    return NGX_OK;
 }
 
 
@@ -242,8 +297,6 @@ ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op)
     tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
 
     if (r->headers_in.content_length_n > (off_t) tlcf->body_limit) {
-        /* at once: never "100 Continue" for a body that is refused */
-        r->expect_tested = 1;
         r->keepalive = 0;
         return ngx_http_tiktok_reject(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                       ngx_http_tiktok_too_big(r));
@@ -501,7 +554,7 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
     }
 
     if (op->req.idem_key.len
-        && ngx_http_tiktok_in_flight(r, &op->req.auth, &op->req.idem_key))
+        && ngx_http_tiktok_in_flight(&op->req.auth, &op->req.idem_key))
     {
         return ngx_http_tiktok_error(op, NGX_HTTP_CONFLICT,
                                      "a request with this Idempotency-Key "
@@ -603,7 +656,12 @@ ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op)
 {
     ngx_int_t  rc;
 
-    if (op->rc != TT_OK) {
+    if (op->refused) {
+        op->resp.retry_after = 1;
+        rc = ngx_http_tiktok_error(op, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "the store's write queue is full");
+
+    } else if (op->rc != TT_OK) {
         tt_buf_reset(&op->resp.body);
         op->resp.retry_after = 0;
         rc = ngx_http_tiktok_error(op, op->rc == TT_FULL
@@ -720,12 +778,18 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
 }
 
 
-/* an answer before the body is read: the body, if any, is dropped */
+/*
+ * An answer before the body is read: the body, if any, is dropped, and a
+ * client that sent "Expect: 100-continue" gets the answer at once, never
+ * a "100 Continue" for a body that is refused
+ */
 static ngx_int_t
 ngx_http_tiktok_reject(ngx_http_tiktok_op_t *op, ngx_uint_t status,
     const char *message)
 {
     ngx_int_t  rc;
+
+    op->request->expect_tested = 1;
 
     rc = ngx_http_discard_request_body(op->request);
     if (rc != NGX_OK) {
@@ -907,11 +971,11 @@ ngx_http_tiktok_method(ngx_uint_t method)
 }
 
 
+/* the request is freed: its op with it, or later by the batch */
 static void
 ngx_http_tiktok_cleanup(void *data)
 {
     ngx_http_tiktok_op_t  *op = data;
 
-    tt_api_resp_free(&op->resp);
-    tt_arena_destroy(op->req.arena);
+    ngx_http_tiktok_op_gone(op);
 }

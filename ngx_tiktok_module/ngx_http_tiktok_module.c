@@ -65,6 +65,8 @@ static char *ngx_http_tiktok_api(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_tiktok_map_size(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_tiktok_url(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_http_tiktok_test_clock(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_tiktok_bounds(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_http_tiktok_min_size(ngx_conf_t *cf, void *post,
     void *data);
@@ -261,6 +263,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       offsetof(ngx_http_tiktok_main_conf_t, oauth_state_ttl),
       NULL },
 
+    /* tests only: the queues' clock stands still at this time */
+    { ngx_string("tiktok_test_queue_clock"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_tiktok_test_clock,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
       ngx_null_command
 };
@@ -338,6 +347,7 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->nosync = NGX_CONF_UNSET;
     tmcf->app_audited = NGX_CONF_UNSET;
     tmcf->oauth_state_ttl = NGX_CONF_UNSET_MSEC;
+    tmcf->test_queue_now = -1;
 
     return tmcf;
 }
@@ -667,6 +677,40 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (clcf->client_body_buffer_size < buffer) {
         clcf->client_body_buffer_size = buffer;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * tiktok_test_queue_clock TIME: the time that slotting, re-arrangement
+ * and next_slot take for now, so that a test can stand before a DST
+ * change; never for production (posts would be slotted in the past or
+ * the future of the real clock, which the scheduler follows).
+ */
+static char *
+ngx_http_tiktok_test_clock(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_tiktok_main_conf_t  *tmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (tmcf->test_queue_now != -1) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (tt_time_parse((const char *) value[1].data, value[1].len,
+                      &tmcf->test_queue_now)
+        != TT_OK)
+    {
+        tmcf->test_queue_now = -1;
+        return "takes an ISO 8601 time such as 2027-03-13T12:00:00Z";
+    }
+
+    ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "tiktok_test_queue_clock is for "
+                       "tests only: queues take %V for now", &value[1]);
 
     return NGX_CONF_OK;
 }

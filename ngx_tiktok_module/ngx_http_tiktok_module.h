@@ -42,6 +42,7 @@ typedef struct {
     ngx_str_t               oauth_callback; /* its public URL */
     ngx_flag_t              app_audited;
     ngx_msec_t              oauth_state_ttl;
+    int64_t                 test_queue_now;     /* tests only; -1 off */
 } ngx_http_tiktok_main_conf_t;
 
 
@@ -57,14 +58,26 @@ typedef struct {
 typedef struct ngx_http_tiktok_error_page_s  ngx_http_tiktok_error_page_t;
 
 
-/* one request's life: the handler, the body reader and the write batch */
+/*
+ * One request's life: the handler, the body reader and the write batch.
+ * An op is malloc'ed, not in the request's pool: nginx may free the request
+ * (a client gone, a worker's shutdown timeout) while its write runs in the
+ * thread, which then finishes with the op alone.  Everything tt_api_exec()
+ * reads is in the op's arena, none of it in the request's memory.
+ */
 typedef struct ngx_http_tiktok_op_s  ngx_http_tiktok_op_t;
+
+/* where the writer holds an op (ngx_http_tiktok_op_t's `held') */
+#define NGX_HTTP_TIKTOK_OP_FREE     0       /* nowhere: the request's */
+#define NGX_HTTP_TIKTOK_OP_PENDING  1       /* waits for the next batch */
+#define NGX_HTTP_TIKTOK_OP_RUNNING  2       /* in the batch in the thread */
+#define NGX_HTTP_TIKTOK_OP_READER   3       /* a read waiting for the map */
 
 /* what the writer calls when an op it holds is done (or may read now) */
 typedef void (*ngx_http_tiktok_op_done_pt)(ngx_http_tiktok_op_t *op);
 
 struct ngx_http_tiktok_op_s {
-    ngx_http_request_t     *request;
+    ngx_http_request_t     *request;        /* NULL once nginx freed it */
     ngx_http_tiktok_op_done_pt  done;       /* set by whoever queues it */
     ngx_queue_t             queue;          /* pending or running batch */
     tt_api_req_t            req;
@@ -75,6 +88,8 @@ struct ngx_http_tiktok_op_s {
     ngx_http_tiktok_error_page_t  *error_page; /* see the filter */
     unsigned                body_too_big:1; /* the rest is dropped */
     unsigned                answered:1;     /* the API's own answer */
+    unsigned                held:2;         /* NGX_HTTP_TIKTOK_OP_* */
+    unsigned                refused:1;      /* the thread pool was full */
 };
 
 
@@ -88,6 +103,8 @@ typedef struct {
     ngx_queue_t             readers;        /* reads waiting for the map */
     ngx_uint_t              running_count;
     ngx_event_t             hold;           /* keeps an exiting worker */
+    ngx_event_t             refused;        /* posted: the pool refused
+                                             * the batch */
     unsigned                busy:1;
     ngx_socket_t            wake_fd;
     ngx_log_t              *log;
@@ -107,8 +124,9 @@ void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
 /* the writer (ngx_http_tiktok_write.c): each calls op->done when done */
 ngx_int_t ngx_http_tiktok_write(ngx_http_tiktok_op_t *op);
 void ngx_http_tiktok_wait_map(ngx_http_tiktok_op_t *op);
-ngx_int_t ngx_http_tiktok_in_flight(ngx_http_request_t *r,
-    tt_str_t *auth, tt_str_t *key);
+ngx_int_t ngx_http_tiktok_in_flight(tt_str_t *auth, tt_str_t *key);
+void ngx_http_tiktok_op_gone(ngx_http_tiktok_op_t *op);
+void ngx_http_tiktok_op_free(ngx_http_tiktok_op_t *op);
 ngx_int_t ngx_http_tiktok_write_init(ngx_cycle_t *cycle);
 void ngx_http_tiktok_wake(void);
 

@@ -21,6 +21,12 @@
  * that holds in the completion handler, because reads are synchronous on
  * the event loop and the batch is the worker's only writer.
  *
+ * nginx may free a request whose op the writer holds: a client gone, or
+ * the connections a worker_shutdown_timeout closes.  The request's pool
+ * cleanup then takes a queued op out of its queue (its write never runs);
+ * an op in the thread stays there without its request, its write commits,
+ * and the batch's end frees it unanswered (ngx_http_tiktok_op_gone()).
+ *
  * A worker told to shut down (a reload, nginx -s quit) leaves as soon as
  * no timer but cancelable ones is left: a batch in the thread or queued
  * holds no timer, so without one of ours the worker would leave with its
@@ -53,6 +59,7 @@ typedef struct {
 static void ngx_http_tiktok_post_batch(void);
 static void ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log);
 static void ngx_http_tiktok_batch_done(ngx_event_t *ev);
+static void ngx_http_tiktok_batch_refused(ngx_event_t *ev);
 static ngx_int_t ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch,
     int *rc);
 static void ngx_http_tiktok_batch_failed(ngx_http_tiktok_batch_t *batch,
@@ -63,6 +70,7 @@ static void ngx_http_tiktok_hold(void);
 static void ngx_http_tiktok_hold_handler(ngx_event_t *ev);
 static void ngx_http_tiktok_release(void);
 static void ngx_http_tiktok_read_again(void);
+static ngx_int_t ngx_http_tiktok_op_done(ngx_http_tiktok_op_t *op);
 
 
 static struct sockaddr_un  ngx_http_tiktok_wake_addr;
@@ -98,6 +106,10 @@ ngx_http_tiktok_write_init(ngx_cycle_t *cycle)
     w->task->event.handler = ngx_http_tiktok_batch_done;
     w->task->event.data = batch;
     w->task->event.log = cycle->log;
+
+    w->refused.handler = ngx_http_tiktok_batch_refused;
+    w->refused.data = batch;
+    w->refused.log = cycle->log;
 
     w->hold.handler = ngx_http_tiktok_hold_handler;
     w->hold.log = cycle->log;
@@ -169,6 +181,7 @@ ngx_http_tiktok_write(ngx_http_tiktok_op_t *op)
     }
 
     ngx_queue_insert_tail(&w->pending, &op->queue);
+    op->held = NGX_HTTP_TIKTOK_OP_PENDING;
     batch->pending_count++;
 
     if (!w->busy) {
@@ -179,10 +192,12 @@ ngx_http_tiktok_write(ngx_http_tiktok_op_t *op)
 }
 
 
-/* is a request with this key and this Authorization queued or running? */
+/*
+ * Is a request with this key and this Authorization queued or running?
+ * The ops' copies are compared: a running op's request may be gone.
+ */
 ngx_int_t
-ngx_http_tiktok_in_flight(ngx_http_request_t *r, tt_str_t *auth,
-    tt_str_t *key)
+ngx_http_tiktok_in_flight(tt_str_t *auth, tt_str_t *key)
 {
     ngx_uint_t                 i;
     ngx_queue_t               *q, *queues[2];
@@ -242,18 +257,21 @@ ngx_http_tiktok_post_batch(void)
         batch->pending_count--;
 
         op = ngx_queue_data(q, ngx_http_tiktok_op_t, queue);
+        op->held = NGX_HTTP_TIKTOK_OP_RUNNING;
         batch->ops[batch->nops++] = op;
     }
 
     w->busy = 1;
+    ngx_http_tiktok_hold();
 
     if (ngx_thread_task_post(w->thread_pool, w->task) != NGX_OK) {
-        w->busy = 0;
-        ngx_http_tiktok_batch_fail(batch, TT_ERR);
-        return;
+        /*
+         * Its queue is full (nginx said so).  The batch's requests are
+         * answered from the event loop, never in the stack of a caller,
+         * which may be a request's handler about to take a count.
+         */
+        ngx_post_event(&w->refused, &ngx_posted_events);
     }
-
-    ngx_http_tiktok_hold();
 }
 
 
@@ -315,7 +333,80 @@ ngx_http_tiktok_wait_map(ngx_http_tiktok_op_t *op)
     w = &ngx_http_tiktok_worker;
 
     ngx_queue_insert_tail(&w->readers, &op->queue);
+    op->held = NGX_HTTP_TIKTOK_OP_READER;
     ngx_http_tiktok_hold();
+}
+
+
+/*
+ * The request of op is being freed (its pool's cleanup): answered, or
+ * closed by nginx with op still held here.  A queued op leaves its queue
+ * and its write never runs; one in the thread stays, without a request:
+ * its write commits and the batch's end frees it, answering nobody.
+ */
+void
+ngx_http_tiktok_op_gone(ngx_http_tiktok_op_t *op)
+{
+    ngx_http_tiktok_batch_t   *batch;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+
+    switch (op->held) {
+
+    case NGX_HTTP_TIKTOK_OP_RUNNING:
+        op->request = NULL;
+        return;
+
+    case NGX_HTTP_TIKTOK_OP_PENDING:
+        batch = w->task->ctx;
+        batch->pending_count--;
+        ngx_queue_remove(&op->queue);
+        break;
+
+    case NGX_HTTP_TIKTOK_OP_READER:
+        ngx_queue_remove(&op->queue);
+        break;
+
+    default: /* NGX_HTTP_TIKTOK_OP_FREE */
+        break;
+    }
+
+    ngx_http_tiktok_op_free(op);
+    ngx_http_tiktok_release();
+}
+
+
+void
+ngx_http_tiktok_op_free(ngx_http_tiktok_op_t *op)
+{
+    tt_api_resp_free(&op->resp);
+    tt_arena_destroy(op->req.arena);
+    ngx_free(op);
+}
+
+
+/*
+ * The batch lets op go: NGX_OK when its request is there to be answered;
+ * else op is freed, its client gone
+ */
+static ngx_int_t
+ngx_http_tiktok_op_done(ngx_http_tiktok_op_t *op)
+{
+    ngx_queue_remove(&op->queue);
+    op->held = NGX_HTTP_TIKTOK_OP_FREE;
+
+    if (op->request != NULL) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_http_tiktok_worker.log, 0,
+                  "tiktok write done for a client that is gone: "
+                  "not answered");
+
+    ngx_http_tiktok_op_free(op);
+
+    return NGX_DECLINED;
 }
 
 
@@ -331,11 +422,12 @@ ngx_http_tiktok_read_again(void)
 
     while (!ngx_queue_empty(&w->readers)) {
         q = ngx_queue_head(&w->readers);
-        ngx_queue_remove(q);
         op = ngx_queue_data(q, ngx_http_tiktok_op_t, queue);
 
         /* not busy now: it reads, or answers why not */
-        op->done(op);
+        if (ngx_http_tiktok_op_done(op) == NGX_OK) {
+            op->done(op);
+        }
     }
 }
 
@@ -436,7 +528,6 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
 
     for (i = 0; i < batch->nops; i++) {
         op = batch->ops[i];
-        ngx_queue_remove(&op->queue);
         wake |= op->resp.wake;
 
         if (op->rc != TT_OK) {
@@ -445,7 +536,9 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
                           op->store_error ? op->store_error : "unknown");
         }
 
-        op->done(op);
+        if (ngx_http_tiktok_op_done(op) == NGX_OK) {
+            op->done(op);
+        }
     }
 
     batch->nops = 0;
@@ -462,7 +555,8 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
 /*
  * A full map (grown here) or one another process grew (adopted): nothing
  * was committed, so the same requests run again.  NGX_OK when the batch
- * is running again; else *rc says what fails it.
+ * is running again (or the thread pool's refusal is posted); else *rc
+ * says what fails it.
  */
 static ngx_int_t
 ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch, int *rc)
@@ -499,14 +593,38 @@ ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch, int *rc)
 
     w->busy = 1;
 
-    if (ngx_thread_task_post(w->thread_pool, w->task) == NGX_OK) {
-        return NGX_OK;
+    if (ngx_thread_task_post(w->thread_pool, w->task) != NGX_OK) {
+        ngx_post_event(&w->refused, &ngx_posted_events);
     }
 
-    w->busy = 0;
-    *rc = TT_ERR;
+    return NGX_OK;
+}
 
-    return NGX_DECLINED;
+
+/* posted: the thread pool refused the batch, its requests are told 503 */
+static void
+ngx_http_tiktok_batch_refused(ngx_event_t *ev)
+{
+    ngx_http_tiktok_batch_t *batch = ev->data;
+
+    ngx_uint_t                 i;
+    ngx_http_tiktok_worker_t  *w;
+
+    w = &ngx_http_tiktok_worker;
+    w->busy = 0;
+
+    ngx_log_error(NGX_LOG_ERR, w->log, 0,
+                  "tiktok write of %ui requests refused: the thread pool's "
+                  "queue is full", batch->nops);
+
+    for (i = 0; i < batch->nops; i++) {
+        batch->ops[i]->refused = 1;
+    }
+
+    ngx_http_tiktok_read_again();
+    ngx_http_tiktok_batch_fail(batch, TT_ERR);
+    ngx_http_tiktok_post_batch();
+    ngx_http_tiktok_release();
 }
 
 
@@ -545,9 +663,11 @@ ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch, int rc)
 
     for (i = 0; i < batch->nops; i++) {
         op = batch->ops[i];
-        ngx_queue_remove(&op->queue);
         op->rc = (rc == TT_OK) ? TT_ERR : rc;
-        op->done(op);
+
+        if (ngx_http_tiktok_op_done(op) == NGX_OK) {
+            op->done(op);
+        }
     }
 
     batch->nops = 0;

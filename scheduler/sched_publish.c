@@ -135,9 +135,10 @@ sched_job_begin(sched_t *s, sched_job_t *j, int64_t now)
         /*
          * A post taken back by a PATCH or a publish while the job held
          * it (an upload slot, a creator_info call) is due at its time
-         * now: the scan brings it back then.
+         * now: the scan brings it back then.  One with no due time (a
+         * paused queue's) waits for its queue.
          */
-        if (j->post.due_at > now + SCHED_LEAD_MS) {
+        if (j->post.due_at < 0 || j->post.due_at > now + SCHED_LEAD_MS) {
             j->done = 1;
             return;
         }

@@ -54,6 +54,18 @@ for (1 .. 3) {
                draft($prof2, "other $_"))->{status}, 201, 'a post');
 }
 
+# a queue in each group
+my %q;
+for my $g ($pg2, $pg3) {
+    my $r = $t->api(POST => '/api/post_queues', {
+        profile_group_id => $g,
+        post_queue => { name => "queue of $g", timezone => 'Europe/Paris',
+                        queue_timeslots_attributes => [
+                            { day => 1, time => '09:00' } ] } });
+    is($r->{status}, 201, 'a queue') or diag($r->{raw});
+    $q{$g} = $r->{json}{id};
+}
+
 sub export_lines {
     my (%o) = @_;
     my $r = $t->api(GET => '/api/export' . ($o{query} // ''), %o);
@@ -77,6 +89,10 @@ push @{ $by{ $_->{type} } }, $_ for @$lines;
 is(scalar @{ $by{post} }, 6003, 'every post');
 is(scalar @{ $by{profile} }, 2, 'every profile');
 is(scalar @{ $by{profile_group} }, 2, 'every group');
+is(scalar @{ $by{post_queue} || [] }, 2, 'every queue');
+is_deeply($by{post_queue}[0]{data},
+          $t->api(GET => "/api/post_queues/$by{post_queue}[0]{data}{id}")
+              ->{json}, 'a queue as GET /api/post_queues/:id says');
 unlike($r->{raw}, qr/SECRET-export/, 'never a token');
 my $one = $t->api(GET => "/api/posts/$by{post}[0]{data}{id}")->{json};
 is_deeply($by{post}[0]{data}, $one, 'a post as GET /api/posts/:id says');
@@ -88,6 +104,8 @@ my $scoped = $t->admin('key', 'create', $t->{ws}, '--group', $pg3);
 push @{ $by{ $_->{type} } }, $_ for @$lines;
 is(scalar @{ $by{post} || [] }, 3, 'scoped key: its group\'s posts');
 is(scalar @{ $by{profile} || [] }, 1, 'scoped key: its group\'s profile');
+is_deeply([map { $_->{data}{id} } @{ $by{post_queue} || [] }], [$q{$pg3}],
+          'scoped key: its group\'s queue');
 is($lines->[0]{profile_group_id}, $pg3, 'the header names the group');
 
 # another workspace sees nothing of this one

@@ -659,6 +659,7 @@ $sim->update_user('eve-1', account_private => JSON::PP::true);
 is($st, 200, 'unaudited: private account, SELF_ONLY accepted');
 $sim->config(audited => JSON::PP::true);
 
+# a post that is not public never gets a publicaly_available_post_id
 ($st, $d) = init($eve->{access_token}, $small, $small, 1,
                  privacy_level => 'FOLLOWER_OF_CREATOR');
 $r = $http->request('PUT', $d->{data}{upload_url}, {
@@ -666,6 +667,22 @@ $r = $http->request('PUT', $d->{data}{upload_url}, {
                 'Content-Range' => 'bytes 0-4194303/4194304'},
     content => substr($video, 0, $small)});
 $p = $sim->wait_status($d->{data}{publish_id}, 'PUBLISH_COMPLETE');
+is(scalar @{ $p->{post_ids} || [] }, 0, 'followers only: no post id');
+
+# a public one does, and the Display API finds it
+$sim->update_user('eve-1', account_private => JSON::PP::false);
+($st, $d) = init($eve->{access_token}, $small, $small, 1,
+                 privacy_level => 'PUBLIC_TO_EVERYONE');
+$r = $http->request('PUT', $d->{data}{upload_url}, {
+    headers => {'Content-Type' => 'video/mp4',
+                'Content-Range' => 'bytes 0-4194303/4194304'},
+    content => substr($video, 0, $small)});
+$p = $sim->wait_status($d->{data}{publish_id}, 'PUBLISH_COMPLETE');
+my $end = time + 5;
+while (!@{ $p->{post_ids} || [] } && time < $end) {
+    sleep 0.1;
+    $p = $sim->wait_status($d->{data}{publish_id}, 'PUBLISH_COMPLETE');
+}
 my $vid = "$p->{post_ids}[0]";
 ($st, $d) = $sim->api('POST', '/v2/video/query/?fields=id,title,share_url',
                       $eve->{access_token},

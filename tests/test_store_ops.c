@@ -237,7 +237,7 @@ test_walk_slices(void **state)
 }
 
 
-/* a store of schema 3 with a published post: the step puts it on the
+/* a store of schema 4 with a published post: the step puts it on the
  * stats agenda, due at once */
 static void
 test_migrate_published(void **state)
@@ -275,7 +275,7 @@ test_migrate_published(void **state)
     pl[0].platform_id = 0;
     p.status = TT_POST_DRAFT;
     assert_int_equal(tt_post_put(&t, &p), TT_OK);
-    assert_int_equal(tt_meta_put(&t, "schema", "3", 1), TT_OK);
+    assert_int_equal(tt_meta_put(&t, "schema", "4", 1), TT_OK);
     assert_int_equal(tt_txn_commit(&t), TT_OK);
     tt_store_close(fx->st);
 

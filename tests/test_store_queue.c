@@ -1,0 +1,347 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The store's queues: records and a group's index, slotting in the
+ * writing transaction, re-arrangement, the paused queue's posts out of
+ * the agenda, deletion into drafts, next_slot, and schema 3's migration.
+ */
+
+#include "tt_test.h"
+
+#include "tt_store_int.h"
+
+
+/* Wednesday 2027-03-10 12:00 UTC */
+#define T_NOW      1804680000000LL
+#define T_HOUR     3600000LL
+#define T_DAY      (24 * T_HOUR)
+#define T_WED13    (T_NOW + T_HOUR)
+#define T_FRI09    (T_NOW + 2 * T_DAY - 3 * T_HOUR)
+
+
+typedef struct {
+    char           *dir;
+    tt_store_t     *st;
+    tt_arena_t     *a;
+    tt_txn_t        t;
+    tt_timeslot_t   slots[2];
+    tt_queue_t      q;
+} t_env_t;
+
+
+static void
+t_open(t_env_t *e)
+{
+    char             err[256];
+    tt_store_conf_t  conf;
+
+    memset(&conf, 0, sizeof(conf));
+    conf.path = e->dir;
+    conf.nosync = 1;
+    assert_int_equal(tt_store_open(&conf, &e->st, err, sizeof(err)), TT_OK);
+}
+
+
+static int
+t_setup(void **state)
+{
+    t_env_t  *e;
+
+    e = calloc(1, sizeof(t_env_t));
+    assert_non_null(e);
+    e->dir = tt_test_mkdtemp();
+    e->a = tt_arena_create(65536);
+    assert_non_null(e->a);
+    t_open(e);
+
+    /* a UTC queue: Wednesday 13:00 and Friday 09:00 */
+    snprintf(e->slots[0].id, sizeof(e->slots[0].id), "%s", "ts_wed");
+    e->slots[0].day = 3;
+    e->slots[0].minute = 13 * 60;
+    snprintf(e->slots[1].id, sizeof(e->slots[1].id), "%s", "ts_fri");
+    e->slots[1].day = 5;
+    e->slots[1].minute = 9 * 60;
+
+    snprintf(e->q.id, sizeof(e->q.id), "%s", "q_one");
+    snprintf(e->q.workspace_id, sizeof(e->q.workspace_id), "%s", "ws_1");
+    snprintf(e->q.profile_group_id, TT_ID_SIZE, "%s", "pg_1");
+    snprintf(e->q.timezone, sizeof(e->q.timezone), "%s", "UTC");
+    e->q.name = "weekly";
+    e->q.enabled = 1;
+    e->q.created_at = T_NOW - T_DAY;
+    e->q.updated_at = e->q.created_at;
+    e->q.slots = e->slots;
+    e->q.nslots = 2;
+
+    assert_int_equal(tt_txn_begin(e->st, &e->t, 1), TT_OK);
+    assert_int_equal(tt_queue_put(&e->t, &e->q), TT_OK);
+
+    *state = e;
+    return 0;
+}
+
+
+static int
+t_teardown(void **state)
+{
+    t_env_t  *e = *state;
+
+    tt_txn_abort(&e->t);
+    tt_store_close(e->st);
+    tt_arena_destroy(e->a);
+    tt_test_rmdir(e->dir);
+    free(e);
+    return 0;
+}
+
+
+/* a post of the queue, saved as the API does */
+static void
+t_post(t_env_t *e, tt_post_t *p, const char *id, tt_priority_e prio,
+    int64_t created)
+{
+    tt_post_init(p, created);
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    snprintf(p->workspace_id, sizeof(p->workspace_id), "%s", "ws_1");
+    snprintf(p->profile_group_id, sizeof(p->profile_group_id), "%s", "pg_1");
+    snprintf(p->queue_id, sizeof(p->queue_id), "%s", e->q.id);
+    p->queue_priority = prio;
+    p->updated_at = T_NOW;
+    tt_post_settle(p, T_NOW);
+
+    assert_int_equal(tt_queue_post_save(&e->t, p, T_NOW, e->a), TT_OK);
+}
+
+
+static int64_t
+t_at(t_env_t *e, const char *id)
+{
+    tt_post_t  p;
+
+    assert_int_equal(tt_post_get(&e->t, id, e->a, &p), TT_OK);
+    return p.scheduled_at;
+}
+
+
+static void
+test_records(void **state)
+{
+    t_env_t     *e = *state;
+    size_t       n;
+    tt_queue_t   q, other, *list;
+    tt_queue_def_t  def;
+
+    assert_int_equal(tt_queue_get(&e->t, "q_one", e->a, &q), TT_OK);
+    assert_string_equal(q.name, "weekly");
+    assert_string_equal(q.timezone, "UTC");
+    assert_null(q.description);
+    assert_int_equal(q.nslots, 2);
+    assert_string_equal(q.slots[1].id, "ts_fri");
+    assert_int_equal(q.slots[1].minute, 540);
+
+    other = e->q;
+    snprintf(other.id, sizeof(other.id), "%s", "q_two");
+    other.created_at = T_NOW;
+    other.description = "second";
+    other.enabled = 0;
+    assert_int_equal(tt_queue_put(&e->t, &other), TT_OK);
+    snprintf(other.id, sizeof(other.id), "%s", "q_else");
+    snprintf(other.profile_group_id, TT_ID_SIZE, "%s", "pg_2");
+    assert_int_equal(tt_queue_put(&e->t, &other), TT_OK);
+
+    assert_int_equal(tt_queue_list(&e->t, "pg_1", e->a, &list, &n), TT_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].id, "q_one");
+    assert_string_equal(list[1].id, "q_two");
+    assert_string_equal(list[1].description, "second");
+    assert_int_equal(list[1].enabled, 0);
+    assert_true(tt_queue_paused(&e->t, "q_two"));
+    assert_false(tt_queue_paused(&e->t, "q_one"));
+
+    tt_queue_to_def(&q, &def);
+    assert_int_equal(def.nslots, 2);
+    assert_int_equal(def.slots[0].day, 3);
+
+    assert_int_equal(tt_queue_get(&e->t, "q_none", e->a, &q), TT_NOTFOUND);
+}
+
+
+static void
+test_slotting(void **state)
+{
+    t_env_t    *e = *state;
+    char        id[TT_ID_SIZE];
+    int64_t     at, slot;
+    uint64_t    n;
+    tt_post_t   p[4];
+
+    t_post(e, &p[0], "p_a", TT_PRIORITY_MEDIUM, T_NOW - 3000);
+    t_post(e, &p[1], "p_b", TT_PRIORITY_MEDIUM, T_NOW - 2000);
+    t_post(e, &p[2], "p_c", TT_PRIORITY_MEDIUM, T_NOW - 1000);
+
+    /* each took the next free slot, set on the post it was given */
+    assert_int_equal(p[0].scheduled_at, T_WED13);
+    assert_int_equal(p[1].scheduled_at, T_FRI09);
+    assert_int_equal(p[2].scheduled_at, T_WED13 + 7 * T_DAY);
+    assert_int_equal(p[0].due_at, T_WED13);
+    assert_int_equal(tt_queue_count(&e->t, "q_one", &n), TT_OK);
+    assert_int_equal(n, 3);
+
+    assert_int_equal(tt_due_first(&e->t, &at, id), TT_OK);
+    assert_int_equal(at, T_WED13);
+    assert_string_equal(id, "p_a");
+
+    assert_int_equal(tt_queue_next_slot(&e->t, &e->q, T_NOW, &slot), TT_OK);
+    assert_int_equal(slot, T_FRI09 + 7 * T_DAY);
+
+    /* a high one goes first, the others one slot later, agenda too */
+    t_post(e, &p[3], "p_h", TT_PRIORITY_HIGH, T_NOW);
+    assert_int_equal(p[3].scheduled_at, T_WED13);
+    assert_int_equal(t_at(e, "p_a"), T_FRI09);
+    assert_int_equal(t_at(e, "p_c"), T_FRI09 + 7 * T_DAY);
+    assert_int_equal(tt_due_first(&e->t, &at, id), TT_OK);
+    assert_string_equal(id, "p_h");
+
+    /* removed: the gap closes */
+    assert_int_equal(tt_queue_post_delete(&e->t, "p_h", T_NOW), TT_OK);
+    assert_int_equal(t_at(e, "p_a"), T_WED13);
+    assert_int_equal(t_at(e, "p_c"), T_WED13 + 7 * T_DAY);
+
+    /* a draft holds no slot: p_b's goes to p_c */
+    assert_int_equal(tt_post_get(&e->t, "p_b", e->a, &p[1]), TT_OK);
+    p[1].draft = 1;
+    tt_post_settle(&p[1], T_NOW);
+    assert_int_equal(tt_queue_post_save(&e->t, &p[1], T_NOW, e->a), TT_OK);
+    assert_int_equal(t_at(e, "p_c"), T_FRI09);
+    assert_int_equal(tt_queue_count(&e->t, "q_one", &n), TT_OK);
+    assert_int_equal(n, 2);
+
+    /* started posts never move: p_a claimed, then a high one arrives */
+    assert_int_equal(tt_post_get(&e->t, "p_a", e->a, &p[0]), TT_OK);
+    p[0].status = TT_POST_PROCESSING;
+    assert_int_equal(tt_post_put(&e->t, &p[0]), TT_OK);
+    t_post(e, &p[3], "p_h2", TT_PRIORITY_HIGH, T_NOW);
+    assert_int_equal(t_at(e, "p_a"), T_WED13);
+    assert_int_equal(p[3].scheduled_at, T_FRI09);
+    assert_int_equal(t_at(e, "p_c"), T_WED13 + 7 * T_DAY);
+    assert_true(tt_queue_has_waiting(&e->t, "q_one"));
+}
+
+
+static void
+test_paused(void **state)
+{
+    t_env_t    *e = *state;
+    char        id[TT_ID_SIZE];
+    size_t      moved;
+    int64_t     at;
+    tt_post_t   p[2];
+
+    t_post(e, &p[0], "p_a", TT_PRIORITY_MEDIUM, T_NOW - 2000);
+    t_post(e, &p[1], "p_b", TT_PRIORITY_MEDIUM, T_NOW - 1000);
+
+    e->q.enabled = 0;
+    assert_int_equal(tt_queue_put(&e->t, &e->q), TT_OK);
+    assert_int_equal(tt_queue_pause(&e->t, &e->q), TT_OK);
+
+    /* out of the agenda, and stored with no due time */
+    assert_int_equal(tt_due_first(&e->t, &at, id), TT_NOTFOUND);
+    assert_int_equal(tt_post_get(&e->t, "p_a", e->a, &p[0]), TT_OK);
+    assert_int_equal(p[0].due_at, -1);
+    assert_int_equal(p[0].scheduled_at, T_WED13);
+
+    /* a write of the post (as the scheduler's) keeps it out */
+    tt_post_settle(&p[0], T_NOW);
+    assert_int_equal(tt_post_put(&e->t, &p[0]), TT_OK);
+    assert_int_equal(tt_due_first(&e->t, &at, id), TT_NOTFOUND);
+
+    /* enabled after Wednesday's slot: p_a is past due, takes a future
+     * slot after p_b's */
+    e->q.enabled = 1;
+    assert_int_equal(tt_queue_put(&e->t, &e->q), TT_OK);
+    assert_int_equal(tt_queue_enable(&e->t, &e->q, T_WED13 + T_HOUR,
+                                     &moved), TT_OK);
+    assert_int_equal(t_at(e, "p_a"), T_FRI09);
+    assert_int_equal(t_at(e, "p_b"), T_WED13 + 7 * T_DAY);
+    assert_int_equal(tt_due_first(&e->t, &at, id), TT_OK);
+    assert_int_equal(at, T_FRI09);
+    assert_string_equal(id, "p_a");
+}
+
+
+static void
+test_delete_queue(void **state)
+{
+    t_env_t    *e = *state;
+    char        id[TT_ID_SIZE];
+    int64_t     at;
+    uint64_t    n;
+    tt_post_t   p;
+    tt_queue_t  q;
+
+    t_post(e, &p, "p_a", TT_PRIORITY_MEDIUM, T_NOW);
+    p.body = "keep me";
+    p.body_len = 7;
+    assert_int_equal(tt_post_put(&e->t, &p), TT_OK);
+
+    assert_int_equal(tt_queue_del(&e->t, "q_one", T_NOW), TT_OK);
+    assert_int_equal(tt_queue_get(&e->t, "q_one", e->a, &q), TT_NOTFOUND);
+
+    assert_int_equal(tt_post_get(&e->t, "p_a", e->a, &p), TT_OK);
+    assert_int_equal(p.status, TT_POST_DRAFT);
+    assert_string_equal(p.body, "keep me");
+    assert_string_equal(p.queue_id, "");
+    assert_int_equal(p.scheduled_at, -1);
+    assert_int_equal(tt_due_first(&e->t, &at, id), TT_NOTFOUND);
+    assert_int_equal(tt_queue_count(&e->t, "q_one", &n), TT_OK);
+    assert_int_equal(n, 0);
+}
+
+
+/* schema 3 had no queue index: a store recorded as schema 3 is indexed
+ * from its posts when it opens */
+static void
+test_migrate_2_3(void **state)
+{
+    t_env_t    *e = *state;
+    char        id[TT_ID_SIZE];
+    uint64_t    n;
+    int64_t     slot;
+    tt_str_t    v;
+    tt_post_t   p;
+
+    t_post(e, &p, "p_a", TT_PRIORITY_MEDIUM, T_NOW);
+    assert_int_equal(tt_queue_post_drop(&e->t, "p_a"), TT_OK);
+    assert_int_equal(tt_meta_put(&e->t, "schema", "3", 1), TT_OK);
+    assert_int_equal(tt_txn_commit(&e->t), TT_OK);
+    tt_store_close(e->st);
+
+    t_open(e);
+    assert_int_equal(tt_txn_begin(e->st, &e->t, 1), TT_OK);
+    assert_int_equal(tt_meta_get(&e->t, "schema", &v), TT_OK);
+    assert_int_equal(v.len, 1);
+    assert_int_equal(v.data[0] - '0', TT_SCHEMA_VERSION);
+    assert_int_equal(tt_queue_count(&e->t, "q_one", &n), TT_OK);
+    assert_int_equal(n, 1);
+
+    /* at the slot of its time: the next post goes after it */
+    assert_int_equal(tt_queue_next_slot(&e->t, &e->q, T_NOW, &slot), TT_OK);
+    assert_int_equal(slot, T_FRI09);
+    (void) id;
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_records, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_slotting, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_paused, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_delete_queue, t_setup,
+                                        t_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_2_3, t_setup,
+                                        t_teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
