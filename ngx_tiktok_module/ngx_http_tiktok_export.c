@@ -323,6 +323,21 @@ ngx_http_tiktok_export_end(ngx_http_tiktok_export_t *ex)
 }
 
 
+/* the worker exits with exports still open (worker_shutdown_timeout):
+ * their transactions end before the store closes */
+void
+ngx_http_tiktok_export_exit(void)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_TIKTOK_EXPORTS_MAX; i++) {
+        if (ngx_http_tiktok_exports[i] != NULL) {
+            ngx_http_tiktok_export_end(ngx_http_tiktok_exports[i]);
+        }
+    }
+}
+
+
 /* the request's end: whatever is still held (the slice last: the
  * writer may have sent it up to here) */
 static void

@@ -1079,7 +1079,9 @@ ngx_http_tiktok_exit_process(ngx_cycle_t *cycle)
         ngx_http_tiktok_worker.wake_fd = (ngx_socket_t) -1;
     }
 
-    /* the thread pools, exited before us, have no batch running */
+    /* the thread pools, exited before us, have no batch running; an
+     * export cut by the exit ends its transaction first */
+    ngx_http_tiktok_export_exit();
     tt_store_close(ngx_http_tiktok_worker.store);
     ngx_http_tiktok_worker.store = NULL;
 }

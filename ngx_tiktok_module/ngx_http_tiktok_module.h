@@ -145,6 +145,7 @@ char *ngx_http_tiktok_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 int ngx_http_tiktok_read_begin(tt_txn_t *txn);
 ngx_int_t ngx_http_tiktok_export(ngx_http_tiktok_op_t *op, tt_txn_t *txn);
+void ngx_http_tiktok_export_exit(void);
 
 
 #endif /* _NGX_HTTP_TIKTOK_MODULE_H_INCLUDED_ */
