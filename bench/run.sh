@@ -40,7 +40,7 @@ conf() {
         -e "s|@TIKTOK_API@|http://127.0.0.1:9|g" \
         -e "s|@CLIENT_KEY@|bench|" -e "s|@PORT@|$port|" \
         -e "s|@EXTRA_HTTP@|${EXTRA_HTTP:-} server { listen 127.0.0.1:$sport; location = /static { default_type application/json; return 200 '$1'; } }|" \
-        -e "s|@EXTRA_SERVER@||" \
+        -e "s|@EXTRA_SERVER@||" -e "s|@EXTRA_API@||" \
         "$top/conf/nginx.conf.in" > "$dir/nginx.conf"
 }
 

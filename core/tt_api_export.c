@@ -9,6 +9,7 @@
  *   {"type":"profile_group","data":{…}}
  *   {"type":"profile","data":{…}}          never a token
  *   {"type":"post_queue","data":{…}}       as GET /api/post_queues/:id
+ *   {"type":"webhook","data":{…}}          never its secret
  *   {"type":"post","data":{…}}             as GET /api/posts/:id
  *   {"type":"end","lines":N}
  *
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 
 #include "tt_api_int.h"
+#include "tt_webhook.h"
 
 
 #define TT_EXPORT_SLICE_KEYS   256      /* entries looked at per slice */
@@ -57,6 +59,8 @@ static int tt_export_profile(tt_export_t *x, const void *key, size_t klen,
     const void *val, size_t vlen);
 static int tt_export_queue(tt_export_t *x, const void *key, size_t klen,
     const void *val, size_t vlen);
+static int tt_export_webhook(tt_export_t *x, const void *key, size_t klen,
+    const void *val, size_t vlen);
 static int tt_export_post(tt_export_t *x, const void *key, size_t klen,
     const void *val, size_t vlen);
 
@@ -71,6 +75,7 @@ static const tt_export_family_t  tt_export_families[] = {
     { "profile_group", TT_DB_WS_GROUPS, 1, tt_export_group },
     { "profile", TT_DB_WS_PROFILES, 1, tt_export_profile },
     { "post_queue", TT_DB_QUEUES, 0, tt_export_queue },
+    { "webhook", TT_DB_WS_WEBHOOKS, 1, tt_export_webhook },
     { "post", TT_DB_POSTS, 0, tt_export_post }
 };
 
@@ -298,6 +303,37 @@ tt_export_queue(tt_export_t *x, const void *key, size_t klen,
         tt_jw_finish(&w);
         return rc;
     }
+
+    return tt_export_line_close(x, &w);
+}
+
+
+/* as GET /api/webhooks/:id answers it: never the secret; the
+ * workspace's, so not for a key of one group */
+static int
+tt_export_webhook(tt_export_t *x, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+    int           rc;
+    char          id[TT_ID_SIZE];
+    tt_jw_t       w;
+    tt_webhook_t  wh;
+
+    if (klen != 2 * TT_ID_SIZE + 8 || x->pg[0]) {
+        return TT_NOTFOUND;
+    }
+
+    memcpy(id, (const uint8_t *) key + TT_ID_SIZE + 8, TT_ID_SIZE);
+    id[TT_ID_SIZE - 1] = '\0';
+
+    rc = tt_webhook_get(x->t, id, x->a, &wh);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    tt_export_line_open(x, &w, "webhook");
+    tt_jw_key(&w, "data");
+    tt_api_wh_render(&w, &wh, NULL);
 
     return tt_export_line_close(x, &w);
 }

@@ -218,6 +218,8 @@ tt_api_input_apply(tt_api_ctx_t *c, const char *group, tt_post_input_t *in,
         return rc;
     }
 
+    in->unaudited = c->req->conf != NULL && c->req->conf->unaudited;
+
     if (prc == TT_OK) {
         rc = tt_post_apply(p, in, c->req->now_ms, prefix, errs, c->a);
         if (rc != TT_OK && rc != TT_INVALID) {

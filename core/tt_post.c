@@ -88,6 +88,10 @@ tt_post_apply(tt_post_t *p, const tt_post_input_t *in, int64_t now_ms,
 
     tt_post_check_result(&c, &r);
 
+    if (in->unaudited) {
+        tt_post_check_audit(&c, &r.platforms[0].params);
+    }
+
     /* a PATCH's (a create's input was checked with its rules) */
     if ((tk.given & TT_TK_COVER) && p->id[0] != '\0'
         && r.platforms[0].params.format == TT_FORMAT_VIDEO)

@@ -205,6 +205,9 @@ typedef struct {
 
     /* set by the caller after resolving profiles against the store */
     char            profile_id[TT_ID_SIZE];
+
+    /* set by the caller: the TikTok app is not audited (SELF_ONLY only) */
+    unsigned        unaudited:1;
 } tt_post_input_t;
 
 

@@ -84,6 +84,7 @@ void tt_post_check_cover(tt_post_ctx_t *c);
 void tt_post_check_media(tt_post_ctx_t *c, tt_format_e format,
     size_t nmedia, int64_t cover);
 void tt_post_check_brand(tt_post_ctx_t *c, int brand, tt_privacy_e privacy);
+void tt_post_check_audit(tt_post_ctx_t *c, const tt_tiktok_params_t *params);
 void tt_post_check_schedule(tt_post_ctx_t *c, const tt_post_input_t *in);
 void tt_params_set_bool(tt_tiktok_params_t *p, unsigned i, unsigned v);
 unsigned tt_params_bool(const tt_tiktok_params_t *p, unsigned i);

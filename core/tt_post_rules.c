@@ -278,6 +278,27 @@ tt_post_check_brand(tt_post_ctx_t *c, int brand, tt_privacy_e privacy)
 }
 
 
+/*
+ * An app TikTok has not audited may post SELF_ONLY only (tiktok-api.md
+ * section 10): anything else would be refused at its due time, so it is
+ * refused now.  A draft for the inbox (MEDIA_UPLOAD) sends no privacy:
+ * the creator picks it in the app.
+ */
+void
+tt_post_check_audit(tt_post_ctx_t *c, const tt_tiktok_params_t *params)
+{
+    if (params->post_mode == TT_MODE_DIRECT
+        && params->privacy != TT_PRIVACY_SELF)
+    {
+        tt_post_error(c, "platforms.tiktok.privacy_status must be SELF_ONLY "
+                      "while the TikTok app is not audited: TikTok refuses "
+                      "%s from an unaudited app (tiktok_app_audited off; "
+                      "its posting accounts must also be private)",
+                      tt_privacy_name(params->privacy));
+    }
+}
+
+
 /* names[i], or "unknown" past the end (a corrupt or newer value) */
 static const char *
 tt_post_name(const char *const *names, size_t n, unsigned i)

@@ -51,6 +51,14 @@
  *   oauth_work  'x', connection id            -> ""   (codes to exchange)
  *               'r', prof id                  -> JSON (a token to revoke)
  *               'e', purge BE64, connection id -> ""  (records' end)
+ *   webhooks    wh id                         -> JSON (secret sealed)
+ *   ws_webhooks ws id, created BE64, wh id    -> ""
+ *   wh_outbox   dlv id                        -> JSON (a delivery: the
+ *               event's body and its tries; tt_webhook.h)
+ *   wh_due      next try BE64, dlv id         -> ""   (their agenda)
+ *   wh_attempts wh id, ~attempted BE64, dlv id, attempt BE64 -> JSON
+ *   post_sig    post id                       -> the statuses the last
+ *               put saw (post, platforms, media), for its events
  *   metrics     name, 0, order BE16, labels   -> BE64, scale (counters:
  *               tt_store_metric.c)
  *   stats       post id, recorded_at BE64     -> TikTok's counts of a
@@ -106,13 +114,19 @@ enum {
     TT_DB_QUEUE_OFF,
     TT_DB_QUEUE_POSTS,
     TT_DB_POST_SLOT,
+    TT_DB_WEBHOOKS,
+    TT_DB_WS_WEBHOOKS,
+    TT_DB_WH_OUTBOX,
+    TT_DB_WH_DUE,
+    TT_DB_WH_ATTEMPTS,
+    TT_DB_POST_SIG,
     TT_DB_METRICS,
     TT_DB_STATS,
     TT_DB_STATS_DUE,
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  5
+#define TT_SCHEMA_VERSION  6
 
 
 typedef struct tt_store_s  tt_store_t;
@@ -222,7 +236,7 @@ int tt_store_migrate_steps(tt_txn_t *t, unsigned version, unsigned to,
     const tt_store_migration_t *steps, size_t n, char *err, size_t err_len);
 
 /* the step that adds metrics, stats and stats_due (tt_store_metric.c) */
-#define TT_SCHEMA_OPS_FROM  4
+#define TT_SCHEMA_OPS_FROM  5
 int tt_store_migrate_ops(tt_txn_t *t);
 
 

@@ -125,6 +125,9 @@ ngx_http_tiktok_error_message(ngx_http_request_t *r)
         return "the request headers are too large";
     case NGX_HTTP_SERVICE_UNAVAILABLE:
         return "the service is unavailable, try again later";
+    case NGX_HTTP_TOO_MANY_REQUESTS:            /* limit_req */
+        return "too many requests with this API key: retry after "
+               "Retry-After seconds";
     default:
         return NULL;        /* the reason phrase */
     }
@@ -219,7 +222,8 @@ ngx_http_tiktok_header_filter(ngx_http_request_t *r)
     }
 
     if (ngx_http_tiktok_owns_error(r, tlcf)
-        && ngx_http_tiktok_error_json(r) != NGX_OK)
+        && (ngx_http_tiktok_error_json(r) != NGX_OK
+            || ngx_http_tiktok_retry_after(r, tlcf) != NGX_OK))
     {
         return NGX_ERROR;
     }

@@ -54,7 +54,7 @@ static ngx_int_t ngx_http_tiktok_init_paths(ngx_conf_t *cf,
 static ngx_int_t ngx_http_tiktok_check_files(ngx_conf_t *cf,
     ngx_http_tiktok_main_conf_t *tmcf);
 static ngx_int_t ngx_http_tiktok_check_token_key(ngx_conf_t *cf,
-    ngx_str_t *file);
+    ngx_http_tiktok_main_conf_t *tmcf);
 static ngx_int_t ngx_http_tiktok_check_secret(ngx_conf_t *cf,
     ngx_str_t *file);
 static void *ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf);
@@ -115,6 +115,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_tiktok_loc_conf_t, body_limit),
       &ngx_http_tiktok_body_limit_bounds },
+
+    { ngx_string("tiktok_api_retry_after"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_loc_conf_t, retry_after),
+      NULL },
 
     { ngx_string("tiktok_store"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -256,6 +263,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tiktok_app_audited"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, app_audited),
+      NULL },
+
     { ngx_string("tiktok_oauth_state_ttl"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -271,12 +285,26 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tiktok_webhook_allow_private"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, webhook_allow_private),
+      NULL },
+
+    { ngx_string("tiktok_webhook_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, webhook_timeout),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_tiktok_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_tiktok_add_variables,         /* preconfiguration */
     ngx_http_tiktok_postconfiguration,     /* postconfiguration */
 
     ngx_http_tiktok_create_main_conf,      /* create main configuration */
@@ -342,6 +370,8 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->refresh_margin = NGX_CONF_UNSET_MSEC;
     tmcf->stats_interval = NGX_CONF_UNSET_MSEC;
     tmcf->media_allow_private = NGX_CONF_UNSET;
+    tmcf->webhook_allow_private = NGX_CONF_UNSET;
+    tmcf->webhook_timeout = NGX_CONF_UNSET_MSEC;
     tmcf->spool_retention = NGX_CONF_UNSET;
     tmcf->spool_quota = NGX_CONF_UNSET;
     tmcf->nosync = NGX_CONF_UNSET;
@@ -380,7 +410,7 @@ ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
                            "cannot publish without the TikTok app's key");
     }
 
-    if (ngx_http_tiktok_check_token_key(cf, &tmcf->token_key_file) != NGX_OK
+    if (ngx_http_tiktok_check_token_key(cf, tmcf) != NGX_OK
         || ngx_http_tiktok_check_secret(cf, &tmcf->client_secret_file)
            != NGX_OK)
     {
@@ -392,10 +422,14 @@ ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
 
 
 static ngx_int_t
-ngx_http_tiktok_check_token_key(ngx_conf_t *cf, ngx_str_t *file)
+ngx_http_tiktok_check_token_key(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf)
 {
-    char     *path, err[512];
-    uint8_t   key[32];
+    char       *path, err[512];
+    uint8_t     key[32];
+    ngx_str_t  *file;
+
+    file = &tmcf->token_key_file;
 
     if (file->len == 0) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
@@ -416,9 +450,16 @@ ngx_http_tiktok_check_token_key(ngx_conf_t *cf, ngx_str_t *file)
         return NGX_ERROR;
     }
 
+    /* kept: the API seals webhook secrets with it (the workers are
+     * forked with it, and may not read the file themselves) */
+    tmcf->token_key = ngx_palloc(cf->pool, sizeof(key));
+    if (tmcf->token_key != NULL) {
+        ngx_memcpy(tmcf->token_key, key, sizeof(key));
+    }
+
     explicit_bzero(key, sizeof(key));
 
-    return NGX_OK;
+    return tmcf->token_key != NULL ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -534,6 +575,10 @@ ngx_http_tiktok_init_values(ngx_conf_t *cf,
     ngx_conf_init_msec_value(tmcf->refresh_margin,
                              TT_REFRESH_MARGIN_DEFAULT);
     ngx_conf_init_value(tmcf->media_allow_private, 0);
+    ngx_conf_init_value(tmcf->app_audited, 0);      /* SELF_ONLY only */
+    ngx_conf_init_value(tmcf->webhook_allow_private, 0);
+    ngx_conf_init_msec_value(tmcf->webhook_timeout,
+                             TT_WEBHOOK_TIMEOUT_DEFAULT);
     ngx_conf_init_value(tmcf->spool_retention,
                         (time_t) (TT_SPOOL_RETENTION_DEFAULT / 1000));
     ngx_conf_init_value(tmcf->spool_quota, (off_t) TT_SPOOL_QUOTA_DEFAULT);
@@ -634,6 +679,7 @@ ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf)
     tlcf->api_server = NGX_CONF_UNSET;
     tlcf->body_limit = NGX_CONF_UNSET_SIZE;
     tlcf->oauth_callback = NGX_CONF_UNSET;
+    tlcf->retry_after = NGX_CONF_UNSET;
 
     return tlcf;
 }
@@ -653,6 +699,7 @@ ngx_http_tiktok_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->oauth_callback, prev->oauth_callback, 0);
     ngx_conf_merge_size_value(conf->body_limit, prev->body_limit,
                               1024 * 1024);
+    ngx_conf_merge_value(conf->retry_after, prev->retry_after, 1);
 
     if (!conf->enable) {
         return NGX_CONF_OK;
@@ -895,6 +942,7 @@ ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
     sc.map_max = tmcf->map_max;
     sc.max_readers = 512;
     sc.nosync = tmcf->nosync ? 1 : 0;
+    sc.token_key = tmcf->token_key;
 
     if (tt_store_open(&sc, st, err, sizeof(err)) != TT_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -1008,6 +1056,8 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
     c.refresh_margin_ms = tmcf->refresh_margin;
     c.stats_interval_ms = tmcf->stats_interval;
     c.allow_private_media = tmcf->media_allow_private ? 1 : 0;
+    c.webhook_private = tmcf->webhook_allow_private ? 1 : 0;
+    c.webhook_timeout_ms = (int64_t) tmcf->webhook_timeout;
     c.spool_retention_ms = (int64_t) tmcf->spool_retention * 1000;
     c.spool_quota = tmcf->spool_quota;
     c.map_max = (int64_t) tmcf->map_max;

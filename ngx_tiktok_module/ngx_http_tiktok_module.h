@@ -36,6 +36,10 @@ typedef struct {
     ngx_msec_t              refresh_margin;
     ngx_msec_t              stats_interval;
     ngx_flag_t              media_allow_private;
+    ngx_flag_t              webhook_allow_private;
+    ngx_msec_t              webhook_timeout;
+    u_char                 *token_key;      /* 32 bytes: seals webhook
+                                             * secrets; NULL without */
     time_t                  spool_retention;
     off_t                   spool_quota;
     ngx_flag_t              nosync;
@@ -52,6 +56,7 @@ typedef struct {
                                              * this server */
     size_t                  body_limit;
     ngx_flag_t              oauth_callback; /* tiktok_oauth_callback here */
+    time_t                  retry_after;    /* tiktok_api_retry_after */
 } ngx_http_tiktok_loc_conf_t;
 
 
@@ -139,6 +144,12 @@ ngx_int_t ngx_http_tiktok_oauth_keys(ngx_cycle_t *cycle,
 void ngx_http_tiktok_oauth_worker(ngx_http_tiktok_main_conf_t *tmcf);
 ngx_int_t ngx_http_tiktok_oauth_headers(ngx_http_request_t *r,
     tt_api_resp_t *resp);
+
+/* ngx_http_tiktok_limit.c: $tiktok_api_key_id for limit_req, and the
+ * Retry-After of its 429 */
+ngx_int_t ngx_http_tiktok_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_tiktok_retry_after(ngx_http_request_t *r,
+    ngx_http_tiktok_loc_conf_t *tlcf);
 
 /* ngx_http_tiktok_metrics.c, ngx_http_tiktok_export.c */
 char *ngx_http_tiktok_metrics(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -18,6 +18,20 @@
 #define SCHED_UPLOAD_URL_TTL (3600 * 1000LL)
 #define SCHED_TOKEN_DEFAULT  (3600 * 1000LL)
 
+/*
+ * A refresh token TikTok refuses (invalid_grant) more than this before
+ * its own expiry was revoked, not expired: the clocks may differ a little.
+ */
+#define SCHED_REFRESH_SKEW   (60 * 1000LL)
+
+#define SCHED_RECONNECT      "Reconnect this TikTok account: connect it " \
+                             "again from its profile group " \
+                             "(initialize_connection)."
+
+
+static void sched_profile_dead(sched_t *s, sched_job_t *j,
+    tt_profile_status_e status, const char *why);
+
 
 /* J_TOKEN */
 
@@ -123,13 +137,19 @@ sched_job_token(sched_t *s, sched_job_t *j)
         return;
     }
 
+    if (j->profile.status == TT_PROFILE_REVOKED) {
+        sched_job_fail_msg(s, j, SCHED_R_FAIL,
+                           "The TikTok account's authorization was revoked",
+                           SCHED_RECONNECT);
+        return;
+    }
+
     if (j->profile.status != TT_PROFILE_ACTIVE
         || j->profile.access_token == NULL)
     {
         sched_job_fail_msg(s, j, SCHED_R_FAIL,
-                           "The TikTok profile's authorization has expired "
-                           "or was revoked",
-                           "Reconnect the TikTok profile.");
+                           "The TikTok account's authorization expired",
+                           SCHED_RECONNECT);
         return;
     }
 
@@ -151,9 +171,8 @@ sched_job_token(sched_t *s, sched_job_t *j)
             || (j->profile.refresh_expires_at > 0
                 && j->profile.refresh_expires_at <= now))
         {
-            sched_job_fail_msg(s, j, SCHED_R_FAIL,
-                               "The TikTok authorization expired",
-                               "Reconnect the TikTok profile.");
+            sched_profile_dead(s, j, TT_PROFILE_EXPIRED, "its refresh token "
+                               "expired");
             return;
         }
 
@@ -236,24 +255,53 @@ sched_refresh_store(sched_t *s, sched_job_t *j, const tt_json_t *root)
 }
 
 
+/*
+ * The profile cannot publish until it is connected again: marked so (the
+ * API shows it), and the job fails saying to reconnect.  The profile's
+ * other due posts fail at their token step, on the status.
+ */
 static void
-sched_refresh_expired(sched_t *s, sched_job_t *j)
+sched_profile_dead(sched_t *s, sched_job_t *j, tt_profile_status_e status,
+    const char *why)
 {
     tt_txn_t  *t;
 
-    j->profile.status = TT_PROFILE_EXPIRED;
+    j->profile.status = status;
 
     t = sched_txn(s);
     if (t != NULL) {
         (void) tt_profile_put(t, &j->profile);
     }
 
-    sched_log(SCHED_LOG_WARN, "profile %s: TikTok refused the refresh "
-              "token, the profile is expired", j->profile.id);
+    sched_log(SCHED_LOG_WARN, "profile %s: %s, the profile is %s",
+              j->profile.id, why,
+              status == TT_PROFILE_REVOKED ? "revoked" : "expired");
 
     sched_job_fail_msg(s, j, SCHED_R_FAIL,
-                       "The TikTok authorization expired or was revoked",
-                       "Reconnect the TikTok profile.");
+                       status == TT_PROFILE_REVOKED
+                       ? "The TikTok account's authorization was revoked"
+                       : "The TikTok account's authorization expired",
+                       SCHED_RECONNECT);
+}
+
+
+/*
+ * invalid_grant: TikTok says the same for a refresh token that expired
+ * and for one whose grant was revoked (the user disconnected the app, or
+ * TikTok removed it).  One refused well before its expiry was revoked.
+ */
+static void
+sched_refresh_refused(sched_t *s, sched_job_t *j)
+{
+    if (j->profile.refresh_expires_at > tt_now_ms() + SCHED_REFRESH_SKEW) {
+        sched_profile_dead(s, j, TT_PROFILE_REVOKED, "TikTok refused its "
+                           "refresh token before its expiry: the "
+                           "authorization was revoked");
+        return;
+    }
+
+    sched_profile_dead(s, j, TT_PROFILE_EXPIRED, "TikTok refused its "
+                       "refresh token");
 }
 
 
@@ -301,7 +349,7 @@ sched_refresh_done(sched_t *s, sched_http_t *h)
     } else if (err && strcmp(err, "invalid_grant") == 0) {
         sched_metric_add(s, "tiktok_token_refreshes_total",
                          "result=\"expired\"", 1);
-        sched_refresh_expired(s, j);
+        sched_refresh_refused(s, j);
 
     } else if (err && h->status < 500 && strcmp(err, "invalid_client") == 0) {
         sched_job_fail_msg(s, j, SCHED_R_FAIL,

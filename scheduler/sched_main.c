@@ -161,6 +161,7 @@ sched_features(sched_t *s)
         || sched_oauth_init(s) != SCHED_OK
         || sched_stats_init(s) != SCHED_OK
         || sched_agenda_init(s) != SCHED_OK
+        || sched_webhook_init(s) != SCHED_OK
         || sched_signals(s) != SCHED_OK)
     {
         return SCHED_ERR;
@@ -228,6 +229,7 @@ sched_done(sched_t *s)
     sched_jobs_free(s);
     sched_oauth_free(s);
     sched_agenda_done(s);
+    sched_webhook_done(s);
     sched_http_done(s);
     sched_stats_free(s);
     sched_txn_done(s);

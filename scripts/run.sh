@@ -48,7 +48,7 @@ sed -e "s|@MODULE@|$build/nginx/objs/ngx_http_tiktok_module.so|" \
     -e "s|@LOG_LEVEL@|notice|" -e "s|@ACCESS_LOG@|$var/access.log tiktok|" \
     -e "s|@TIKTOK_API@|http://127.0.0.1:$sim_port|g" \
     -e "s|@CLIENT_KEY@|sandbox-client|" -e "s|@PORT@|$port|g" \
-    -e "s|@EXTRA_HTTP@||" -e "s|@EXTRA_SERVER@||" \
+    -e "s|@EXTRA_HTTP@||" -e "s|@EXTRA_SERVER@||" -e "s|@EXTRA_API@||" \
     conf/nginx.conf.in > "$var/nginx.conf"
 
 nginx -t -q -p "$var" -c "$var/nginx.conf" -e "$var/error.log"

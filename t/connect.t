@@ -12,6 +12,7 @@
 use strict;
 use warnings;
 
+use File::Find ();
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use Test::More;
@@ -44,6 +45,7 @@ END
 $t->start_scheduler();
 
 my $DONE = 'https://app.example/tiktok/done?from=test';
+my (@CODES, @STATES);       # every code TikTok sent back, every state
 my $CALLBACK = $t->url('/tiktok/callback');
 
 $sim->config(consent_page => JSON::PP::true());
@@ -73,7 +75,11 @@ sub browse {
     my $http = HTTP::Tiny->new(max_redirect => 0, timeout => 10);
     my ($callback, $res);
     for (1 .. 100) {
-        return ($url, $callback) if index($url, 'https://app.example/') == 0;
+        if (index($url, 'https://app.example/') == 0) {
+            push @CODES, qs($callback)->{code} if $callback
+                                                  && qs($callback)->{code};
+            return ($url, $callback);
+        }
         $callback = $url if index($url, "$CALLBACK?") == 0 && $url =~ /state=/;
         $res = $http->get($url);
         if ($res->{status} =~ /^30[123]$/) {
@@ -105,6 +111,7 @@ sub connect_url {
                     { platform => 'tiktok', redirect_url => $DONE });
     is($r->{status}, 200, 'initialize_connection answers 200');
     is($r->{json}{success}, JSON::PP::true(), 'with success: true');
+    push @STATES, qs($r->{json}{url} // '')->{state} // ();
     return $r->{json}{url};
 }
 
@@ -202,7 +209,7 @@ my $u2 = $sim->add_user(username => 'second', nickname => 'Second',
                         account_private => JSON::PP::false());
 my $p2 = $t->add_profile(group => $pg2, open_id => $u2->{open_id},
                          access_token => 'act.dead', refresh_token => 'rft.dead',
-                         expires_in => 1);
+                         expires_in => 1, refresh_expires_in => 1);
 my $media_url = $sim->media_url('v.mp4');
 my $a = $t->api(POST => "/api/posts?profile_group_id=$pg2", {
     post => { body => 'now' }, profiles => ['tiktok'], media => [$media_url],
@@ -249,6 +256,45 @@ my $logs = TT::read_file("$t->{dir}/access.log") . $t->error_log()
            . TT::read_file("$t->{dir}/scheduler.log");
 unlike($logs, qr/code=|act\.|rft\.|state=[0-9a-f]{8}/,
        'no code, state or token in the logs');
+
+# after the whole flow (connect, publish, reconnect, delete with a
+# revocation), every file of the store and every log, byte for byte:
+# TikTok's tokens (the simulator's shape: act./rft. and 32 hex digits,
+# and the ones given by hand), the codes TikTok sent back, the states,
+# the API key, the client secret and the token key are nowhere; the
+# tokens are only sealed in the store
+ok(@CODES >= 3 && @STATES >= 5, scalar(@CODES) . ' codes and '
+   . scalar(@STATES) . ' states to look for');
+my $token_key = TT::read_file("$t->{dir}/token-key");
+$token_key =~ s/\s+//g;
+my %secret = (
+    'the API key' => $t->{key}, 'the client secret' => 'sim-secret',
+    'the token key' => $token_key, 'a token given by hand' => 'act.dead',
+    'a refresh token given by hand' => 'rft.dead',
+    (map { ("code $_" => $CODES[$_]) } 0 .. $#CODES),
+    (map { ("state $_" => $STATES[$_]) } 0 .. $#STATES));
+my @files;
+File::Find::find({ no_chdir => 1, wanted => sub { push @files, $_ if -f } },
+                 $t->{dir}, $run);
+ok((grep { m{/store/data\.mdb$} } @files), 'the store file is searched, '
+   . 'among ' . scalar(@files) . ' files');
+my @found;
+for my $file (@files) {
+    # where they belong, and the test's own record of the answers
+    next if $file =~ m{/(token-key|client-secret|answers\.jsonl)$};
+    my $data = TT::read_file($file);
+    push @found, "$file: a TikTok token"
+        if $data =~ /\b(act|rft)\.[0-9a-f]{32}/;
+    for my $what (sort keys %secret) {
+        push @found, "$file: $what"
+            if index($data, $secret{$what}) >= 0;
+        # a code as it travels in a URL, percent-encoded
+        (my $enc = $secret{$what}) =~ s/([^A-Za-z0-9._~-])/sprintf('%%%02X', ord $1)/ge;
+        push @found, "$file: $what (encoded)"
+            if $enc ne $secret{$what} && index($data, $enc) >= 0;
+    }
+}
+is("@found", '', 'no token, code, state or key in the store or any log');
 
 $t->stop();
 $sim->stop();

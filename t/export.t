@@ -66,6 +66,11 @@ for my $g ($pg2, $pg3) {
     $q{$g} = $r->{json}{id};
 }
 
+# a webhook: its secret is shown once, never exported
+my $wh = $t->api(POST => '/api/webhooks', {
+    url => 'https://hooks.example.com/tiktok', events => ['*'] })->{json};
+like($wh->{secret} // '', qr/^whsec_/, 'a webhook');
+
 sub export_lines {
     my (%o) = @_;
     my $r = $t->api(GET => '/api/export' . ($o{query} // ''), %o);
@@ -94,6 +99,10 @@ is_deeply($by{post_queue}[0]{data},
           $t->api(GET => "/api/post_queues/$by{post_queue}[0]{data}{id}")
               ->{json}, 'a queue as GET /api/post_queues/:id says');
 unlike($r->{raw}, qr/SECRET-export/, 'never a token');
+is(scalar @{ $by{webhook} || [] }, 1, 'the webhook');
+is($by{webhook}[0]{data}{url}, 'https://hooks.example.com/tiktok',
+   'its url');
+unlike($r->{raw}, qr/whsec_/, 'never a webhook secret');
 my $one = $t->api(GET => "/api/posts/$by{post}[0]{data}{id}")->{json};
 is_deeply($by{post}[0]{data}, $one, 'a post as GET /api/posts/:id says');
 
@@ -106,6 +115,7 @@ is(scalar @{ $by{post} || [] }, 3, 'scoped key: its group\'s posts');
 is(scalar @{ $by{profile} || [] }, 1, 'scoped key: its group\'s profile');
 is_deeply([map { $_->{data}{id} } @{ $by{post_queue} || [] }], [$q{$pg3}],
           'scoped key: its group\'s queue');
+is(scalar @{ $by{webhook} || [] }, 0, 'scoped key: no workspace webhook');
 is($lines->[0]{profile_group_id}, $pg3, 'the header names the group');
 
 # another workspace sees nothing of this one

@@ -117,6 +117,9 @@ like($conf, qr{^tiktok_api_base\s+\Q@{[ $sim->base ]}\E;$}m,
 my @outside = grep { !/^\s*#/ && m{\s/(etc|var|usr)/} } split /\n/, $conf;
 is("@outside", '', 'no path of the example left outside the DESTDIR');
 $conf .= "tiktok_media_allow_private on;   # the simulator is on loopback\n";
+# the simulator plays an audited app; the example says a new one is not
+$conf =~ s{^(tiktok_app_audited\s+)off;}{${1}on;}m
+    or die 'no "tiktok_app_audited off;" in the example';
 TT::write_file("$d/etc/nginx/conf.d/tiktok.conf", $conf);
 
 # a main configuration shaped like Debian's /etc/nginx/nginx.conf

@@ -39,6 +39,7 @@ mkdir "$run/spool";
 my $t = TT->new(tiktok_api => $sim->base, extra_http => <<"END",
     tiktok_wake_socket $run/wake.sock;
     tiktok_spool $run/spool;
+    tiktok_webhook_allow_private on;
 END
     extra_server => <<'END');
         location = /metrics {
@@ -140,8 +141,19 @@ $t->api(POST => '/api/posts', { post => { body => 'a draft', draft => \1 },
         profiles => [$p1], media => [$sim->media_url('v.mp4')],
         platforms => { tiktok => { privacy_status => 'SELF_ONLY' } } });
 
-$r = metrics();
+# a webhook's test event, sent to an endpoint that answers 404: the
+# attempt is counted by what became of it
+my $hook = $t->api(POST => '/api/webhooks', {
+    url => $sim->base . '/no-such-hook', events => ['*'] })->{json};
+is($t->api(POST => "/api/webhooks/$hook->{id}/test")->{status}, 202,
+   'a test event');
+$end = time + 20;
+do { sleep 0.3; $r = metrics(); }
+    while ($r->{content} !~ /^tiktok_webhook_deliveries_total\{/m
+           && time < $end);
 my $m = $r->{content};
+like($m, qr/^tiktok_webhook_deliveries_total\{result="retrying"\} 1$/m,
+     'a webhook delivery counted by its result');
 my $ws = $t->{ws};
 is(sample($m, 'tiktok_publishes_total'), 1, 'one publish counted');
 is(sample($m, 'tiktok_publish_failures_total\{code="spam_risk_too_many_posts"'

@@ -5,6 +5,7 @@ package TT;
 # and optionally the TikTok simulator and the scheduler.
 #
 #   my $t = TT->new(extra_http => 'tiktok_body_limit 4k;');
+#   (extra_server: in the server block; extra_api: in location /api/)
 #   my $r = $t->api(POST => '/api/posts', { post => {...} });
 #   is($r->{status}, 201); is($r->{json}{status}, 'pending');
 #   my $pid = $t->start_scheduler;     # logs to $t->{dir}/scheduler.log
@@ -15,6 +16,8 @@ package TT;
 #
 # TT->new(media_allow_private => 0) turns the media address guard on
 # (conf/nginx.conf.in allows loopback media, for the simulator).
+# TT->new(app_audited => 0): the TikTok app is not audited (nginx.conf.in
+# says it is, as the simulator's default).
 #
 # TT->new(before_start => sub { my ($t) = @_; ... }, no_workspace => 1)
 # lets a test lay $t->{store} down itself (a restored backup) before
@@ -117,12 +120,18 @@ sub write_conf {
         PORT => $self->{port},
         EXTRA_HTTP => $self->{extra_http} || '',
         EXTRA_SERVER => $self->{extra_server} || '',
+        EXTRA_API => $self->{extra_api} || '',
     );
     $conf =~ s/\@(\w+)\@/exists $v{$1} ? $v{$1} : die "no value for $1"/ge;
     if (defined $self->{media_allow_private}) {
         my $on = $self->{media_allow_private} ? 'on' : 'off';
         $conf =~ s/^(\s*tiktok_media_allow_private)\s+\w+;/$1 $on;/m
             or die "no tiktok_media_allow_private in nginx.conf.in";
+    }
+    if (defined $self->{app_audited}) {
+        my $on = $self->{app_audited} ? 'on' : 'off';
+        $conf =~ s/^(\s*tiktok_app_audited)\s+\w+;/$1 $on;/m
+            or die "no tiktok_app_audited in nginx.conf.in";
     }
     write_file("$self->{dir}/nginx.conf", $conf);
 }
