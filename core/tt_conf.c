@@ -47,6 +47,7 @@ static const tt_conf_field_t  tt_conf_ints[] = {
     { "max_uploads", offsetof(tt_conf_t, max_uploads) },
     { "chunk_size", offsetof(tt_conf_t, chunk_size) },
     { "refresh_margin_ms", offsetof(tt_conf_t, refresh_margin_ms) },
+    { "stats_interval_ms", offsetof(tt_conf_t, stats_interval_ms) },
     { "spool_retention_ms", offsetof(tt_conf_t, spool_retention_ms) },
     { "spool_quota", offsetof(tt_conf_t, spool_quota) },
     { "map_max", offsetof(tt_conf_t, map_max) },

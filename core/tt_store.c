@@ -53,7 +53,10 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_WH_OUTBOX] = "wh_outbox",
     [TT_DB_WH_DUE] = "wh_due",
     [TT_DB_WH_ATTEMPTS] = "wh_attempts",
-    [TT_DB_POST_SIG] = "post_sig"
+    [TT_DB_POST_SIG] = "post_sig",
+    [TT_DB_METRICS] = "metrics",
+    [TT_DB_STATS] = "stats",
+    [TT_DB_STATS_DUE] = "stats_due"
 };
 
 
@@ -74,7 +77,8 @@ static const tt_store_migration_t  tt_store_migrations[] = {
     { 1, tt_store_migrate_1_2 },
     { 2, tt_store_migrate_2_3 },
     { 3, tt_store_migrate_3_4 },
-    { 4, tt_event_post_reindex }    /* webhooks: each post's statuses */
+    { 4, tt_event_post_reindex },   /* webhooks: each post's statuses */
+    { TT_SCHEMA_OPS_FROM, tt_store_migrate_ops }
 };
 
 

@@ -632,6 +632,11 @@ ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
 
     rc = tt_api_exec(&txn, &op->req, &op->resp);
 
+    if (rc == TT_OK && op->resp.stream) {
+        /* GET /api/export keeps the transaction: NGX_DONE, it finalizes */
+        return ngx_http_tiktok_export(op, &txn);
+    }
+
     tt_txn_abort(&txn);
 
     if (rc != TT_OK) {
