@@ -183,6 +183,7 @@ NGX_MODDIR  ?= /usr/lib/nginx/modules
 NGX_MODCONF ?= /usr/share/nginx/modules-available
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 EXAMPLEDIR  ?= $(PREFIX)/share/doc/ngx-tiktok/examples
+WWWDIR      ?= $(PREFIX)/share/ngx-tiktok/www
 STORE_DIR   ?= /var/lib/tiktok
 
 install: all
@@ -197,7 +198,12 @@ install: all
 	    conf/tiktok-scheduler.service.in \
 	    > $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
-	install -m 644 conf/tiktok.conf $(DESTDIR)$(EXAMPLEDIR)/
+	sed 's|/usr/local/share/ngx-tiktok/www|$(WWWDIR)|' conf/tiktok.conf \
+	    > $(DESTDIR)$(EXAMPLEDIR)/tiktok.conf
+	chmod 644 $(DESTDIR)$(EXAMPLEDIR)/tiktok.conf
+	install -d $(DESTDIR)$(WWWDIR)/vendor
+	install -m 644 www/*.* $(DESTDIR)$(WWWDIR)/
+	install -m 644 www/vendor/* $(DESTDIR)$(WWWDIR)/vendor/
 
 check-style:
 	@sh scripts/check-style.sh
