@@ -342,10 +342,19 @@
       buttonText: { today: 'Today', month: 'Month', week: 'Week',
                     list: 'List' },
       buttonHints: { prev: 'Previous $0', next: 'Next $0', today: 'Today' },
-      height: 'auto',
+      views: {
+        timeGridWeek: { contentHeight: Math.max(360, innerHeight - 230) },
+        dayGridMonth: { contentHeight: 'auto' },
+        listWeek: { contentHeight: 'auto' },
+      },
       firstDay: 1,
       nowIndicator: true,
-      scrollTime: '07:00:00',
+      allDaySlot: false,
+      slotEventOverlap: false,
+      scrollTime: DateTime().now().setZone(st.tz).minus({ hours: 1 })
+        .toFormat('HH:00:00'),
+      defaultTimedEventDuration: '00:30:00',
+      nextDayThreshold: '01:00:00',
       slotDuration: '00:30:00',
       eventTimeFormat: { hour: '2-digit', minute: '2-digit', hour12: false },
       slotLabelFormat: { hour: '2-digit', minute: '2-digit', hour12: false },
@@ -434,6 +443,13 @@
   const whenOf = (p) => p.scheduled_at || (p.draft ? null
     : ((p.platforms || [])[0] || {}).attempted_at || p.created_at);
 
+  /* half an hour long, but never into the next day (in the zone shown) */
+  function endOf(iso) {
+    const d = DateTime().fromISO(iso, { zone: st.tz });
+    const e = d.plus({ minutes: 30 });
+    return (e.day === d.day ? e : d.endOf('day')).toJSDate();
+  }
+
   const toUtc = (d) => new Date(d.getTime()).toISOString()
     .replace(/\.\d{3}Z$/, 'Z');
 
@@ -442,6 +458,7 @@
     return {
       id: p.id,
       start: whenOf(p),
+      end: endOf(whenOf(p)),
       allDay: false,
       classNames: ['post', 'st-' + s],
       editable: EDITABLE.includes(p.status) && s !== 'publishing',
@@ -479,6 +496,7 @@
           out.push({
             id: 'slot-' + q.id + '-' + t,
             start: new Date(t),
+            end: endOf(new Date(t).toISOString()),
             allDay: false,
             editable: false,
             classNames: ['slot'],

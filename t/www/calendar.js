@@ -60,6 +60,12 @@ async function newPage(browser, viewport, zone) {
     }
   });
   page.on('pageerror', (e) => errors.push({ phase, text: String(e) }));
+  page.on('response', (r) => {
+    if (r.status() >= 400) {
+      console.log('# ' + phase + ': ' + r.status() + ' ' + r.request().method()
+                  + ' ' + r.url());
+    }
+  });
   return page;
 }
 
@@ -70,6 +76,14 @@ async function shot(page, name) {
 async function signIn(page, key) {
   await page.fill('#api-key', key);
   await page.click('#signin-form button[type=submit]');
+}
+
+// back to this week (the button is disabled when the week is shown)
+async function today(page) {
+  if (await page.isEnabled('.fc-today-button')) {
+    await page.click('.fc-today-button');
+    await page.waitForTimeout(300);
+  }
 }
 
 // the event of a post, going forward a week or two if it is not shown
@@ -85,13 +99,14 @@ async function findEvent(page, text) {
   throw new Error('no event with "' + text + '" in three weeks');
 }
 
+// drags an event of the week view to a column (a date) and a slot (a time
+// not far from the event's: both are in view at once)
 async function drag(page, from, col, time) {
-  const box = await from.boundingBox();
+  await from.evaluate((e) => e.scrollIntoView({ block: 'center' }));
   const colBox = await page.locator('.fc-timegrid-col[data-date="' + col
                                     + '"]').boundingBox();
   const slot = page.locator('.fc-timegrid-slot-lane[data-time="' + time
                             + '"]');
-  await slot.scrollIntoViewIfNeeded();
   const slotBox = await slot.boundingBox();
   const b2 = await from.boundingBox();
   const x0 = b2.x + b2.width / 2;
@@ -102,7 +117,7 @@ async function drag(page, from, col, time) {
   await page.mouse.move(colBox.x + colBox.width / 2, slotBox.y + 4,
                         { steps: 15 });
   await page.mouse.up();
-  return box;
+
 }
 
 // the UTC ISO time of a wall time in a zone, by the page's own luxon
@@ -179,14 +194,14 @@ async function desktop(browser) {
   const w0 = await findEvent(page, 'Week post 0');
   ok(/st-scheduled/.test(await w0.getAttribute('class')),
      'a scheduled post of the week, blue');
-  await page.click('.fc-today-button');
+  await today(page);
   await findEvent(page, 'Week post 1');
   const thumb = page.locator('.fc-event.post', { hasText: 'Week post 1' })
     .locator('img.thumb');
   ok(await thumb.count() === 1
      && /photo1\.jpg$/.test(await thumb.getAttribute('src')),
      'a photo post shows its thumbnail');
-  await page.click('.fc-today-button');
+  await today(page);
 
   // the queue's free slots: 18:00 UTC each day, but the one its post has
   const slots = page.locator('.fc-event.slot');
@@ -228,7 +243,7 @@ async function desktop(browser) {
   const ev0 = await findEvent(page, 'Week post 0');
   ok((await ev0.locator('.ev-time').textContent()).startsWith(hhmm),
      'in ' + tz + ' a post shows at ' + hhmm);
-  await page.click('.fc-today-button');
+  await today(page);
 
   // create a post: the caption's count, then a time in Tokyo
   await page.click('#new-post');
@@ -266,15 +281,15 @@ async function desktop(browser) {
   await until(async () => (await api('GET', '/api/posts/' + made.id))
     .json.status === 'scheduled', 30000, 'the media checked');
 
-  // drag it to 15:00 the same day
+  // drag it to 13:00 the same day
   const mine = await findEvent(page, 'Made in the calendar');
-  await drag(page, mine, tomorrow, '15:00:00');
-  const want2 = await utcOf(page, tomorrow, '15:00', tz);
+  await drag(page, mine, tomorrow, '13:00:00');
+  const want2 = await utcOf(page, tomorrow, '13:00', tz);
   const moved = await until(async () => {
     const p = (await api('GET', '/api/posts/' + made.id)).json;
     return p.scheduled_at === want2 ? p : null;
   }, 10000, 'the PATCH of the drag').catch((e) => e);
-  ok(moved && moved.id, 'dragged to 15:00 in Tokyo: the store has '
+  ok(moved && moved.id, 'dragged to 13:00 in Tokyo: the store has '
      + want2, moved);
   await page.waitForSelector('#notice:has-text("Moved to")');
   ok(true, 'the page says where it moved');
@@ -290,13 +305,19 @@ async function desktop(browser) {
   ok(true, 'publish now: the open post turns published by itself');
   await shot(page, 'published-1280');
   await page.keyboard.press('Escape');
+  await today(page);
   await until(async () => await page.locator('.fc-event.post.st-published',
     { hasText: 'Made in the calendar' }).count() === 1, 15000,
-    'the event turns green');
+    'the event turns green').catch(async (e) => {
+    console.log('# ' + await page.textContent('.fc-toolbar-title') + ' '
+      + (await page.locator('.fc-event.post').evaluateAll((l) => l.map((x) =>
+        x.className + ' ' + x.getAttribute('aria-label')))).join('\n# '));
+    throw e;
+  });
   ok(true, 'and its event turns green without a reload');
 
   // the failed post: TikTok's reason
-  await page.click('.fc-today-button');
+  await today(page);
   await page.locator('.fc-event.post.st-failed').first().click();
   await page.waitForSelector('#post-dialog[open] .pl-error');
   const err = await page.textContent('#post-dialog .pl-error');
@@ -333,7 +354,7 @@ async function desktop(browser) {
   await page.keyboard.press('Enter');
   ok(await page.textContent('.fc-toolbar-title') !== title,
      'Enter on it moves the calendar');
-  await page.click('.fc-today-button');
+  await today(page);
   ok(await tabTo(page, () => document.activeElement.matches('.fc-event.post'),
                  80), 'Tab reaches a post');
   await page.keyboard.press('Enter');
@@ -368,7 +389,9 @@ async function conflict(browser) {
   phase = 'conflict';
   const date = await ev.evaluate((e) => e.closest('.fc-timegrid-col')
     .getAttribute('data-date'));
-  await drag(page, ev, date, '05:00:00');
+  const h = Number((await ev.locator('.ev-time').textContent()).slice(0, 2));
+  await drag(page, ev, date, String(h < 23 ? h + 1 : h - 1)
+    .padStart(2, '0') + ':00:00');
   await page.waitForSelector('#notice.bad');
   const n = await page.textContent('#notice');
   ok(/cannot be moved any more/.test(n) && /published/.test(n),
