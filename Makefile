@@ -48,6 +48,7 @@ all: module scheduler
 
 deps:
 	@sh scripts/deps.sh
+	@BUILD=$(BUILD) sh scripts/www-deps.sh
 
 $(BUILD)/core/%.o: core/%.c $(CORE_HDRS)
 	@mkdir -p $(@D)

@@ -12,7 +12,7 @@ set -eu
 
 FULLCALENDAR=6.1.21
 LUXON=3.7.2
-PLAYWRIGHT=1.65.2
+PLAYWRIGHT=1.61.1
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD:-$top/build}

@@ -61,13 +61,18 @@
   }
 
   async function api(method, path, body, query) {
+    const key = st.key;
+    if (!key) {
+      /* signed out while a refresh was on its way: ask nothing */
+      throw new ApiError(401, null);
+    }
     const u = new URL(path, location.origin);
     for (const [k, v] of Object.entries(query || {})) {
       if (v !== undefined && v !== null && v !== '') {
         u.searchParams.set(k, v);
       }
     }
-    const opt = { method, headers: { Authorization: 'Bearer ' + st.key } };
+    const opt = { method, headers: { Authorization: 'Bearer ' + key } };
     if (body !== undefined) {
       opt.headers['Content-Type'] = 'application/json';
       opt.body = JSON.stringify(body);
@@ -85,7 +90,7 @@
       data = null;
     }
     if (!r.ok) {
-      if (r.status === 401 && st.key && !$('app').hidden) {
+      if (r.status === 401 && st.key === key && !$('app').hidden) {
         signOut('Your API key is no longer accepted: sign in again.');
       }
       throw new ApiError(r.status, data);
@@ -345,7 +350,7 @@
       views: {
         timeGridWeek: { contentHeight: Math.max(360, innerHeight - 230) },
         dayGridMonth: { contentHeight: 'auto' },
-        listWeek: { contentHeight: 'auto' },
+        listWeek: { contentHeight: Math.max(360, innerHeight - 230) },
       },
       firstDay: 1,
       nowIndicator: true,
@@ -356,6 +361,7 @@
       defaultTimedEventDuration: '00:30:00',
       nextDayThreshold: '01:00:00',
       slotDuration: '00:30:00',
+      displayEventEnd: false,
       eventTimeFormat: { hour: '2-digit', minute: '2-digit', hour12: false },
       slotLabelFormat: { hour: '2-digit', minute: '2-digit', hour12: false },
       dayMaxEvents: 4,
@@ -435,7 +441,9 @@
       }
       ok(evs);
     } catch (e) {
-      notice('Could not load the posts: ' + e.message, true);
+      if (st.key) {
+        notice('Could not load the posts: ' + e.message, true);
+      }
       fail(e);
     }
   }
@@ -573,7 +581,7 @@
           showPost(p, true);
         }
       } catch (e) {
-        if (e.status !== 404) {
+        if (e.status !== 404 && st.key) {
           notice(e.message, true);
         }
       }
