@@ -47,6 +47,16 @@ static const tt_api_route_def_t  tt_api_routes[] = {
       0, 0, 0 },
     { TT_METHOD_GET, "/api/profiles", TT_ROUTE_PROFILES_LIST, 0, 0, 0 },
     { TT_METHOD_GET, "/api/profiles/:id", TT_ROUTE_PROFILE_GET, 0, 0, 0 },
+    { TT_METHOD_GET, "/api/webhooks", TT_ROUTE_WEBHOOKS_LIST, 0, 0, 0 },
+    { TT_METHOD_POST, "/api/webhooks", TT_ROUTE_WEBHOOKS_CREATE, 1, 1, 0 },
+    { TT_METHOD_GET, "/api/webhooks/:id", TT_ROUTE_WEBHOOK_GET, 0, 0, 0 },
+    { TT_METHOD_PATCH, "/api/webhooks/:id", TT_ROUTE_WEBHOOK_PATCH, 1, 1, 0 },
+    { TT_METHOD_DELETE, "/api/webhooks/:id", TT_ROUTE_WEBHOOK_DELETE,
+      1, 0, 0 },
+    { TT_METHOD_POST, "/api/webhooks/:id/test", TT_ROUTE_WEBHOOK_TEST,
+      1, 0, 0 },
+    { TT_METHOD_GET, "/api/webhooks/:id/deliveries",
+      TT_ROUTE_WEBHOOK_DELIVERIES, 0, 0, 0 },
     { TT_METHOD_POST, "/api/profile_groups", TT_ROUTE_GROUP_CREATE, 1, 1, 0 },
     { TT_METHOD_DELETE, "/api/profile_groups/:id", TT_ROUTE_GROUP_DELETE,
       1, 0, 0 },
@@ -435,6 +445,15 @@ tt_api_dispatch(tt_api_ctx_t *c)
 
     case TT_ROUTE_PROFILE_GET:
         return tt_api_profiles(c, 1);
+
+    case TT_ROUTE_WEBHOOKS_LIST:
+    case TT_ROUTE_WEBHOOKS_CREATE:
+    case TT_ROUTE_WEBHOOK_GET:
+    case TT_ROUTE_WEBHOOK_PATCH:
+    case TT_ROUTE_WEBHOOK_DELETE:
+    case TT_ROUTE_WEBHOOK_TEST:
+    case TT_ROUTE_WEBHOOK_DELIVERIES:
+        return tt_api_webhooks(c, c->req->route.id);
 
     case TT_ROUTE_GROUP_CREATE:
         return tt_api_group_create(c);

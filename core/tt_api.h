@@ -38,6 +38,13 @@ typedef enum {
     TT_ROUTE_GROUP_GET,         /* GET    /api/profile_groups/:id */
     TT_ROUTE_PROFILES_LIST,     /* GET    /api/profiles */
     TT_ROUTE_PROFILE_GET,       /* GET    /api/profiles/:id */
+    TT_ROUTE_WEBHOOKS_LIST,     /* GET    /api/webhooks */
+    TT_ROUTE_WEBHOOKS_CREATE,   /* POST   /api/webhooks */
+    TT_ROUTE_WEBHOOK_GET,       /* GET    /api/webhooks/:id */
+    TT_ROUTE_WEBHOOK_PATCH,     /* PATCH  /api/webhooks/:id */
+    TT_ROUTE_WEBHOOK_DELETE,    /* DELETE /api/webhooks/:id */
+    TT_ROUTE_WEBHOOK_TEST,      /* POST   /api/webhooks/:id/test */
+    TT_ROUTE_WEBHOOK_DELIVERIES, /* GET   /api/webhooks/:id/deliveries */
     TT_ROUTE_GROUP_CREATE,      /* POST   /api/profile_groups */
     TT_ROUTE_GROUP_DELETE,      /* DELETE /api/profile_groups/:id */
     TT_ROUTE_GROUP_CONNECT,     /* POST   /api/profile_groups/:id/
@@ -104,6 +111,8 @@ typedef struct {
                                      * test's (tiktok_test_queue_clock);
                                      * 0: now_ms */
     tt_arena_t     *arena;          /* scratch for this request */
+    unsigned        webhook_http:1; /* http:// webhook URLs allowed
+                                     * (tiktok_webhook_allow_private) */
 } tt_api_req_t;
 
 typedef struct {

@@ -97,5 +97,8 @@ int tt_api_group_connect(tt_api_ctx_t *c);
 int tt_api_oauth_callback(tt_api_ctx_t *c);
 int tt_api_oauth_status(tt_api_ctx_t *c);
 
+/* tt_api_webhooks.c: every /api/webhooks route */
+int tt_api_webhooks(tt_api_ctx_t *c, tt_route_e route);
+
 
 #endif /* _TT_API_INT_H_INCLUDED_ */

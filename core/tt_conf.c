@@ -49,7 +49,9 @@ static const tt_conf_field_t  tt_conf_ints[] = {
     { "refresh_margin_ms", offsetof(tt_conf_t, refresh_margin_ms) },
     { "spool_retention_ms", offsetof(tt_conf_t, spool_retention_ms) },
     { "spool_quota", offsetof(tt_conf_t, spool_quota) },
-    { "map_max", offsetof(tt_conf_t, map_max) }
+    { "map_max", offsetof(tt_conf_t, map_max) },
+    { "webhook_timeout_ms", offsetof(tt_conf_t, webhook_timeout_ms) },
+    { "webhook_private", offsetof(tt_conf_t, webhook_private) }
 };
 
 
@@ -136,6 +138,7 @@ tt_conf_decode(const void *data, size_t len, tt_arena_t *a, tt_conf_t *c)
     /* 0 is a setting of its own here ("remove at once", "no quota") */
     c->spool_retention_ms = TT_SPOOL_RETENTION_DEFAULT;
     c->spool_quota = TT_SPOOL_QUOTA_DEFAULT;
+    c->webhook_timeout_ms = TT_WEBHOOK_TIMEOUT_DEFAULT;
 
     root = tt_json_parse(a, data, len, err, sizeof(err));
     if (root == NULL || root->type != TT_JSON_OBJECT) {

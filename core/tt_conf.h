@@ -30,6 +30,8 @@ typedef struct {
     int64_t         map_max;            /* tiktok_store_map_size max, 0
                                          * unknown */
     unsigned        allow_private_media:1;  /* tiktok_media_allow_private */
+    int64_t         webhook_timeout_ms; /* tiktok_webhook_timeout */
+    int64_t         webhook_private;    /* tiktok_webhook_allow_private */
 } tt_conf_t;
 
 /*
@@ -41,6 +43,7 @@ typedef struct {
 #define TT_MAX_LATENESS_DEFAULT     (3600 * 1000LL)             /* 1h */
 #define TT_MAX_UPLOADS_DEFAULT      64
 #define TT_REFRESH_MARGIN_DEFAULT   (300 * 1000LL)              /* 5m */
+#define TT_WEBHOOK_TIMEOUT_DEFAULT  (10 * 1000LL)               /* 10s */
 #define TT_MAP_SIZE_DEFAULT         ((size_t) 64 * 1024 * 1024)        /* 64m */
 #define TT_MAP_MAX_DEFAULT          ((size_t) 64 * 1024 * 1024 * 1024) /* 64g */
 #define TT_API_BASE_DEFAULT         "https://open.tiktokapis.com"

@@ -17,6 +17,7 @@
 
 #include "tt_conf.h"
 #include "tt_store_int.h"
+#include "tt_webhook.h"
 
 
 /* LMDB's names of the databases of tt_store.h */
@@ -46,7 +47,13 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_PG_QUEUES] = "pg_queues",
     [TT_DB_QUEUE_OFF] = "queue_off",
     [TT_DB_QUEUE_POSTS] = "queue_posts",
-    [TT_DB_POST_SLOT] = "post_slot"
+    [TT_DB_POST_SLOT] = "post_slot",
+    [TT_DB_WEBHOOKS] = "webhooks",
+    [TT_DB_WS_WEBHOOKS] = "ws_webhooks",
+    [TT_DB_WH_OUTBOX] = "wh_outbox",
+    [TT_DB_WH_DUE] = "wh_due",
+    [TT_DB_WH_ATTEMPTS] = "wh_attempts",
+    [TT_DB_POST_SIG] = "post_sig"
 };
 
 
@@ -66,7 +73,8 @@ static int tt_store_migrate_3_4(tt_txn_t *t);
 static const tt_store_migration_t  tt_store_migrations[] = {
     { 1, tt_store_migrate_1_2 },
     { 2, tt_store_migrate_2_3 },
-    { 3, tt_store_migrate_3_4 }
+    { 3, tt_store_migrate_3_4 },
+    { 4, tt_event_post_reindex }    /* webhooks: each post's statuses */
 };
 
 

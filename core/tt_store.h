@@ -51,6 +51,14 @@
  *   oauth_work  'x', connection id            -> ""   (codes to exchange)
  *               'r', prof id                  -> JSON (a token to revoke)
  *               'e', purge BE64, connection id -> ""  (records' end)
+ *   webhooks    wh id                         -> JSON (secret sealed)
+ *   ws_webhooks ws id, created BE64, wh id    -> ""
+ *   wh_outbox   dlv id                        -> JSON (a delivery: the
+ *               event's body and its tries; tt_webhook.h)
+ *   wh_due      next try BE64, dlv id         -> ""   (their agenda)
+ *   wh_attempts wh id, ~attempted BE64, dlv id, attempt BE64 -> JSON
+ *   post_sig    post id                       -> the statuses the last
+ *               put saw (post, platforms, media), for its events
  *
  * A list scope is (ws id, pg id or "", queue id or ""), keyed by the first
  * 16 bytes of its SHA-256 (tt_store_list.c): every post is in
@@ -101,10 +109,16 @@ enum {
     TT_DB_QUEUE_OFF,
     TT_DB_QUEUE_POSTS,
     TT_DB_POST_SLOT,
+    TT_DB_WEBHOOKS,
+    TT_DB_WS_WEBHOOKS,
+    TT_DB_WH_OUTBOX,
+    TT_DB_WH_DUE,
+    TT_DB_WH_ATTEMPTS,
+    TT_DB_POST_SIG,
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  4
+#define TT_SCHEMA_VERSION  5
 
 
 typedef struct tt_store_s  tt_store_t;

@@ -5,6 +5,7 @@
 
 
 #include "tt_store_int.h"
+#include "tt_webhook.h"
 
 
 /* posts */
@@ -119,6 +120,11 @@ tt_post_put_slot(tt_txn_t *t, const tt_post_t *p, int64_t slot)
         rc = tt_queue_post_sync(t, p, slot);
     }
 
+    /* the webhooks' events of its status changes, in this transaction */
+    if (rc == TT_OK) {
+        rc = tt_event_post(t, p, p->id);
+    }
+
     return rc == TT_INVALID ? tt_txn_fail(t, TT_ERR) : rc;
 }
 
@@ -187,6 +193,10 @@ tt_post_del(tt_txn_t *t, const char *id)
 
     if (rc == TT_OK) {
         rc = tt_queue_post_drop(t, id);
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_event_post(t, NULL, id);
     }
 
     if (rc != TT_OK) {

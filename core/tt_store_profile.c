@@ -5,6 +5,7 @@
 
 
 #include "tt_store_int.h"
+#include "tt_webhook.h"
 
 
 /* profiles */
@@ -269,7 +270,7 @@ tt_profile_check(tt_txn_t *t, const tt_profile_t *p, tt_arena_t *a,
 int
 tt_profile_put(tt_txn_t *t, const tt_profile_t *p)
 {
-    int            rc;
+    int            rc, found;
     const char    *why;
     tt_skey_t      k;
     tt_arena_t    *a;
@@ -304,10 +305,12 @@ tt_profile_put(tt_txn_t *t, const tt_profile_t *p)
     }
 
     rc = tt_profile_check(t, p, a, &other, &why);
+    found = 0;
 
     if (rc == TT_OK) {
         rc = tt_profile_get(t, p->id, a, &old);
         if (rc == TT_OK) {
+            found = 1;
             rc = tt_profile_index(t, &old, 0);
 
         } else if (rc == TT_NOTFOUND) {
@@ -321,6 +324,11 @@ tt_profile_put(tt_txn_t *t, const tt_profile_t *p)
 
     if (rc == TT_OK) {
         rc = tt_profile_index(t, p, 1);
+    }
+
+    /* the webhooks' events of its status change, in this transaction */
+    if (rc == TT_OK) {
+        rc = tt_event_profile(t, found ? &old : NULL, p);
     }
 
     tt_arena_destroy(a);
@@ -454,6 +462,10 @@ tt_profile_del(tt_txn_t *t, const char *id)
     rc = tt_profile_get(t, id, a, &old);
     if (rc == TT_OK) {
         rc = tt_profile_index(t, &old, 0);
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_event_profile(t, &old, NULL);
     }
 
     tt_arena_destroy(a);

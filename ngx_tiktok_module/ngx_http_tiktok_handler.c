@@ -221,6 +221,10 @@ ngx_http_tiktok_request_in(ngx_http_tiktok_op_t *op)
 
     r = op->request;
     op->req.now_ms = tt_now_ms();
+    op->req.webhook_http = ((ngx_http_tiktok_main_conf_t *)
+                            ngx_http_get_module_main_conf(r,
+                                ngx_http_tiktok_module))
+                           ->webhook_allow_private == 1;
 
     tmcf = ngx_http_get_module_main_conf(r, ngx_http_tiktok_module);
     op->req.queue_now_ms = tmcf->test_queue_now >= 0 ? tmcf->test_queue_now

@@ -54,7 +54,7 @@ static ngx_int_t ngx_http_tiktok_init_paths(ngx_conf_t *cf,
 static ngx_int_t ngx_http_tiktok_check_files(ngx_conf_t *cf,
     ngx_http_tiktok_main_conf_t *tmcf);
 static ngx_int_t ngx_http_tiktok_check_token_key(ngx_conf_t *cf,
-    ngx_str_t *file);
+    ngx_http_tiktok_main_conf_t *tmcf);
 static ngx_int_t ngx_http_tiktok_check_secret(ngx_conf_t *cf,
     ngx_str_t *file);
 static void *ngx_http_tiktok_create_loc_conf(ngx_conf_t *cf);
@@ -271,6 +271,20 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tiktok_webhook_allow_private"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, webhook_allow_private),
+      NULL },
+
+    { ngx_string("tiktok_webhook_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, webhook_timeout),
+      NULL },
+
       ngx_null_command
 };
 
@@ -341,6 +355,8 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->chunk_size = NGX_CONF_UNSET_SIZE;
     tmcf->refresh_margin = NGX_CONF_UNSET_MSEC;
     tmcf->media_allow_private = NGX_CONF_UNSET;
+    tmcf->webhook_allow_private = NGX_CONF_UNSET;
+    tmcf->webhook_timeout = NGX_CONF_UNSET_MSEC;
     tmcf->spool_retention = NGX_CONF_UNSET;
     tmcf->spool_quota = NGX_CONF_UNSET;
     tmcf->nosync = NGX_CONF_UNSET;
@@ -379,7 +395,7 @@ ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
                            "cannot publish without the TikTok app's key");
     }
 
-    if (ngx_http_tiktok_check_token_key(cf, &tmcf->token_key_file) != NGX_OK
+    if (ngx_http_tiktok_check_token_key(cf, tmcf) != NGX_OK
         || ngx_http_tiktok_check_secret(cf, &tmcf->client_secret_file)
            != NGX_OK)
     {
@@ -391,10 +407,14 @@ ngx_http_tiktok_check_files(ngx_conf_t *cf, ngx_http_tiktok_main_conf_t *tmcf)
 
 
 static ngx_int_t
-ngx_http_tiktok_check_token_key(ngx_conf_t *cf, ngx_str_t *file)
+ngx_http_tiktok_check_token_key(ngx_conf_t *cf,
+    ngx_http_tiktok_main_conf_t *tmcf)
 {
-    char     *path, err[512];
-    uint8_t   key[32];
+    char       *path, err[512];
+    uint8_t     key[32];
+    ngx_str_t  *file;
+
+    file = &tmcf->token_key_file;
 
     if (file->len == 0) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
@@ -415,9 +435,16 @@ ngx_http_tiktok_check_token_key(ngx_conf_t *cf, ngx_str_t *file)
         return NGX_ERROR;
     }
 
+    /* kept: the API seals webhook secrets with it (the workers are
+     * forked with it, and may not read the file themselves) */
+    tmcf->token_key = ngx_palloc(cf->pool, sizeof(key));
+    if (tmcf->token_key != NULL) {
+        ngx_memcpy(tmcf->token_key, key, sizeof(key));
+    }
+
     explicit_bzero(key, sizeof(key));
 
-    return NGX_OK;
+    return tmcf->token_key != NULL ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -532,6 +559,9 @@ ngx_http_tiktok_init_values(ngx_conf_t *cf,
                              TT_REFRESH_MARGIN_DEFAULT);
     ngx_conf_init_value(tmcf->media_allow_private, 0);
     ngx_conf_init_value(tmcf->app_audited, 0);      /* SELF_ONLY only */
+    ngx_conf_init_value(tmcf->webhook_allow_private, 0);
+    ngx_conf_init_msec_value(tmcf->webhook_timeout,
+                             TT_WEBHOOK_TIMEOUT_DEFAULT);
     ngx_conf_init_value(tmcf->spool_retention,
                         (time_t) (TT_SPOOL_RETENTION_DEFAULT / 1000));
     ngx_conf_init_value(tmcf->spool_quota, (off_t) TT_SPOOL_QUOTA_DEFAULT);
@@ -895,6 +925,7 @@ ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
     sc.map_max = tmcf->map_max;
     sc.max_readers = 512;
     sc.nosync = tmcf->nosync ? 1 : 0;
+    sc.token_key = tmcf->token_key;
 
     if (tt_store_open(&sc, st, err, sizeof(err)) != TT_OK) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -1007,6 +1038,8 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
     c.chunk_size = tmcf->chunk_size;
     c.refresh_margin_ms = tmcf->refresh_margin;
     c.allow_private_media = tmcf->media_allow_private ? 1 : 0;
+    c.webhook_private = tmcf->webhook_allow_private ? 1 : 0;
+    c.webhook_timeout_ms = (int64_t) tmcf->webhook_timeout;
     c.spool_retention_ms = (int64_t) tmcf->spool_retention * 1000;
     c.spool_quota = tmcf->spool_quota;
     c.map_max = (int64_t) tmcf->map_max;

@@ -35,6 +35,10 @@ typedef struct {
     size_t                  chunk_size;
     ngx_msec_t              refresh_margin;
     ngx_flag_t              media_allow_private;
+    ngx_flag_t              webhook_allow_private;
+    ngx_msec_t              webhook_timeout;
+    u_char                 *token_key;      /* 32 bytes: seals webhook
+                                             * secrets; NULL without */
     time_t                  spool_retention;
     off_t                   spool_quota;
     ngx_flag_t              nosync;

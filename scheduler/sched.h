@@ -430,6 +430,10 @@ void sched_daily_take(sched_prof_t *p, int64_t now_wall);
 int64_t sched_backoff_from(int64_t base, int64_t cap, int64_t attempt);
 int64_t sched_backoff(int64_t attempt);
 
+/* sched_webhook.c: the outbox's deliveries */
+int sched_webhook_init(sched_t *s);
+void sched_webhook_done(sched_t *s);
+
 /* sched_child.c: children started bare, reaped without waiting */
 int sched_child_init(sched_t *s);
 int sched_spawn(char *const argv[], pid_t *pid, int *fd);

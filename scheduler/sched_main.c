@@ -160,6 +160,7 @@ sched_features(sched_t *s)
         || sched_sweep_init(s) != SCHED_OK
         || sched_oauth_init(s) != SCHED_OK
         || sched_agenda_init(s) != SCHED_OK
+        || sched_webhook_init(s) != SCHED_OK
         || sched_signals(s) != SCHED_OK)
     {
         return SCHED_ERR;
@@ -227,6 +228,7 @@ sched_done(sched_t *s)
     sched_jobs_free(s);
     sched_oauth_free(s);
     sched_agenda_done(s);
+    sched_webhook_done(s);
     sched_http_done(s);
     sched_txn_done(s);
 

@@ -101,6 +101,19 @@ req(200, GET => "/api/profiles/$prof");
 req(404, GET => '/api/profiles/prof_unknown');
 req(200, GET => "/api/profiles?profile_group_id=$t->{group}");
 
+# webhooks
+my $wh = req(201, POST => '/api/webhooks',
+             { url => 'https://hooks.example/in', events => ['*'] })->{json};
+req(200, GET => '/api/webhooks');
+req(200, GET => "/api/webhooks/$wh->{id}");
+req(200, PATCH => "/api/webhooks/$wh->{id}",
+    { events => ['post.processed'], description => 'processed' });
+req(202, POST => "/api/webhooks/$wh->{id}/test");
+req(200, GET => "/api/webhooks/$wh->{id}/deliveries");
+req(422, POST => '/api/webhooks', { url => 'ftp://x', events => [] });
+req(200, DELETE => "/api/webhooks/$wh->{id}");
+req(404, GET => "/api/webhooks/$wh->{id}");
+
 # errors
 req(401, GET => '/api/posts', key => undef);
 req(401, GET => '/api/posts', key => 'tt_not_a_key');

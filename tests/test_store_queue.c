@@ -319,7 +319,7 @@ test_migrate_2_3(void **state)
     assert_int_equal(tt_txn_begin(e->st, &e->t, 1), TT_OK);
     assert_int_equal(tt_meta_get(&e->t, "schema", &v), TT_OK);
     assert_int_equal(v.len, 1);
-    assert_int_equal(v.data[0], '4');
+    assert_int_equal(v.data[0], '0' + TT_SCHEMA_VERSION);
     assert_int_equal(tt_queue_count(&e->t, "q_one", &n), TT_OK);
     assert_int_equal(n, 1);
 
