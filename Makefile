@@ -20,6 +20,10 @@ CFLAGS   += -std=gnu11 -fPIC $(WARN) -D_GNU_SOURCE -Icore
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=gnu++17 -fPIC -D_GNU_SOURCE -Icore \
             $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(WARN))
+# CFLAGS may come from the environment (scripts/e2e-asan.sh): with what is
+# added above it must not reach nginx's own make (the module's build)
+unexport CFLAGS CXXFLAGS
+
 LIBS      = -llmdb -lyajl -lcrypto -labsl_time_zone -lstdc++ -lm
 AV_LIBS   = -lavformat -lavcodec -lavutil
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -42,28 +46,36 @@ SCHEDULER  = $(BUILD)/tiktok-scheduler
 ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
-        bench-queue bench-queue-store check-style clean install
+        bench-queue bench-queue-store check-style clean install mutate \
+        fuzz-long e2e-asan valgrind
 
 all: module scheduler
 
 deps:
 	@sh scripts/deps.sh
+	@BUILD=$(BUILD) sh scripts/www-deps.sh
 
-$(BUILD)/core/%.o: core/%.c $(CORE_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+# every object and test binary depends on the files it includes (-MMD -MP:
+# the .d files read below), so that a change to one header rebuilds only
+# its users; and on this Makefile (its flags; a tree built before the .d
+# files existed is built again once)
+DEPS = -MMD -MP -MF $@.d -MT $@
 
-$(BUILD)/asan/core/%.o: core/%.c $(CORE_HDRS)
+$(BUILD)/core/%.o: core/%.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPS) -c -o $@ $<
 
-$(BUILD)/core/%.o: core/%.cc $(CORE_HDRS)
+$(BUILD)/asan/core/%.o: core/%.c Makefile
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(SAN) $(DEPS) -c -o $@ $<
 
-$(BUILD)/asan/core/%.o: core/%.cc $(CORE_HDRS)
+$(BUILD)/core/%.o: core/%.cc Makefile
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(SAN) -c -o $@ $<
+	$(CXX) $(CXXFLAGS) $(DEPS) -c -o $@ $<
+
+$(BUILD)/asan/core/%.o: core/%.cc Makefile
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(SAN) $(DEPS) -c -o $@ $<
 
 $(BUILD)/libttcore.a: $(CORE_OBJS)
 	rm -f $@ && ar rcs $@ $^
@@ -71,29 +83,35 @@ $(BUILD)/libttcore.a: $(CORE_OBJS)
 $(BUILD)/asan/libttcore.a: $(ASAN_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/core/tt_media_probe.o: core/tt_media_probe.c $(CORE_HDRS)
+$(BUILD)/core/tt_media_probe.o: core/tt_media_probe.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPS) -c -o $@ $<
 
-$(BUILD)/asan/core/tt_media_probe.o: core/tt_media_probe.c $(CORE_HDRS)
+$(BUILD)/asan/core/tt_media_probe.o: core/tt_media_probe.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+	$(CC) $(CFLAGS) $(SAN) $(DEPS) -c -o $@ $<
 
 # unit tests: one binary per tests/test_*.c, each with the media probe
 # (the one part of core/ that needs libav)
 MEDIA_OBJ      = $(BUILD)/core/tt_media_probe.o
 ASAN_MEDIA_OBJ = $(BUILD)/asan/core/tt_media_probe.o
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libttcore.a $(MEDIA_OBJ) tests/tt_test.h
+# -MMD -MP: a test binary depends on every file it includes (several
+# include scheduler sources whole); the .d files are read below
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libttcore.a $(MEDIA_OBJ) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(MEDIA_OBJ) $(BUILD)/libttcore.a \
-	    -lcmocka $(LIBS) $(AV_LIBS)
+	$(CC) $(CFLAGS) $(DEPS) -Itests -o $@ $< $(MEDIA_OBJ) \
+	    $(BUILD)/libttcore.a -lcmocka $(LIBS) $(AV_LIBS)
 
 $(BUILD)/asan/tests/%: tests/%.c $(BUILD)/asan/libttcore.a $(ASAN_MEDIA_OBJ) \
-                       tests/tt_test.h
+                       Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SAN) -Itests -o $@ $< $(ASAN_MEDIA_OBJ) \
-	    $(BUILD)/asan/libttcore.a -lcmocka $(LIBS) $(AV_LIBS)
+	$(CC) $(CFLAGS) $(SAN) $(DEPS) -Itests -o $@ $< \
+	    $(ASAN_MEDIA_OBJ) $(BUILD)/asan/libttcore.a -lcmocka $(LIBS) \
+	    $(AV_LIBS)
+
+-include $(CORE_OBJS:=.d) $(ASAN_OBJS:=.d) $(MEDIA_OBJ:=.d) \
+         $(ASAN_MEDIA_OBJ:=.d) $(TESTS:=.d) $(ASAN_TESTS:=.d)
 
 # the daemon, and the admin tool (tools/); neither links libav, the probe is a
 # child process
@@ -148,9 +166,30 @@ run: deps
 	$(MAKE) all
 	PORT=$(PORT) TT_BUILD=$(abspath $(BUILD)) sh scripts/run.sh
 
+# the whole e2e suite on a build with ASan and UBSan (module, scheduler,
+# tools) in BUILD_ASAN; nginx loads the sanitized module with the
+# runtimes preloaded (scripts/e2e-asan.sh)
+BUILD_ASAN ?= $(BUILD)-asan
+e2e-asan:
+	sh scripts/e2e-asan.sh $(BUILD_ASAN)
+
+# valgrind's memcheck on the scheduler: publish, refresh, downloads
+valgrind:
+	sh scripts/valgrind.sh $(BUILD)
+
+# mutation testing of the rules (tests/mutants.txt), in a copy of the tree;
+# not part of make test (about a minute a mutant on 2 cores)
+mutate:
+	sh scripts/mutate.sh $(MUTANTS)
+
 FUZZ_SECONDS ?= 60
 fuzz:
 	sh scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+# every target for FUZZ_EACH seconds (10 minutes by default)
+FUZZ_EACH ?= 600
+fuzz-long:
+	FUZZ_EACH=$(FUZZ_EACH) sh scripts/fuzz.sh $(BUILD)/fuzz $(FUZZ_EACH)
 
 bench: deps
 	$(MAKE) all
@@ -183,6 +222,7 @@ NGX_MODDIR  ?= /usr/lib/nginx/modules
 NGX_MODCONF ?= /usr/share/nginx/modules-available
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 EXAMPLEDIR  ?= $(PREFIX)/share/doc/ngx-tiktok/examples
+WWWDIR      ?= $(PREFIX)/share/ngx-tiktok/www
 STORE_DIR   ?= /var/lib/tiktok
 
 install: all
@@ -197,7 +237,12 @@ install: all
 	    conf/tiktok-scheduler.service.in \
 	    > $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
-	install -m 644 conf/tiktok.conf $(DESTDIR)$(EXAMPLEDIR)/
+	sed 's|/usr/local/share/ngx-tiktok/www|$(WWWDIR)|' conf/tiktok.conf \
+	    > $(DESTDIR)$(EXAMPLEDIR)/tiktok.conf
+	chmod 644 $(DESTDIR)$(EXAMPLEDIR)/tiktok.conf
+	install -d $(DESTDIR)$(WWWDIR)/vendor
+	install -m 644 www/*.* $(DESTDIR)$(WWWDIR)/
+	install -m 644 www/vendor/* $(DESTDIR)$(WWWDIR)/vendor/
 
 check-style:
 	@sh scripts/check-style.sh

@@ -175,6 +175,10 @@ tt_terms_of(const tt_post_t *p, tt_terms_t *tm)
 static void
 tt_terms_dec(const uint8_t *b, tt_terms_t *tm)
 {
+    /* compared whole with memcmp(): the padding and the bytes past each
+     * id's NUL must be zeros, as tt_terms_of() leaves them */
+    memset(tm, 0, sizeof(tt_terms_t));
+
     tt_store_key_id(b, tm->ws);
     tt_store_key_id(b + TT_ID_SIZE, tm->group);
     tt_store_key_id(b + 2 * TT_ID_SIZE, tm->queue);

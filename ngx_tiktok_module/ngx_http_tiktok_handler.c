@@ -510,9 +510,14 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
+        /* a chunked body ends with an empty buffer whose pos is NULL:
+         * memcpy() of it, even of 0 bytes, is undefined */
         p = data;
         for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+            if (cl->buf->last != cl->buf->pos) {
+                p = ngx_cpymem(p, cl->buf->pos,
+                               cl->buf->last - cl->buf->pos);
+            }
         }
     }
 

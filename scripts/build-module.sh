@@ -4,6 +4,9 @@
 # with, so that the stock nginx binary loads it.
 #
 #   sh scripts/build-module.sh OUTDIR
+#
+# MODULE_CC_OPT and MODULE_LD_OPT add compiler and linker flags (make
+# e2e-asan: -fsanitize=address,undefined); a change of them reconfigures.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +24,12 @@ out=$(cd "$out" && pwd)
 # configure once per output tree; a changed config file or a source file
 # added or removed reconfigures (the generated Makefile lists the sources)
 stamp="$out/.configured"
+cc_opt="-g -O2 -Wno-unused-parameter ${MODULE_CC_OPT:-}"
+ld_opt=${MODULE_LD_OPT:-}
 srcs=$(cd "$top" && ls config core/*.c core/*.h ngx_tiktok_module/*)
+srcs="$srcs
+cc: $cc_opt
+ld: $ld_opt"
 if [ ! -f "$stamp" ] || [ "$top/config" -nt "$stamp" ] \
    || [ "$srcs" != "$(cat "$stamp")" ]; then
     rm -rf "$out"
@@ -32,7 +40,7 @@ if [ ! -f "$stamp" ] || [ "$top/config" -nt "$stamp" ] \
     (
         cd "$out"
         # shellcheck disable=SC2086
-        ./configure $flags --with-cc-opt="-g -O2 -Wno-unused-parameter" \
+        ./configure $flags --with-cc-opt="$cc_opt" --with-ld-opt="$ld_opt" \
             --add-dynamic-module="$top" > configure.log 2>&1 \
         || { tail -n 30 configure.log; exit 1; }
     )

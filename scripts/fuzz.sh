@@ -12,7 +12,12 @@
 # Core sources are every core/*.c (and *.cc) but tt_media_probe.c;
 # fuzz_media also gets tt_media_probe.c and libav.  Environment: CC
 # (clang), CXX (clang++), FUZZ_FLAGS (more libFuzzer flags, e.g.
-# "-max_len=4096 -jobs=2").
+# "-max_len=4096 -jobs=2"), FUZZ_EACH (seconds for each target instead
+# of a share of SECONDS: make fuzz-long).
+#
+# Every fuzz/fuzz_*.c is a target: a new parser of outside input (the
+# webhooks' configuration, once they exist) gets one by adding its file
+# and a seed corpus in fuzz/corpus/TARGET/.
 set -eu
 
 if [ $# -lt 2 ]; then
@@ -111,6 +116,10 @@ for t in $targets; do
         extra="$out/obj/tt_media_probe.o"
         extra_libs=$av_libs
     fi
+    # the scheduler's TikTok parsers are included whole (no curl call)
+    if [ "$t" = fuzz_tiktok ]; then
+        extra_libs=-lcurl
+    fi
     echo "building $t"
     # shellcheck disable=SC2086
     $cc $cflags -fsanitize=fuzzer,$san -o "$out/bin/$t" \
@@ -134,8 +143,9 @@ seed_media() {
     done
 }
 
-each=$((seconds / n))
+each=${FUZZ_EACH:-$((seconds / n))}
 [ "$each" -ge 1 ] || each=1
+total_runs=0
 
 failed=0
 for t in $targets; do
@@ -159,7 +169,10 @@ for t in $targets; do
            -rss_limit_mb=2048 -artifact_prefix="$crash/" \
            ${FUZZ_FLAGS:-} "$corpus" >"$out/$t.log" 2>&1
     then
-        tail -n 3 "$out/$t.log"
+        runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$out/$t.log")
+        echo "$t: ${runs:-0} executions in ${each}s, 0 findings," \
+             "corpus $(ls "$corpus" | wc -l) inputs"
+        total_runs=$((total_runs + ${runs:-0}))
     else
         echo "FAILED: $t (see $out/$t.log and $crash/)"
         tail -n 40 "$out/$t.log"
@@ -167,5 +180,7 @@ for t in $targets; do
     fi
 done
 
-echo "fuzz targets: $((n - failed)) passed, $failed failed"
+echo "fuzz targets: $((n - failed)) passed, $failed failed;" \
+     "$total_runs executions"
+
 [ "$failed" -eq 0 ]

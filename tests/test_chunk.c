@@ -7,21 +7,26 @@
 #include "tt_chunk.h"
 
 
-/* every rule of section 6 holds for the plan */
+/*
+ * every rule of section 6 holds for the plan, with TikTok's numbers
+ * written here rather than the constants under test: at most 1,000
+ * chunks, each 5 MB (the strict 5 MiB reading) to 64 MB, the last up to
+ * 128 MB, a video over 64 MB in 2 chunks at least
+ */
 static void
 check_rules(const tt_chunk_plan_t *p)
 {
     int64_t  i, first, len, next;
 
     assert_true(p->count >= 1);
-    assert_true(p->count <= TT_CHUNK_COUNT_MAX);
+    assert_true(p->count <= 1000);
     assert_int_equal(p->count, p->video_size / p->chunk_size);
 
     if (p->count == 1) {
         assert_int_equal(p->chunk_size, p->video_size);
     }
 
-    if (p->video_size > TT_CHUNK_MAX) {
+    if (p->video_size > 64000000) {
         assert_true(p->count >= 2);
     }
 
@@ -34,12 +39,12 @@ check_rules(const tt_chunk_plan_t *p)
 
         if (i < p->count - 1) {
             assert_int_equal(len, p->chunk_size);
-            assert_true(len >= TT_CHUNK_MIN);
-            assert_true(len <= TT_CHUNK_MAX);
+            assert_true(len >= 5242880);
+            assert_true(len <= 64000000);
 
         } else {
             assert_true(len >= p->chunk_size);
-            assert_true(len <= TT_CHUNK_LAST_MAX);
+            assert_true(len <= 128000000);
         }
 
         next = first + len;
@@ -122,8 +127,12 @@ test_clamp(void **state)
 {
     assert_int_equal(tt_chunk_size_clamp(0), TT_CHUNK_DEFAULT);
     assert_int_equal(tt_chunk_size_clamp(-5), TT_CHUNK_DEFAULT);
-    assert_int_equal(tt_chunk_size_clamp(1000), TT_CHUNK_MIN);
-    assert_int_equal(tt_chunk_size_clamp(99000000), TT_CHUNK_MAX);
+    assert_int_equal(tt_chunk_size_clamp(1000), 5242880);
+    assert_int_equal(tt_chunk_size_clamp(5242879), 5242880);
+    assert_int_equal(tt_chunk_size_clamp(5242880), 5242880);
+    assert_int_equal(tt_chunk_size_clamp(99000000), 64000000);
+    assert_int_equal(tt_chunk_size_clamp(64000001), 64000000);
+    assert_int_equal(tt_chunk_size_clamp(64000000), 64000000);
     assert_int_equal(tt_chunk_size_clamp(7000000), 7000000);
 
     /* a tiny configured size still gives >= 5 MiB chunks */
@@ -163,7 +172,10 @@ test_invalid(void **state)
 
     assert_int_equal(tt_chunk_plan(0, 0, &p), TT_INVALID);
     assert_int_equal(tt_chunk_plan(-1, 0, &p), TT_INVALID);
-    assert_int_equal(tt_chunk_plan(TT_VIDEO_SIZE_MAX + 1, 0, &p), TT_INVALID);
+    /* 4 GiB is the largest video; the smallest chunks make 819 of them */
+    assert_int_equal(tt_chunk_plan(4294967297LL, 0, &p), TT_INVALID);
+    assert_int_equal(tt_chunk_plan(4294967296LL, 1, &p), TT_OK);
+    check_rules(&p);
 }
 
 

@@ -722,6 +722,104 @@ good_video(void)
 }
 
 
+/*
+ * Every bound with TikTok's number written here, not the constant under
+ * test: 360-4,096 px a side, 23-60 fps, 3 s to 10 min, 4 GiB a video; a
+ * photo up to 1080p (1,080 by 1,920 px) and 20 MB.  Each number passes
+ * and the next one out fails.
+ */
+static void
+test_rules_numbers(void **state)
+{
+    tt_media_info_t    info, img;
+    tt_media_result_t  res;
+
+    (void) state;
+
+    info = good_video();
+    info.width = 360;
+    info.height = 360;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res), TT_OK);
+    info.width = 359;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+    info.width = 360;
+    info.height = 359;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+
+    info = good_video();
+    info.width = 4096;
+    info.height = 4096;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res), TT_OK);
+    info.height = 4097;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+    info.height = 4096;
+    info.width = 4097;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+
+    info = good_video();
+    info.frame_rate = 23;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res), TT_OK);
+    info.frame_rate = 22.99;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+    info.frame_rate = 60;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res), TT_OK);
+    info.frame_rate = 60.01;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+    info.frame_rate = 61;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+
+    info = good_video();
+    info.duration_ms = 3000;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res), TT_OK);
+    info.duration_ms = 2999;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+    info.duration_ms = 10 * 60 * 1000;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res), TT_OK);
+    info.duration_ms = 10 * 60 * 1000 + 1;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+
+    info = good_video();
+    info.size = 4294967296LL;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res), TT_OK);
+    info.size = 4294967297LL;
+    assert_int_equal(tt_media_check(&info, TT_MEDIA_VIDEO, -1, &res),
+                     TT_INVALID);
+
+    memset(&img, 0, sizeof(img));
+    img.kind = TT_MEDIA_IMAGE;
+    memcpy(img.container, "jpeg", sizeof("jpeg"));
+    memcpy(img.content_type, "image/jpeg", sizeof("image/jpeg"));
+    memcpy(img.video_codec, "mjpeg", sizeof("mjpeg"));
+    img.size = 20971520;
+    img.width = 1080;
+    img.height = 1920;
+    assert_int_equal(tt_media_check(&img, TT_MEDIA_IMAGE, -1, &res), TT_OK);
+    img.width = 1920;
+    img.height = 1080;
+    assert_int_equal(tt_media_check(&img, TT_MEDIA_IMAGE, -1, &res), TT_OK);
+    img.height = 1081;
+    assert_int_equal(tt_media_check(&img, TT_MEDIA_IMAGE, -1, &res),
+                     TT_INVALID);
+    img.height = 1080;
+    img.width = 1921;
+    assert_int_equal(tt_media_check(&img, TT_MEDIA_IMAGE, -1, &res),
+                     TT_INVALID);
+    img.width = 1920;
+    img.size = 20971521;
+    assert_int_equal(tt_media_check(&img, TT_MEDIA_IMAGE, -1, &res),
+                     TT_INVALID);
+}
+
+
 static void
 test_rules(void **state)
 {
@@ -1034,6 +1132,7 @@ main(void)
         cmocka_unit_test(test_no_video_stream),
         cmocka_unit_test(test_audio_file),
         cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_rules_numbers),
         cmocka_unit_test(test_json_round_trip),
         cmocka_unit_test(test_json_bad),
     };

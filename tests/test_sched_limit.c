@@ -18,8 +18,11 @@ test_window(void **state)
     memset(&p, 0, sizeof(p));
     t = 1000000;
 
-    /* 6 inits a minute go through, the 7th waits for the oldest */
-    for (i = 0; i < SCHED_WIN_INIT; i++) {
+    /*
+     * TikTok's number, written here rather than the constant under test:
+     * 6 inits a minute go through, the 7th waits for the oldest
+     */
+    for (i = 0; i < 6; i++) {
         assert_int_equal(sched_limit_wait(&p, SCHED_LIM_INIT, t + i * 1000),
                          0);
         sched_limit_take(&p, SCHED_LIM_INIT, t + i * 1000);
@@ -47,14 +50,15 @@ test_window_sizes(void **state)
 
     memset(&p, 0, sizeof(p));
 
-    for (i = 0; i < SCHED_WIN_CREATOR; i++) {
+    /* TikTok's numbers: 20 creator_info and 30 status/fetch a minute */
+    for (i = 0; i < 20; i++) {
         assert_int_equal(sched_limit_wait(&p, SCHED_LIM_CREATOR, 5000), 0);
         sched_limit_take(&p, SCHED_LIM_CREATOR, 5000);
     }
 
     assert_true(sched_limit_wait(&p, SCHED_LIM_CREATOR, 5000) > 0);
 
-    for (i = 0; i < SCHED_WIN_STATUS; i++) {
+    for (i = 0; i < 30; i++) {
         assert_int_equal(sched_limit_wait(&p, SCHED_LIM_STATUS, 5000), 0);
         sched_limit_take(&p, SCHED_LIM_STATUS, 5000);
     }
@@ -73,7 +77,8 @@ test_daily(void **state)
     memset(&p, 0, sizeof(p));
     day = 24 * 3600 * 1000LL;
 
-    for (i = 0; i < SCHED_DAILY_POSTS; i++) {
+    /* TikTok's number: 15 posts a creator in 24 hours, the 16th waits */
+    for (i = 0; i < 15; i++) {
         assert_int_equal(sched_daily_wait(&p, 1000 + i), 0);
         sched_daily_take(&p, 1000 + i);
     }
@@ -86,26 +91,55 @@ test_daily(void **state)
 static void
 test_backoff(void **state)
 {
-    int64_t  d, prev;
+    int64_t  d, prev, lo, hi;
     int      i;
 
     prev = 0;
 
     for (i = 1; i <= 8; i++) {
         d = sched_backoff(i);
-        assert_true(d >= SCHED_BACKOFF_BASE);
-        assert_true(d <= SCHED_BACKOFF_CAP + SCHED_BACKOFF_CAP / 5 + 1);
+        assert_true(d >= 5000);
+        assert_true(d <= 30 * 60 * 1000 * 6 / 5 + 1);
 
         /* doubles, jitter below 20% so the order holds */
         assert_true(d > prev);
-        prev = (SCHED_BACKOFF_BASE << (i - 1)) * 6 / 5;
+        /* README: from 5 s, doubling, up to 20% jitter */
+        prev = (5000LL << (i - 1)) * 6 / 5;
         assert_true(d <= prev + 1);
-        prev = SCHED_BACKOFF_BASE << (i - 1);
+        prev = 5000LL << (i - 1);
     }
 
-    d = sched_backoff(40);
-    assert_true(d >= SCHED_BACKOFF_CAP);
-    assert_true(d <= SCHED_BACKOFF_CAP + SCHED_BACKOFF_CAP / 5 + 1);
+    /*
+     * capped at 30 minutes, jitter up to 20% above: over 2,000 draws the
+     * least is under 31 minutes and the most over 35 (a cap a minute off
+     * either way fails this but with a chance under 1e-90)
+     */
+    lo = INT64_MAX;
+    hi = 0;
+
+    for (i = 0; i < 2000; i++) {
+        d = sched_backoff(40);
+        assert_true(d >= 30 * 60 * 1000LL);
+        assert_true(d <= 30 * 60 * 1000LL * 6 / 5 + 1);
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+
+    assert_true(lo < 31 * 60 * 1000LL);
+    assert_true(hi > 35 * 60 * 1000LL);
+
+    /* the first retry: 5 s, up to 6 s */
+    lo = INT64_MAX;
+    hi = 0;
+
+    for (i = 0; i < 2000; i++) {
+        d = sched_backoff(1);
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+
+    assert_true(lo >= 5000 && lo < 5100);
+    assert_true(hi > 5900 && hi <= 6000);
 }
 
 

@@ -121,6 +121,7 @@ sub write_conf {
         EXTRA_HTTP => $self->{extra_http} || '',
         EXTRA_SERVER => $self->{extra_server} || '',
         EXTRA_API => $self->{extra_api} || '',
+        WWW => "$TOP/www",
     );
     $conf =~ s/\@(\w+)\@/exists $v{$1} ? $v{$1} : die "no value for $1"/ge;
     if (defined $self->{media_allow_private}) {
@@ -190,7 +191,10 @@ sub start_scheduler {
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
         open STDERR, '>>', "$self->{dir}/scheduler.log";
-        exec("$BUILD/tiktok-scheduler", '-s', $self->{store}, '-v')
+        # TT_SCHED_WRAPPER: a command the scheduler runs under (make
+        # valgrind: valgrind's memcheck), split on spaces
+        my @wrap = split ' ', $ENV{TT_SCHED_WRAPPER} || '';
+        exec(@wrap, "$BUILD/tiktok-scheduler", '-s', $self->{store}, '-v')
             or POSIX::_exit(127);
     }
     $self->{sched_pid} = $pid;
