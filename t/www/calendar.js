@@ -90,11 +90,14 @@ async function today(page) {
 async function findEvent(page, text) {
   for (let i = 0; i < 3; i++) {
     const ev = page.locator('.fc-event.post', { hasText: text });
-    if (await ev.count()) {
-      return ev.first();
+    const end = Date.now() + 3000;
+    while (Date.now() < end) {
+      if (await ev.count()) {
+        return ev.first();
+      }
+      await page.waitForTimeout(200);
     }
     await page.click('.fc-next-button');
-    await page.waitForTimeout(300);
   }
   throw new Error('no event with "' + text + '" in three weeks');
 }
@@ -102,7 +105,13 @@ async function findEvent(page, text) {
 // drags an event of the week view to a column (a date) and a slot (a time
 // not far from the event's: both are in view at once)
 async function drag(page, from, col, time) {
-  await from.evaluate((e) => e.scrollIntoView({ block: 'center' }));
+  const at = await from.evaluate((e) => {
+    e.scrollIntoView({ block: 'center' });
+    return e.closest('.fc-timegrid-col').getAttribute('data-date');
+  });
+  if (at !== col) {
+    throw new Error('the event is on ' + at + ', not on ' + col);
+  }
   const colBox = await page.locator('.fc-timegrid-col[data-date="' + col
                                     + '"]').boundingBox();
   const slot = page.locator('.fc-timegrid-slot-lane[data-time="' + time
