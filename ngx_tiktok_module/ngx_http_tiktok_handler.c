@@ -34,6 +34,7 @@ static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
 static ngx_uint_t ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op,
     const char **message);
 static ngx_int_t ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_answer_headers(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_error(ngx_http_tiktok_op_t *op,
     ngx_uint_t status, const char *message);
 static ngx_int_t ngx_http_tiktok_header(ngx_http_request_t *r,
@@ -703,10 +704,8 @@ ngx_http_tiktok_error(ngx_http_tiktok_op_t *op, ngx_uint_t status,
 static ngx_int_t
 ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
 {
-    u_char              *p;
     ngx_buf_t           *b;
     ngx_int_t            rc;
-    ngx_str_t            v;
     ngx_chain_t          out;
     ngx_http_request_t  *r;
 
@@ -728,29 +727,10 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
                 "application/json; charset=utf-8");
     r->headers_out.content_type_len = sizeof("application/json") - 1;
 
-    if (ngx_http_tiktok_oauth_headers(r, &op->resp) != NGX_OK) {
+    if (ngx_http_tiktok_oauth_headers(r, &op->resp) != NGX_OK
+        || ngx_http_tiktok_answer_headers(op) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (op->resp.retry_after) {
-        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        v.data = p;
-        v.len = ngx_sprintf(p, "%ui", (ngx_uint_t) op->resp.retry_after) - p;
-
-        if (ngx_http_tiktok_header(r, "Retry-After", &v) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    if (op->resp.replayed) {
-        ngx_str_set(&v, "true");
-        if (ngx_http_tiktok_header(r, "Idempotent-Replayed", &v) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
     }
 
     if (op->resp.body.len == 0 || r->method == NGX_HTTP_HEAD) {
@@ -784,6 +764,41 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* the answer's own headers: Retry-After, Idempotent-Replayed */
+static ngx_int_t
+ngx_http_tiktok_answer_headers(ngx_http_tiktok_op_t *op)
+{
+    u_char              *p;
+    ngx_str_t            v;
+    ngx_http_request_t  *r;
+
+    r = op->request;
+
+    if (op->resp.retry_after) {
+        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        v.data = p;
+        v.len = ngx_sprintf(p, "%ui", (ngx_uint_t) op->resp.retry_after) - p;
+
+        if (ngx_http_tiktok_header(r, "Retry-After", &v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (op->resp.replayed) {
+        ngx_str_set(&v, "true");
+        if (ngx_http_tiktok_header(r, "Idempotent-Replayed", &v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
