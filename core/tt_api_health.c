@@ -46,6 +46,47 @@ static const tt_metric_def_t  tt_metric_defs[] = {
 
 
 static int tt_api_heartbeat(tt_txn_t *t, int64_t *seen);
+static void tt_api_health_store(tt_jw_t *w, int writable,
+    const tt_store_usage_t *u);
+static void tt_api_health_scheduler(tt_jw_t *w, int alive, int64_t seen,
+    uint64_t due, int64_t due_at);
+
+
+/* "store": whether it can be written, and its map */
+static void
+tt_api_health_store(tt_jw_t *w, int writable, const tt_store_usage_t *u)
+{
+    tt_jw_key(w, "store");
+    tt_jw_obj_open(w);
+    tt_jw_key(w, "writable");
+    tt_jw_bool(w, writable);
+    tt_jw_key(w, "map_size");
+    tt_jw_int(w, (int64_t) u->map_size);
+    tt_jw_key(w, "map_max");
+    tt_jw_int(w, (int64_t) u->map_max);
+    tt_jw_key(w, "used");
+    tt_jw_int(w, (int64_t) u->used);
+    tt_jw_obj_close(w);
+}
+
+
+/* "scheduler": its heartbeat and its agenda */
+static void
+tt_api_health_scheduler(tt_jw_t *w, int alive, int64_t seen, uint64_t due,
+    int64_t due_at)
+{
+    tt_jw_key(w, "scheduler");
+    tt_jw_obj_open(w);
+    tt_jw_key(w, "alive");
+    tt_jw_bool(w, alive);
+    tt_jw_key(w, "last_seen");
+    tt_jw_time(w, seen);
+    tt_jw_key(w, "due");
+    tt_jw_int(w, (int64_t) due);
+    tt_jw_key(w, "next_due_at");
+    tt_jw_time(w, due_at);
+    tt_jw_obj_close(w);
+}
 
 
 /* GET /api/health: 200 when all is well, else 503 saying what is not */
@@ -106,29 +147,8 @@ tt_api_health(tt_api_ctx_t *c)
 
     tt_jw_arr_close(&w);
 
-    tt_jw_key(&w, "store");
-    tt_jw_obj_open(&w);
-    tt_jw_key(&w, "writable");
-    tt_jw_bool(&w, unwritable == NULL);
-    tt_jw_key(&w, "map_size");
-    tt_jw_int(&w, (int64_t) u.map_size);
-    tt_jw_key(&w, "map_max");
-    tt_jw_int(&w, (int64_t) u.map_max);
-    tt_jw_key(&w, "used");
-    tt_jw_int(&w, (int64_t) u.used);
-    tt_jw_obj_close(&w);
-
-    tt_jw_key(&w, "scheduler");
-    tt_jw_obj_open(&w);
-    tt_jw_key(&w, "alive");
-    tt_jw_bool(&w, alive);
-    tt_jw_key(&w, "last_seen");
-    tt_jw_time(&w, seen);
-    tt_jw_key(&w, "due");
-    tt_jw_int(&w, (int64_t) due);
-    tt_jw_key(&w, "next_due_at");
-    tt_jw_time(&w, due_at);
-    tt_jw_obj_close(&w);
+    tt_api_health_store(&w, unwritable == NULL, &u);
+    tt_api_health_scheduler(&w, alive, seen, due, due_at);
     tt_jw_obj_close(&w);
 
     return tt_api_jw_end(c, &w, (unwritable == NULL && alive) ? 200 : 503);

@@ -10,6 +10,7 @@
 
 
 #include "tt_json.h"
+#include "tt_secret.h"
 
 
 typedef struct {
@@ -56,8 +57,6 @@ typedef struct {
 int tt_conf_encode(const tt_conf_t *c, tt_buf_t *out);
 int tt_conf_decode(const void *data, size_t len, tt_arena_t *a, tt_conf_t *c);
 
-/* reads a file of one secret (trailing newline dropped); TT_ERR + errno */
-int tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out);
 
 /*
  * tiktok_token_key_file: 64 hex digits, the 32 bytes that seal the

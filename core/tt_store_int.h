@@ -128,5 +128,8 @@ int tt_token_seal(const tt_store_t *st, const char *id, const char *field,
 int tt_token_open(const tt_store_t *st, const char *id, const char *field,
     const char *hex, tt_arena_t *a, const char **plain);
 
+/* tt_store_json.c: a profile's stored status by name */
+tt_profile_status_e tt_profile_status_parse(const char *s);
+
 
 #endif /* _TT_STORE_INT_H_INCLUDED_ */

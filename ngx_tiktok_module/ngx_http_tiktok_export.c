@@ -78,6 +78,12 @@ static ngx_http_tiktok_export_t  *ngx_http_tiktok_exports[
                                       NGX_HTTP_TIKTOK_EXPORTS_MAX];
 
 
+static ngx_int_t ngx_http_tiktok_export_slice(ngx_http_request_t *r,
+    ngx_http_tiktok_export_t *ex, ngx_chain_t *out);
+static void ngx_http_tiktok_export_wait(ngx_http_request_t *r,
+    ngx_http_tiktok_export_t *ex);
+static void ngx_http_tiktok_export_fail(ngx_http_request_t *r,
+    ngx_http_tiktok_export_t *ex);
 static void ngx_http_tiktok_export_write(ngx_http_request_t *r);
 static void ngx_http_tiktok_export_end(ngx_http_tiktok_export_t *ex);
 static void ngx_http_tiktok_export_cleanup(void *data);
@@ -193,10 +199,8 @@ static void
 ngx_http_tiktok_export_write(ngx_http_request_t *r)
 {
     int                        rc;
-    ngx_int_t                  nrc;
     ngx_event_t               *wev;
     ngx_chain_t                out;
-    ngx_http_core_loc_conf_t  *clcf;
     ngx_http_tiktok_export_t  *ex;
 
     wev = r->connection->write;
@@ -211,8 +215,7 @@ ngx_http_tiktok_export_write(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_INFO, r->connection->log, NGX_ETIMEDOUT,
                       "tiktok export: the client stopped reading");
         r->connection->timedout = 1;
-        ngx_http_tiktok_export_end(ex);
-        ngx_http_finalize_request(r, NGX_ERROR);
+        ngx_http_tiktok_export_fail(r, ex);
         return;
     }
 
@@ -220,52 +223,28 @@ ngx_http_tiktok_export_write(ngx_http_request_t *r)
         ngx_del_timer(wev);
     }
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
     if (!ngx_http_tiktok_export_sent(ex)) {
-        nrc = ngx_http_output_filter(r, NULL);
-
-        if (nrc == NGX_ERROR) {
-            ngx_http_tiktok_export_end(ex);
-            ngx_http_finalize_request(r, NGX_ERROR);
+        if (ngx_http_output_filter(r, NULL) == NGX_ERROR) {
+            ngx_http_tiktok_export_fail(r, ex);
             return;
         }
 
         if (!ngx_http_tiktok_export_sent(ex)) {
-            goto wait;
+            ngx_http_tiktok_export_wait(r, ex);
+            return;
         }
     }
 
-    tt_buf_reset(&ex->slice);
+    rc = ngx_http_tiktok_export_slice(r, ex, &out);
 
-    rc = tt_export_next(ex->x, &ex->txn, &ex->slice,
-                        NGX_HTTP_TIKTOK_EXPORT_SLICE);
-
-    if ((rc != TT_OK && rc != TT_NOTFOUND) || !tt_buf_ok(&ex->slice)) {
-        /* the chunked answer ends without its last chunk: the client
-         * sees a cut export, never a short one */
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "tiktok export failed: %s",
-                      tt_store_last_error(ngx_http_tiktok_worker.store));
-        ngx_http_tiktok_export_end(ex);
-        ngx_http_finalize_request(r, NGX_ERROR);
+    if (rc == NGX_ERROR) {
+        ngx_http_tiktok_export_fail(r, ex);
         return;
     }
 
-    ngx_memzero(ex->b, sizeof(ngx_buf_t));
-    ex->b->pos = (u_char *) ex->slice.data;
-    ex->b->last = ex->b->pos + ex->slice.len;
-    ex->b->memory = (ex->slice.len > 0);
-    ex->b->flush = 1;
-
-    out.buf = ex->b;
-    out.next = NULL;
-
-    if (rc == TT_NOTFOUND) {
+    if (rc == NGX_DONE) {
         /* the last slice: the snapshot is let go before the last bytes
          * leave; nginx's writer sends what the socket did not take */
-        ex->b->last_buf = 1;
-        ex->b->last_in_chain = 1;
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "tiktok export done");
         ngx_http_tiktok_export_end(ex);
@@ -273,11 +252,8 @@ ngx_http_tiktok_export_write(ngx_http_request_t *r)
         return;
     }
 
-    nrc = ngx_http_output_filter(r, &out);
-
-    if (nrc == NGX_ERROR) {
-        ngx_http_tiktok_export_end(ex);
-        ngx_http_finalize_request(r, NGX_ERROR);
+    if (ngx_http_output_filter(r, &out) == NGX_ERROR) {
+        ngx_http_tiktok_export_fail(r, ex);
         return;
     }
 
@@ -288,14 +264,77 @@ ngx_http_tiktok_export_write(ngx_http_request_t *r)
         return;
     }
 
-wait:
+    ngx_http_tiktok_export_wait(r, ex);
+}
+
+
+/*
+ * The next slice into out: NGX_OK, NGX_DONE for the last one (its buffer
+ * marked last), or NGX_ERROR.  On an error the chunked answer ends
+ * without its last chunk: the client sees a cut export, never a short one.
+ */
+static ngx_int_t
+ngx_http_tiktok_export_slice(ngx_http_request_t *r,
+    ngx_http_tiktok_export_t *ex, ngx_chain_t *out)
+{
+    int  rc;
+
+    tt_buf_reset(&ex->slice);
+
+    rc = tt_export_next(ex->x, &ex->txn, &ex->slice,
+                        NGX_HTTP_TIKTOK_EXPORT_SLICE);
+
+    if ((rc != TT_OK && rc != TT_NOTFOUND) || !tt_buf_ok(&ex->slice)) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "tiktok export failed: %s",
+                      tt_store_last_error(ngx_http_tiktok_worker.store));
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(ex->b, sizeof(ngx_buf_t));
+    ex->b->pos = (u_char *) ex->slice.data;
+    ex->b->last = ex->b->pos + ex->slice.len;
+    ex->b->memory = (ex->slice.len > 0);
+    ex->b->flush = 1;
+
+    out->buf = ex->b;
+    out->next = NULL;
+
+    if (rc == TT_NOTFOUND) {
+        ex->b->last_buf = 1;
+        ex->b->last_in_chain = 1;
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the socket is full: wait for it to take more, within send_timeout */
+static void
+ngx_http_tiktok_export_wait(ngx_http_request_t *r,
+    ngx_http_tiktok_export_t *ex)
+{
+    ngx_event_t               *wev;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    wev = r->connection->write;
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
     ngx_add_timer(wev, clcf->send_timeout);
 
     if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
-        ngx_http_tiktok_export_end(ex);
-        ngx_http_finalize_request(r, NGX_ERROR);
+        ngx_http_tiktok_export_fail(r, ex);
     }
+}
+
+
+static void
+ngx_http_tiktok_export_fail(ngx_http_request_t *r,
+    ngx_http_tiktok_export_t *ex)
+{
+    ngx_http_tiktok_export_end(ex);
+    ngx_http_finalize_request(r, NGX_ERROR);
 }
 
 

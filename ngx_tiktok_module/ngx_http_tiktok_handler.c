@@ -31,6 +31,8 @@ static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_reread(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
+static u_char *ngx_http_tiktok_body_bytes(ngx_http_tiktok_op_t *op,
+    size_t len);
 static ngx_uint_t ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op,
     const char **message);
 static ngx_int_t ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op);
@@ -459,7 +461,7 @@ static ngx_uint_t
 ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
 {
     size_t                       len;
-    u_char                      *p, *data;
+    u_char                      *data;
     ngx_chain_t                 *cl;
     tt_json_t                   *root;
     ngx_http_request_t          *r;
@@ -502,24 +504,9 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
 
     *message = "out of memory";
 
-    if (r->request_body->bufs->next == NULL) {
-        data = r->request_body->bufs->buf->pos;
-
-    } else {
-        data = tt_arena_alloc(op->req.arena, len);
-        if (data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        /* a chunked body ends with an empty buffer whose pos is NULL:
-         * memcpy() of it, even of 0 bytes, is undefined */
-        p = data;
-        for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            if (cl->buf->last != cl->buf->pos) {
-                p = ngx_cpymem(p, cl->buf->pos,
-                               cl->buf->last - cl->buf->pos);
-            }
-        }
+    data = ngx_http_tiktok_body_bytes(op, len);
+    if (data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (tt_sha256(data, len, op->req.body_hash) != TT_OK) {
@@ -537,6 +524,40 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
     op->req.body = root;
 
     return 0;
+}
+
+
+/*
+ * The body's len bytes in one piece: its one buffer as it is, or its
+ * buffers copied into the op's arena; NULL when out of memory
+ */
+static u_char *
+ngx_http_tiktok_body_bytes(ngx_http_tiktok_op_t *op, size_t len)
+{
+    u_char       *p, *data;
+    ngx_chain_t  *cl;
+
+    cl = op->request->request_body->bufs;
+
+    if (cl->next == NULL) {
+        return cl->buf->pos;
+    }
+
+    data = tt_arena_alloc(op->req.arena, len);
+    if (data == NULL) {
+        return NULL;
+    }
+
+    /* a chunked body ends with an empty buffer whose pos is NULL:
+     * memcpy() of it, even of 0 bytes, is undefined */
+    p = data;
+    for ( /* void */ ; cl; cl = cl->next) {
+        if (cl->buf->last != cl->buf->pos) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
+    }
+
+    return data;
 }
 
 
