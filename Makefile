@@ -54,6 +54,7 @@ all: module scheduler
 
 deps:
 	@sh scripts/deps.sh
+	@BUILD=$(BUILD) sh scripts/www-deps.sh
 
 # every object and test binary depends on the files it includes (-MMD -MP:
 # the .d files read below), so that a change to one header rebuilds only
@@ -237,6 +238,7 @@ NGX_MODDIR  ?= /usr/lib/nginx/modules
 NGX_MODCONF ?= /usr/share/nginx/modules-available
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 EXAMPLEDIR  ?= $(PREFIX)/share/doc/ngx-tiktok/examples
+WWWDIR      ?= $(PREFIX)/share/ngx-tiktok/www
 STORE_DIR   ?= /var/lib/tiktok
 
 install: all
@@ -251,7 +253,12 @@ install: all
 	    conf/tiktok-scheduler.service.in \
 	    > $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/tiktok-scheduler.service
-	install -m 644 conf/tiktok.conf $(DESTDIR)$(EXAMPLEDIR)/
+	sed 's|/usr/local/share/ngx-tiktok/www|$(WWWDIR)|' conf/tiktok.conf \
+	    > $(DESTDIR)$(EXAMPLEDIR)/tiktok.conf
+	chmod 644 $(DESTDIR)$(EXAMPLEDIR)/tiktok.conf
+	install -d $(DESTDIR)$(WWWDIR)/vendor
+	install -m 644 www/*.* $(DESTDIR)$(WWWDIR)/
+	install -m 644 www/vendor/* $(DESTDIR)$(WWWDIR)/vendor/
 
 check-style:
 	@sh scripts/check-style.sh

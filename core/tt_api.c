@@ -29,8 +29,8 @@ typedef struct {
 
 /*
  * The routes.  A literal segment wins over ":id" (GET /api/posts/batch is
- * 405, not a lookup of post "batch"); /api/posts/stats stays unrouted
- * until analytics arrives and answers 404 through the :id lookup.
+ * 405, not a lookup of post "batch"; GET /api/posts/stats is the
+ * counts, not post "stats").
  */
 static const tt_api_route_def_t  tt_api_routes[] = {
     { TT_METHOD_GET, "/api/health", TT_ROUTE_HEALTH, 0, 0, 1 },
@@ -72,7 +72,9 @@ static const tt_api_route_def_t  tt_api_routes[] = {
     { TT_METHOD_DELETE, "/api/post_queues/:id", TT_ROUTE_QUEUE_DELETE,
       1, 0, 0 },
     { TT_METHOD_GET, "/api/post_queues/:id/next_slot",
-      TT_ROUTE_QUEUE_NEXT_SLOT, 0, 0, 0 }
+      TT_ROUTE_QUEUE_NEXT_SLOT, 0, 0, 0 },
+    { TT_METHOD_GET, "/api/export", TT_ROUTE_EXPORT, 0, 0, 0 },
+    { TT_METHOD_GET, "/api/posts/stats", TT_ROUTE_POSTS_STATS, 0, 0, 0 }
 };
 
 
@@ -474,6 +476,12 @@ tt_api_dispatch(tt_api_ctx_t *c)
     case TT_ROUTE_QUEUE_DELETE:
     case TT_ROUTE_QUEUE_NEXT_SLOT:
         return tt_api_queues(c);
+
+    case TT_ROUTE_EXPORT:
+        return tt_api_export_open(c);
+
+    case TT_ROUTE_POSTS_STATS:
+        return tt_api_posts_stats(c);
 
     default:
         return tt_api_reply(c, 404);

@@ -58,6 +58,7 @@ typedef enum {
     TT_ROUTE_QUEUE_PATCH,       /* PATCH  /api/post_queues/:id */
     TT_ROUTE_QUEUE_DELETE,      /* DELETE /api/post_queues/:id */
     TT_ROUTE_QUEUE_NEXT_SLOT,   /* GET    /api/post_queues/:id/next_slot */
+    TT_ROUTE_EXPORT,            /* GET    /api/export (streamed) */
     TT_ROUTE_COUNT
 } tt_route_e;
 
@@ -125,6 +126,12 @@ typedef struct {
     unsigned        oauth:1;        /* no-store, no referrer */
     unsigned        wake:1;         /* the agenda changed */
     unsigned        replayed:1;     /* an idempotent replay */
+
+    /* GET /api/export: no body here, the caller streams the export of
+     * this workspace (and group, "" all) from the same transaction */
+    unsigned        stream:1;
+    char            export_ws[TT_ID_SIZE];
+    char            export_pg[TT_ID_SIZE];
 } tt_api_resp_t;
 
 void tt_api_resp_init(tt_api_resp_t *resp);
@@ -138,6 +145,21 @@ void tt_api_resp_free(tt_api_resp_t *resp);
  * transaction (nothing was committed) or answers 500.
  */
 int tt_api_exec(tt_txn_t *t, const tt_api_req_t *req, tt_api_resp_t *resp);
+
+/*
+ * The export's slices (tt_api_export.c): tt_export_next appends the next
+ * NDJSON lines to out, about max_bytes; TT_NOTFOUND after the last.
+ */
+typedef struct tt_export_s  tt_export_t;
+
+tt_export_t *tt_export_create(const char *ws, const char *pg, int64_t now);
+int tt_export_next(tt_export_t *x, tt_txn_t *t, tt_buf_t *out,
+    size_t max_bytes);
+void tt_export_free(tt_export_t *x);
+
+/* the metrics in Prometheus's text format (tiktok_metrics), read in t */
+int tt_metrics_render(tt_txn_t *t, int64_t now_ms, tt_arena_t *a,
+    tt_buf_t *out);
 
 /* the error shapes of api.md, for errors found before tt_api_exec() */
 void tt_api_error(tt_api_resp_t *resp, int status, const char *message);

@@ -1,87 +1,17 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * The API beside posts: health, and profile groups and profiles, read-only.
+ * The API beside posts: profile groups and profiles, read-only.
  */
 
 
 #include "tt_api_int.h"
 
 
-#define TT_API_HEARTBEAT_MS  30000      /* the scheduler is alive if newer */
-
-
-static int tt_api_heartbeat(tt_api_ctx_t *c, int64_t *seen);
 static int tt_api_groups_load(tt_api_ctx_t *c, int one, tt_group_t *g,
     tt_group_t **list, size_t *n);
 static int tt_api_profiles_load(tt_api_ctx_t *c, int one, tt_profile_t *p,
     tt_profile_t **list, size_t *n);
 static void tt_api_render_profile(tt_jw_t *w, const tt_profile_t *p);
-
-
-/* GET /api/health: the store answers (this ran in a transaction) */
-int
-tt_api_health(tt_api_ctx_t *c)
-{
-    int      rc;
-    int64_t  seen;
-    tt_jw_t  w;
-
-    rc = tt_api_heartbeat(c, &seen);
-    if (rc != TT_OK) {
-        return rc;
-    }
-
-    if (tt_api_jw_begin(c, &w) != TT_OK) {
-        return TT_ERR;
-    }
-
-    tt_jw_obj_open(&w);
-    tt_jw_key(&w, "status");
-    tt_jw_cstr(&w, "ok");
-    tt_jw_key(&w, "store");
-    tt_jw_obj_open(&w);
-    tt_jw_key(&w, "map_size");
-    tt_jw_int(&w, (int64_t) tt_store_map_size(c->t->st));
-    tt_jw_obj_close(&w);
-    tt_jw_key(&w, "scheduler");
-    tt_jw_obj_open(&w);
-    tt_jw_key(&w, "alive");
-    tt_jw_bool(&w, seen >= 0
-                   && c->req->now_ms - seen < TT_API_HEARTBEAT_MS);
-    tt_jw_key(&w, "last_seen");
-    tt_jw_time(&w, seen);
-    tt_jw_obj_close(&w);
-    tt_jw_obj_close(&w);
-
-    return tt_api_jw_end(c, &w, 200);
-}
-
-
-/* the scheduler's heartbeat, 8 bytes of big-endian ms in meta; -1 none */
-static int
-tt_api_heartbeat(tt_api_ctx_t *c, int64_t *seen)
-{
-    int       rc, i;
-    tt_str_t  v;
-
-    *seen = -1;
-
-    rc = tt_meta_get(c->t, "scheduler_heartbeat", &v);
-
-    if (rc == TT_OK && v.len == 8) {
-        *seen = 0;
-
-        for (i = 0; i < 8; i++) {
-            *seen = (int64_t) (((uint64_t) *seen << 8)
-                               | (unsigned char) v.data[i]);
-        }
-
-    } else if (rc != TT_OK && rc != TT_NOTFOUND) {
-        return tt_api_fail(rc);
-    }
-
-    return TT_OK;
-}
 
 
 /* GET /api/profile_groups/:id (one), else GET /api/profile_groups */

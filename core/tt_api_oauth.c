@@ -20,6 +20,12 @@
 #define TT_OAUTH_EXCHANGE_MAX_MS (2 * 60 * 1000LL)  /* the page gives up */
 
 
+static int tt_api_connect_ready(tt_api_ctx_t *c, tt_group_t *g,
+    const tt_api_conf_t **conf);
+static int tt_api_connect_secrets(tt_conn_t *conn, char *state,
+    char *verifier, char *challenge);
+static int tt_api_connect_reply(tt_api_ctx_t *c, const tt_conn_t *conn,
+    const char *state, const char *challenge);
 static int tt_api_connect_input(tt_api_ctx_t *c, const char **url);
 static int tt_api_url_ok(const char *s, size_t len);
 static int tt_api_connect_url(tt_api_ctx_t *c, const tt_conn_t *conn,
@@ -39,41 +45,16 @@ static const char *tt_api_scopes_missing(tt_api_ctx_t *c, const char *got);
 int
 tt_api_group_connect(tt_api_ctx_t *c)
 {
-    int            rc;
-    char           state[65], verifier[65], challenge[65];
-    uint8_t        raw[32], hash[32];
-    tt_jw_t        w;
-    tt_buf_t       url;
-    tt_conn_t      conn;
-    tt_group_t     g;
-    const char    *redirect_url;
+    int                   rc;
+    char                  state[65], verifier[65], challenge[65];
+    tt_conn_t             conn;
+    tt_group_t            g;
+    const char           *redirect_url;
     const tt_api_conf_t  *conf;
 
-    rc = c->id[0] ? tt_group_get(c->t, c->id, c->a, &g) : TT_NOTFOUND;
-
-    if (rc == TT_NOTFOUND
-        || (rc == TT_OK && !tt_api_visible(c, g.workspace_id, g.id)))
-    {
-        return tt_api_reply(c, 404);
-    }
-
-    if (rc != TT_OK) {
-        return tt_api_fail(rc);
-    }
-
-    conf = c->req->conf;
-
-    if (conf == NULL || conf->callback_url.len == 0
-        || conf->client_key.len == 0 || conf->authorize_url.len == 0)
-    {
-        return tt_api_answer(c, 503, "connecting TikTok accounts needs "
-                             "tiktok_client_key and a location with "
-                             "tiktok_oauth_callback in nginx.conf");
-    }
-
-    if (!tt_store_can_seal(c->t->st)) {
-        return tt_api_answer(c, 503, "connecting TikTok accounts needs "
-                             "tiktok_token_key_file in nginx.conf");
+    rc = tt_api_connect_ready(c, &g, &conf);
+    if (rc != TT_OK || conf == NULL) {
+        return rc;
     }
 
     rc = tt_api_connect_input(c, &redirect_url);
@@ -83,29 +64,9 @@ tt_api_group_connect(tt_api_ctx_t *c)
 
     memset(&conn, 0, sizeof(conn));
 
-    /* the state and the PKCE verifier: 256 random bits each */
-    if (tt_id_new("oc_", conn.id) != TT_OK
-        || tt_random(raw, sizeof(raw)) != TT_OK)
-    {
+    if (tt_api_connect_secrets(&conn, state, verifier, challenge) != TT_OK) {
         return TT_ERR;
     }
-
-    tt_hex(raw, sizeof(raw), state);
-
-    if (tt_random(raw, sizeof(raw)) != TT_OK) {
-        return TT_ERR;
-    }
-
-    tt_hex(raw, sizeof(raw), verifier);
-
-    if (tt_sha256(state, 64, conn.state_hash) != TT_OK
-        || tt_sha256(verifier, 64, hash) != TT_OK)
-    {
-        return TT_ERR;
-    }
-
-    /* TikTok's PKCE: the lower-case hex of SHA-256(verifier) */
-    tt_hex(hash, sizeof(hash), challenge);
 
     memcpy(conn.workspace_id, c->ws, strlen(c->ws) + 1);
     memcpy(conn.profile_group_id, g.id, strlen(g.id) + 1);
@@ -136,9 +97,102 @@ tt_api_group_connect(tt_api_ctx_t *c)
         return tt_api_fail(rc);
     }
 
+    return tt_api_connect_reply(c, &conn, state, challenge);
+}
+
+
+/*
+ * the group exists and is visible, and nginx.conf allows connecting;
+ * *conf NULL when an answer is set
+ */
+static int
+tt_api_connect_ready(tt_api_ctx_t *c, tt_group_t *g,
+    const tt_api_conf_t **conf)
+{
+    int  rc;
+
+    *conf = NULL;
+
+    rc = c->id[0] ? tt_group_get(c->t, c->id, c->a, g) : TT_NOTFOUND;
+
+    if (rc == TT_NOTFOUND
+        || (rc == TT_OK && !tt_api_visible(c, g->workspace_id, g->id)))
+    {
+        return tt_api_reply(c, 404);
+    }
+
+    if (rc != TT_OK) {
+        return tt_api_fail(rc);
+    }
+
+    if (c->req->conf == NULL || c->req->conf->callback_url.len == 0
+        || c->req->conf->client_key.len == 0
+        || c->req->conf->authorize_url.len == 0)
+    {
+        return tt_api_answer(c, 503, "connecting TikTok accounts needs "
+                             "tiktok_client_key and a location with "
+                             "tiktok_oauth_callback in nginx.conf");
+    }
+
+    if (!tt_store_can_seal(c->t->st)) {
+        return tt_api_answer(c, 503, "connecting TikTok accounts needs "
+                             "tiktok_token_key_file in nginx.conf");
+    }
+
+    *conf = c->req->conf;
+
+    return TT_OK;
+}
+
+
+/*
+ * the state and the PKCE verifier, 256 random bits each, as hex; the
+ * state's hash into conn, and TikTok's PKCE challenge: the lower-case
+ * hex of SHA-256(verifier)
+ */
+static int
+tt_api_connect_secrets(tt_conn_t *conn, char *state, char *verifier,
+    char *challenge)
+{
+    uint8_t  raw[32], hash[32];
+
+    if (tt_id_new("oc_", conn->id) != TT_OK
+        || tt_random(raw, sizeof(raw)) != TT_OK)
+    {
+        return TT_ERR;
+    }
+
+    tt_hex(raw, sizeof(raw), state);
+
+    if (tt_random(raw, sizeof(raw)) != TT_OK) {
+        return TT_ERR;
+    }
+
+    tt_hex(raw, sizeof(raw), verifier);
+
+    if (tt_sha256(state, 64, conn->state_hash) != TT_OK
+        || tt_sha256(verifier, 64, hash) != TT_OK)
+    {
+        return TT_ERR;
+    }
+
+    tt_hex(hash, sizeof(hash), challenge);
+
+    return TT_OK;
+}
+
+
+/* {"url": the authorize URL, "success": true} */
+static int
+tt_api_connect_reply(tt_api_ctx_t *c, const tt_conn_t *conn,
+    const char *state, const char *challenge)
+{
+    tt_jw_t   w;
+    tt_buf_t  url;
+
     tt_buf_init(&url);
 
-    if (tt_api_connect_url(c, &conn, state, challenge, &url) != TT_OK
+    if (tt_api_connect_url(c, conn, state, challenge, &url) != TT_OK
         || tt_api_jw_begin(c, &w) != TT_OK)
     {
         tt_buf_free(&url);

@@ -38,8 +38,6 @@ static int tt_api_queue_get(tt_api_ctx_t *c);
 static int tt_api_queue_load(tt_api_ctx_t *c, tt_queue_t *q);
 static int tt_api_queue_answer(tt_api_ctx_t *c, int status,
     const tt_queue_t *q);
-static int tt_api_queue_render(tt_api_ctx_t *c, tt_jw_t *w,
-    const tt_queue_t *q);
 static void tt_api_qin_parse(const tt_json_t *body, int patch,
     tt_api_qin_t *in, tt_errors_t *errs);
 static void tt_api_qin_member(const tt_json_member_t *m, int patch,
@@ -184,7 +182,8 @@ tt_api_queue_of_group(tt_api_ctx_t *c, const char *group,
 
 /* the queue object of api.md */
 
-static int
+/* the queue object (GET, and the export's lines: tt_api_export.c) */
+int
 tt_api_queue_render(tt_api_ctx_t *c, tt_jw_t *w, const tt_queue_t *q)
 {
     int       rc;

@@ -35,8 +35,6 @@ typedef struct {
 
 static int tt_api_wh_parse(tt_api_ctx_t *c, int patch, tt_api_wh_input_t *in,
     tt_errors_t *e);
-static void tt_api_wh_render(tt_jw_t *w, const tt_webhook_t *wh,
-    const char *secret);
 
 
 /*
@@ -613,7 +611,9 @@ tt_api_wh_deliveries(tt_api_ctx_t *c)
 }
 
 
-static void
+/* the webhook object; secret only in the create answer (NULL: the
+ * export's lines, tt_api_export.c) */
+void
 tt_api_wh_render(tt_jw_t *w, const tt_webhook_t *wh, const char *secret)
 {
     size_t  i;

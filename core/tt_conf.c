@@ -14,10 +14,6 @@
 #include "tt_keyring.h"
 
 
-/* a secret is a key or a password, never a document */
-#define TT_SECRET_MAX  4096
-
-
 typedef struct {
     const char     *name;
     size_t          off;
@@ -26,8 +22,6 @@ typedef struct {
 
 static int tt_conf_str(const tt_json_t *v, const char **out);
 static int tt_conf_int(const tt_json_t *v, int64_t *out);
-static int tt_read_small_file(const char *path, char *buf, size_t size,
-    size_t *len);
 
 
 /* one table for both directions, so encode and decode cannot drift */
@@ -47,6 +41,7 @@ static const tt_conf_field_t  tt_conf_ints[] = {
     { "max_uploads", offsetof(tt_conf_t, max_uploads) },
     { "chunk_size", offsetof(tt_conf_t, chunk_size) },
     { "refresh_margin_ms", offsetof(tt_conf_t, refresh_margin_ms) },
+    { "stats_interval_ms", offsetof(tt_conf_t, stats_interval_ms) },
     { "spool_retention_ms", offsetof(tt_conf_t, spool_retention_ms) },
     { "spool_quota", offsetof(tt_conf_t, spool_quota) },
     { "map_max", offsetof(tt_conf_t, map_max) },
@@ -175,114 +170,6 @@ tt_conf_decode(const void *data, size_t len, tt_arena_t *a, tt_conf_t *c)
 
         c->allow_private_media = (v->type == TT_JSON_TRUE);
     }
-
-    return TT_OK;
-}
-
-
-/*
- * Reads a regular file into buf, one byte past the limit to tell a long
- * file from a full one; *len is what was read.  Leaves errno set on
- * failure; the caller wipes buf either way.
- */
-static int
-tt_read_small_file(const char *path, char *buf, size_t size, size_t *len)
-{
-    int          fd, err;
-    ssize_t      n;
-    struct stat  st;
-
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1) {
-        return TT_ERR;
-    }
-
-    if (fstat(fd, &st) == -1) {
-        goto failed;
-    }
-
-    if (!S_ISREG(st.st_mode)) {
-        errno = EINVAL;
-        goto failed;
-    }
-
-    *len = 0;
-
-    while (*len < size) {
-        n = read(fd, buf + *len, size - *len);
-
-        if (n == -1) {
-            if (errno == EINTR) {
-                continue;
-            }
-
-            goto failed;
-        }
-
-        if (n == 0) {
-            break;
-        }
-
-        *len += (size_t) n;
-    }
-
-    close(fd);
-
-    return TT_OK;
-
-failed:
-
-    err = errno;
-    close(fd);
-    errno = err;
-
-    return TT_ERR;
-}
-
-
-int
-tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out)
-{
-    char    *p;
-    size_t   len;
-    char     buf[TT_SECRET_MAX + 1];
-
-    if (tt_read_small_file(path, buf, sizeof(buf), &len) != TT_OK) {
-        explicit_bzero(buf, sizeof(buf));
-        return TT_ERR;
-    }
-
-    if (len > TT_SECRET_MAX) {
-        explicit_bzero(buf, sizeof(buf));
-        errno = EFBIG;
-        return TT_ERR;
-    }
-
-    if (len && buf[len - 1] == '\n') {
-        len--;
-
-        if (len && buf[len - 1] == '\r') {
-            len--;
-        }
-    }
-
-    /* an empty secret would silently weaken whatever it protects */
-    if (len == 0) {
-        explicit_bzero(buf, sizeof(buf));
-        errno = ENODATA;
-        return TT_ERR;
-    }
-
-    p = tt_arena_strndup(a, buf, len);
-    explicit_bzero(buf, sizeof(buf));
-
-    if (p == NULL) {
-        errno = ENOMEM;
-        return TT_ERR;
-    }
-
-    out->data = p;
-    out->len = len;
 
     return TT_OK;
 }

@@ -10,6 +10,7 @@
 
 
 #include "tt_json.h"
+#include "tt_secret.h"
 
 
 typedef struct {
@@ -25,6 +26,7 @@ typedef struct {
     int64_t         max_uploads;        /* tiktok_max_uploads */
     int64_t         chunk_size;         /* tiktok_chunk_size */
     int64_t         refresh_margin_ms;  /* tiktok_refresh_margin */
+    int64_t         stats_interval_ms;  /* tiktok_stats_interval */
     int64_t         spool_retention_ms; /* tiktok_spool_retention */
     int64_t         spool_quota;        /* tiktok_spool_quota, 0 none */
     int64_t         map_max;            /* tiktok_store_map_size max, 0
@@ -44,6 +46,7 @@ typedef struct {
 #define TT_MAX_UPLOADS_DEFAULT      64
 #define TT_REFRESH_MARGIN_DEFAULT   (300 * 1000LL)              /* 5m */
 #define TT_WEBHOOK_TIMEOUT_DEFAULT  (10 * 1000LL)               /* 10s */
+#define TT_STATS_INTERVAL_DEFAULT  (3600 * 1000LL)  /* new posts' counts */
 #define TT_MAP_SIZE_DEFAULT         ((size_t) 64 * 1024 * 1024)        /* 64m */
 #define TT_MAP_MAX_DEFAULT          ((size_t) 64 * 1024 * 1024 * 1024) /* 64g */
 #define TT_API_BASE_DEFAULT         "https://open.tiktokapis.com"
@@ -54,8 +57,6 @@ typedef struct {
 int tt_conf_encode(const tt_conf_t *c, tt_buf_t *out);
 int tt_conf_decode(const void *data, size_t len, tt_arena_t *a, tt_conf_t *c);
 
-/* reads a file of one secret (trailing newline dropped); TT_ERR + errno */
-int tt_read_secret(const char *path, tt_arena_t *a, tt_str_t *out);
 
 /*
  * tiktok_token_key_file: 64 hex digits, the 32 bytes that seal the

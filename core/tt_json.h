@@ -136,5 +136,8 @@ void tt_jw_value(tt_jw_t *w, const tt_json_t *v);   /* copy a parsed tree */
 /* UTF-16 code units of a valid UTF-8 string (surrogate pair counts 2) */
 size_t tt_utf16_len(const char *s, size_t len);
 
+/* strictly valid UTF-8 (RFC 3629): no overlong form, surrogate, > U+10FFFF */
+int tt_utf8_valid(const char *s, size_t len);
+
 
 #endif /* _TT_JSON_H_INCLUDED_ */

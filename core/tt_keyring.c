@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tt_buf.h"
-#include "tt_conf.h"
+#include "tt_secret.h"
 #include "tt_keyring.h"
 
 

@@ -59,6 +59,11 @@
  *   wh_attempts wh id, ~attempted BE64, dlv id, attempt BE64 -> JSON
  *   post_sig    post id                       -> the statuses the last
  *               put saw (post, platforms, media), for its events
+ *   metrics     name, 0, order BE16, labels   -> BE64, scale (counters:
+ *               tt_store_metric.c)
+ *   stats       post id, recorded_at BE64     -> TikTok's counts of a
+ *               published post (tt_store_stats.c)
+ *   stats_due   due BE64, post id             -> ""   (when next to ask)
  *
  * A list scope is (ws id, pg id or "", queue id or ""), keyed by the first
  * 16 bytes of its SHA-256 (tt_store_list.c): every post is in
@@ -115,10 +120,13 @@ enum {
     TT_DB_WH_DUE,
     TT_DB_WH_ATTEMPTS,
     TT_DB_POST_SIG,
+    TT_DB_METRICS,
+    TT_DB_STATS,
+    TT_DB_STATS_DUE,
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  5
+#define TT_SCHEMA_VERSION  6
 
 
 typedef struct tt_store_s  tt_store_t;
@@ -226,6 +234,10 @@ typedef struct {
 
 int tt_store_migrate_steps(tt_txn_t *t, unsigned version, unsigned to,
     const tt_store_migration_t *steps, size_t n, char *err, size_t err_len);
+
+/* the step that adds metrics, stats and stats_due (tt_store_metric.c) */
+#define TT_SCHEMA_OPS_FROM  5
+int tt_store_migrate_ops(tt_txn_t *t);
 
 
 /* workspaces */
@@ -557,6 +569,88 @@ int tt_revoke_del(tt_txn_t *t, const char *profile_id);
  * *n counts the values sealed.  TT_ERR when one opens with no key.
  */
 int tt_store_reseal(tt_txn_t *t, size_t *n);
+
+
+/*
+ * A slice of a family in key order (tt_store_export.c): entries whose
+ * key starts with prefix, after pos; cb returns 0 to go on, 1 to stop
+ * after this entry, -1 on failure.  TT_NOTFOUND when the range is done.
+ */
+#define TT_STORE_POS_MAX  511
+
+typedef int (*tt_walk_pt)(void *ctx, const void *key, size_t klen,
+    const void *val, size_t vlen);
+int tt_store_walk(tt_txn_t *t, int db, const void *prefix, size_t plen,
+    uint8_t *pos, size_t *pos_len, unsigned max, tt_walk_pt cb, void *ctx);
+
+
+/*
+ * Posts' TikTok counts over time (tt_store_stats.c), and when the
+ * scheduler asks next (stats_due: one entry per published post).
+ */
+typedef struct {
+    int64_t         recorded_at;
+    int64_t         views;
+    int64_t         likes;
+    int64_t         comments;
+    int64_t         shares;
+} tt_stat_t;
+
+typedef struct {
+    int64_t         at;
+    char            post_id[TT_ID_SIZE];
+    int64_t         published_at;
+} tt_stats_due_t;
+
+int tt_stats_put(tt_txn_t *t, const char *post_id, const tt_stat_t *s);
+int tt_stats_get(tt_txn_t *t, const char *post_id, int64_t from, int64_t to,
+    size_t max, tt_arena_t *a, tt_stat_t **out, size_t *n);
+int tt_stats_due_put(tt_txn_t *t, int64_t at, const char *post_id,
+    int64_t published_at);
+int tt_stats_due_del(tt_txn_t *t, int64_t at, const char *post_id);
+int tt_stats_due_list(tt_txn_t *t, int64_t until, size_t max,
+    tt_stats_due_t *out, size_t *n, int64_t *next);
+int64_t tt_stats_next(int64_t published_at, int64_t now, int64_t interval);
+
+
+/*
+ * Metrics (tt_store_metric.c): counters kept in the store, added to in
+ * the transaction of the change they count.  labels is the Prometheus
+ * text between braces ("code=\"spam_risk\""), NULL for none; order
+ * sorts one name's samples; the value is shown as value / 10^scale.
+ */
+#define TT_METRIC_NAME_MAX    64
+#define TT_METRIC_LABELS_MAX  192
+
+typedef struct {
+    const char     *name;
+    const char     *labels;         /* "" none */
+    int64_t         value;
+    unsigned        scale;
+} tt_metric_t;
+
+typedef int (*tt_metric_pt)(void *ctx, const tt_metric_t *m);
+
+int tt_metric_add(tt_txn_t *t, const char *name, const char *labels,
+    unsigned order, int64_t delta, unsigned scale);
+/* a histogram of v ms, bounds in ms ascending, shown in seconds */
+int tt_metric_observe(tt_txn_t *t, const char *name, const int64_t *bounds,
+    size_t n, int64_t v);
+int tt_metric_iter(tt_txn_t *t, const char *prefix, tt_metric_pt cb,
+    void *ctx);
+
+typedef struct {
+    size_t          map_size;       /* mapped now */
+    size_t          map_max;        /* growth stops there */
+    size_t          used;           /* bytes of pages in use */
+    size_t          page_size;
+    unsigned        readers_max;
+    unsigned        readers_used;   /* slots used so far (high water) */
+} tt_store_usage_t;
+
+int tt_store_usage(tt_store_t *st, tt_store_usage_t *u);
+const char *tt_store_unwritable(tt_store_t *st, const tt_store_usage_t *u);
+int tt_store_entries(tt_txn_t *t, int db, uint64_t *n);
 
 
 #endif /* _TT_STORE_H_INCLUDED_ */

@@ -23,6 +23,11 @@
 #define TT_COPY_MAXDBS   64
 
 
+static int tt_copy_open(const char *dir, MDB_env **env, MDB_txn **txn,
+    MDB_val *v, const char **what);
+static unsigned tt_copy_version(MDB_val *v);
+
+
 static int
 tt_copy_path(char *buf, size_t size, const char *dir, const char *name)
 {
@@ -63,62 +68,29 @@ tt_copy_check(const char *dir, tt_store_copy_t *info, char *err,
     int           rc;
     MDB_env      *env;
     MDB_txn      *txn;
-    MDB_dbi       dbi;
-    MDB_val       k, v;
+    MDB_val       v;
     MDB_stat      ms;
     MDB_envinfo   ei;
     const char   *what;
     unsigned      version;
 
-    env = NULL;
-    txn = NULL;
-
-    what = "mdb_env_create";
-    rc = mdb_env_create(&env);
-    if (rc != MDB_SUCCESS) {
-        goto failed;
-    }
-
-    what = "mdb_env_open";
-    rc = mdb_env_set_maxdbs(env, TT_COPY_MAXDBS);
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOLOCK, 0660);
-    }
-
-    if (rc == MDB_SUCCESS) {
-        what = "reading meta";
-        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
-    }
-
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_dbi_open(txn, "meta", 0, &dbi);
-    }
-
-    if (rc == MDB_SUCCESS) {
-        k.mv_data = "schema";
-        k.mv_size = sizeof("schema") - 1;
-        rc = mdb_get(txn, dbi, &k, &v);
-    }
+    rc = tt_copy_open(dir, &env, &txn, &v, &what);
 
     if (rc != MDB_SUCCESS) {
-        goto failed;
-    }
-
-    version = 0;
-    if (v.mv_size == 0 || v.mv_size > 9) {
-        v.mv_size = 0;
-    }
-
-    for (k.mv_size = 0; k.mv_size < v.mv_size; k.mv_size++) {
-        char  c = ((const char *) v.mv_data)[k.mv_size];
-
-        if (c < '0' || c > '9') {
-            version = 0;
-            break;
+        if (txn != NULL) {
+            mdb_txn_abort(txn);
         }
 
-        version = version * 10 + (unsigned) (c - '0');
+        if (env != NULL) {
+            mdb_env_close(env);
+        }
+
+        snprintf(err, err_len, "\"%s\" is not a store (%s: %s)", dir, what,
+                 mdb_strerror(rc));
+        return TT_INVALID;
     }
+
+    version = tt_copy_version(&v);
 
     if (version == 0 || version > TT_SCHEMA_VERSION) {
         snprintf(err, err_len, "\"%s\" holds store schema \"%.*s\", which "
@@ -150,20 +122,82 @@ tt_copy_check(const char *dir, tt_store_copy_t *info, char *err,
     info->size = ((uint64_t) ei.me_last_pgno + 1) * ms.ms_psize;
 
     return TT_OK;
+}
 
-failed:
 
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
+/*
+ * opens the copy read-only and reads its meta "schema" into *v, inside
+ * *txn; on failure *what names the step, and *env, *txn what is open
+ */
+static int
+tt_copy_open(const char *dir, MDB_env **env, MDB_txn **txn, MDB_val *v,
+    const char **what)
+{
+    int      rc;
+    MDB_dbi  dbi;
+    MDB_val  k;
+
+    *env = NULL;
+    *txn = NULL;
+
+    *what = "mdb_env_create";
+    rc = mdb_env_create(env);
+    if (rc != MDB_SUCCESS) {
+        *env = NULL;
+        return rc;
     }
 
-    if (env != NULL) {
-        mdb_env_close(env);
+    *what = "mdb_env_open";
+    rc = mdb_env_set_maxdbs(*env, TT_COPY_MAXDBS);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_open(*env, dir, MDB_RDONLY | MDB_NOLOCK, 0660);
     }
 
-    snprintf(err, err_len, "\"%s\" is not a store (%s: %s)", dir, what,
-             mdb_strerror(rc));
-    return TT_INVALID;
+    if (rc == MDB_SUCCESS) {
+        *what = "reading meta";
+        rc = mdb_txn_begin(*env, NULL, MDB_RDONLY, txn);
+        if (rc != MDB_SUCCESS) {
+            *txn = NULL;
+        }
+    }
+
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_dbi_open(*txn, "meta", 0, &dbi);
+    }
+
+    if (rc == MDB_SUCCESS) {
+        k.mv_data = "schema";
+        k.mv_size = sizeof("schema") - 1;
+        rc = mdb_get(*txn, dbi, &k, v);
+    }
+
+    return rc;
+}
+
+
+/* the schema's decimal digits; 0 if not; v->mv_size 0 if not 1-9 bytes */
+static unsigned
+tt_copy_version(MDB_val *v)
+{
+    size_t    i;
+    unsigned  version;
+
+    version = 0;
+    if (v->mv_size == 0 || v->mv_size > 9) {
+        v->mv_size = 0;
+    }
+
+    for (i = 0; i < v->mv_size; i++) {
+        char  c = ((const char *) v->mv_data)[i];
+
+        if (c < '0' || c > '9') {
+            return 0;
+        }
+
+        version = version * 10 + (unsigned) (c - '0');
+    }
+
+    return version;
 }
 
 

@@ -52,7 +52,9 @@ typedef int (*tt_store_keep_pt)(const void *obj, const void *ctx);
     }
 
 
-/* tt_store.c: codes, transactions' sticky error, keys, raw access */
+/* tt_store_env.c: codes, transactions' sticky error, keys, raw access */
+size_t tt_store_page_align(size_t n);
+void tt_store_refresh_size(tt_store_t *st);
 int tt_store_rc(tt_store_t *st, int rc);
 int tt_txn_fail(tt_txn_t *t, int rc);
 int tt_store_key(tt_skey_t *k, const char *fmt, ...);
@@ -98,12 +100,24 @@ int tt_apikey_reindex(tt_txn_t *t);
 int tt_profile_reindex(tt_txn_t *t);
 
 
-/* tt_store_queue.c: a post's entry among its queue's live posts */
+/* tt_store_post_put.c: a post stored, its queue's slot given */
 int tt_post_put_slot(tt_txn_t *t, const tt_post_t *p, int64_t slot);
+
+/* tt_store_queue_post.c: a post's entry among its queue's live posts */
+
+/* a queue_posts value: at, created, priority, started */
+#define TT_QP_VAL_LEN   18
+#define TT_QP_KEY_LEN   (2 * TT_ID_SIZE + 8)
+
 int tt_queue_post_sync(tt_txn_t *t, const tt_post_t *p, int64_t slot);
 int tt_queue_post_drop(tt_txn_t *t, const char *id);
 int tt_queue_paused(tt_txn_t *t, const char *id);
-/* schema 4's migration */
+int tt_queue_live(const tt_post_t *p);
+uint8_t tt_queue_prio(tt_priority_e p);
+int tt_queue_slot_of(tt_txn_t *t, const char *post_id,
+    char queue[TT_ID_SIZE], int64_t *slot, int *prio);
+
+/* tt_store_queue.c: schema 4's migration */
 int tt_queue_reindex(tt_txn_t *t);
 
 
@@ -113,6 +127,9 @@ int tt_token_seal(const tt_store_t *st, const char *id, const char *field,
     const char *plain, tt_buf_t *out);
 int tt_token_open(const tt_store_t *st, const char *id, const char *field,
     const char *hex, tt_arena_t *a, const char **plain);
+
+/* tt_store_json.c: a profile's stored status by name */
+tt_profile_status_e tt_profile_status_parse(const char *s);
 
 
 #endif /* _TT_STORE_INT_H_INCLUDED_ */

@@ -209,3 +209,40 @@ tt_jw_member_int(tt_jw_t *w, const char *key, int64_t v)
     tt_jw_key(w, key);
     tt_jw_int(w, v);
 }
+
+
+/*
+ * A profile's status by name, both ways: below the profile records and
+ * the events that name it, so that neither calls the other for it.
+ */
+static const char  *tt_profile_status_names[] = {
+    "active", "expired", "revoked"
+};
+
+
+const char *
+tt_profile_status_name(tt_profile_status_e s)
+{
+    if ((size_t) s >= TT_ARRAY_SIZE(tt_profile_status_names)) {
+        return "unknown";
+    }
+
+    return tt_profile_status_names[s];
+}
+
+
+/* a stored status; an unknown or missing one reads as active */
+tt_profile_status_e
+tt_profile_status_parse(const char *s)
+{
+    size_t  i;
+
+    for (i = 0; s != NULL && i < TT_ARRAY_SIZE(tt_profile_status_names); i++)
+    {
+        if (strcmp(s, tt_profile_status_names[i]) == 0) {
+            return (tt_profile_status_e) i;
+        }
+    }
+
+    return TT_PROFILE_ACTIVE;
+}

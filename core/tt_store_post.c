@@ -1,133 +1,16 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
- * Posts, their indexes and the agenda (due).
+ * Posts read: one record, every post in id order, and the agenda (due).
+ * The families that index posts (lists, queues, webhooks' events) read
+ * them here; a post's write, which keeps those indexes, is
+ * tt_store_post_put.c's.
  */
 
 
 #include "tt_store_int.h"
-#include "tt_webhook.h"
 
 
-/* posts */
-
-/* the agenda entry of a post due at due_at, in or out */
-static int
-tt_post_due(tt_txn_t *t, int64_t due_at, const char *id, int add)
-{
-    tt_skey_t  k;
-
-    if (due_at < 0) {
-        return TT_OK;
-    }
-
-    if (tt_store_key(&k, "ui", (uint64_t) due_at, id) != TT_OK) {
-        return TT_INVALID;
-    }
-
-    return add ? tt_db_put(t, TT_DB_DUE, &k, "", 0)
-               : tt_db_del(t, TT_DB_DUE, &k);
-}
-
-
-/* drops the agenda entry the stored record of k holds, if any */
-static int
-tt_post_unindex(tt_txn_t *t, tt_skey_t *k, const char *id)
-{
-    int             rc;
-    MDB_val         v;
-    tt_post_peek_t  old;
-
-    rc = tt_db_get(t, TT_DB_POSTS, k, &v);
-    if (rc != TT_OK) {
-        return rc;
-    }
-
-    if (tt_post_peek(v.mv_data, v.mv_size, &old) != TT_OK) {
-        t->st->last_error = "corrupt post record in the store";
-        return tt_txn_fail(t, TT_ERR);
-    }
-
-    return tt_post_due(t, old.due_at, id, 0);
-}
-
-
-int
-tt_post_put(tt_txn_t *t, const tt_post_t *p)
-{
-    return tt_post_put_slot(t, p, TT_QUEUE_NO_SLOT);
-}
-
-
-/*
- * slot: the one it holds in its queue (tt_store_queue.c), or
- * TT_QUEUE_NO_SLOT to keep its entry as it is.  A post of a paused queue
- * that waits for its time is stored with no due time, so that neither
- * the agenda nor a scheduler's job that reads it again takes it.
- */
-int
-tt_post_put_slot(tt_txn_t *t, const tt_post_t *p, int64_t slot)
-{
-    int        rc;
-    tt_buf_t   b;
-    tt_post_t  held;
-    tt_skey_t  k;
-
-    tt_txn_check(t);
-
-    if (tt_store_key(&k, "i", p->id) != TT_OK
-        || p->workspace_id[0] == '\0' || p->created_at < 0)
-    {
-        return TT_INVALID;
-    }
-
-    if (p->queue_id[0] != '\0' && p->status == TT_POST_SCHEDULED
-        && p->due_at >= 0 && tt_queue_paused(t, p->queue_id))
-    {
-        held = *p;
-        held.due_at = -1;
-        p = &held;
-    }
-
-    tt_buf_init(&b);
-
-    rc = tt_post_encode(p, &b);
-    if (rc != TT_OK) {
-        tt_buf_free(&b);
-        return rc;
-    }
-
-    rc = tt_post_unindex(t, &k, p->id);
-    if (rc == TT_OK || rc == TT_NOTFOUND) {
-        rc = tt_db_put(t, TT_DB_POSTS, &k, b.data, b.len);
-    }
-
-    tt_buf_free(&b);
-
-    if (rc != TT_OK) {
-        /* old index entries may be gone: the txn must not commit */
-        return tt_txn_fail(t, rc == TT_INVALID ? TT_ERR : rc);
-    }
-
-    rc = tt_post_due(t, p->due_at, p->id, 1);
-    if (rc != TT_OK) {
-        return rc;
-    }
-
-    /* the lists: TT_INVALID here would leave the post unlisted */
-    rc = tt_post_terms_set(t, p);
-
-    if (rc == TT_OK) {
-        rc = tt_queue_post_sync(t, p, slot);
-    }
-
-    /* the webhooks' events of its status changes, in this transaction */
-    if (rc == TT_OK) {
-        rc = tt_event_post(t, p, p->id);
-    }
-
-    return rc == TT_INVALID ? tt_txn_fail(t, TT_ERR) : rc;
-}
-
+/* posts, read */
 
 int
 tt_post_get_raw(tt_txn_t *t, const char *id, tt_str_t *rec)
@@ -171,39 +54,6 @@ tt_post_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_post_t *p)
     }
 
     return TT_OK;
-}
-
-
-int
-tt_post_del(tt_txn_t *t, const char *id)
-{
-    int        rc;
-    tt_skey_t  k;
-
-    tt_txn_check(t);
-
-    if (tt_store_key(&k, "i", id) != TT_OK) {
-        return TT_NOTFOUND;
-    }
-
-    rc = tt_post_unindex(t, &k, id);
-    if (rc == TT_OK) {
-        rc = tt_post_terms_drop(t, id);
-    }
-
-    if (rc == TT_OK) {
-        rc = tt_queue_post_drop(t, id);
-    }
-
-    if (rc == TT_OK) {
-        rc = tt_event_post(t, NULL, id);
-    }
-
-    if (rc != TT_OK) {
-        return rc;
-    }
-
-    return tt_db_del(t, TT_DB_POSTS, &k);
 }
 
 

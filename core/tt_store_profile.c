@@ -10,22 +10,6 @@
 
 /* profiles */
 
-static const char  *tt_profile_status_names[] = {
-    "active", "expired", "revoked"
-};
-
-
-const char *
-tt_profile_status_name(tt_profile_status_e s)
-{
-    if ((size_t) s >= TT_ARRAY_SIZE(tt_profile_status_names)) {
-        return "unknown";
-    }
-
-    return tt_profile_status_names[s];
-}
-
-
 static int
 tt_profile_enc_token(tt_txn_t *t, tt_jw_t *w, const char *id,
     const char *field, const char *plain)
@@ -112,7 +96,6 @@ tt_profile_dec_token(tt_store_t *st, const tt_json_t *r, const char *id,
 static int
 tt_profile_dec(tt_store_t *st, const tt_json_t *r, tt_arena_t *a, void *obj)
 {
-    size_t         i;
     const char    *s;
     tt_profile_t  *p = obj;
 
@@ -134,14 +117,7 @@ tt_profile_dec(tt_store_t *st, const tt_json_t *r, tt_arena_t *a, void *obj)
     p->refresh_expires_at = tt_ji(r, "refresh_expires_at", -1);
 
     s = tt_js(r, "status");
-    p->status = TT_PROFILE_ACTIVE;
-
-    for (i = 0; s != NULL && i < TT_ARRAY_SIZE(tt_profile_status_names); i++)
-    {
-        if (strcmp(s, tt_profile_status_names[i]) == 0) {
-            p->status = (tt_profile_status_e) i;
-        }
-    }
+    p->status = tt_profile_status_parse(s);
 
     if (tt_profile_dec_token(st, r, p->id, "access_token", a,
                              &p->access_token)

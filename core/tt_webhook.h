@@ -65,6 +65,9 @@ typedef struct {
     const char     *sealed;
 } tt_webhook_t;
 
+/* the API's webhook object (tt_api_webhooks.c); secret NULL: none */
+void tt_api_wh_render(tt_jw_t *w, const tt_webhook_t *wh, const char *secret);
+
 /* a new secret: "whsec_" and 64 hex digits, NUL-terminated */
 int tt_webhook_secret_new(char out[TT_WEBHOOK_SECRET_LEN + 1]);
 

@@ -31,9 +31,12 @@ static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_reread(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
+static u_char *ngx_http_tiktok_body_bytes(ngx_http_tiktok_op_t *op,
+    size_t len);
 static ngx_uint_t ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op,
     const char **message);
 static ngx_int_t ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op);
+static ngx_int_t ngx_http_tiktok_answer_headers(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_error(ngx_http_tiktok_op_t *op,
     ngx_uint_t status, const char *message);
 static ngx_int_t ngx_http_tiktok_header(ngx_http_request_t *r,
@@ -458,7 +461,7 @@ static ngx_uint_t
 ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
 {
     size_t                       len;
-    u_char                      *p, *data;
+    u_char                      *data;
     ngx_chain_t                 *cl;
     tt_json_t                   *root;
     ngx_http_request_t          *r;
@@ -501,24 +504,9 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
 
     *message = "out of memory";
 
-    if (r->request_body->bufs->next == NULL) {
-        data = r->request_body->bufs->buf->pos;
-
-    } else {
-        data = tt_arena_alloc(op->req.arena, len);
-        if (data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        /* a chunked body ends with an empty buffer whose pos is NULL:
-         * memcpy() of it, even of 0 bytes, is undefined */
-        p = data;
-        for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            if (cl->buf->last != cl->buf->pos) {
-                p = ngx_cpymem(p, cl->buf->pos,
-                               cl->buf->last - cl->buf->pos);
-            }
-        }
+    data = ngx_http_tiktok_body_bytes(op, len);
+    if (data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (tt_sha256(data, len, op->req.body_hash) != TT_OK) {
@@ -536,6 +524,40 @@ ngx_http_tiktok_parse_body(ngx_http_tiktok_op_t *op, const char **message)
     op->req.body = root;
 
     return 0;
+}
+
+
+/*
+ * The body's len bytes in one piece: its one buffer as it is, or its
+ * buffers copied into the op's arena; NULL when out of memory
+ */
+static u_char *
+ngx_http_tiktok_body_bytes(ngx_http_tiktok_op_t *op, size_t len)
+{
+    u_char       *p, *data;
+    ngx_chain_t  *cl;
+
+    cl = op->request->request_body->bufs;
+
+    if (cl->next == NULL) {
+        return cl->buf->pos;
+    }
+
+    data = tt_arena_alloc(op->req.arena, len);
+    if (data == NULL) {
+        return NULL;
+    }
+
+    /* a chunked body ends with an empty buffer whose pos is NULL:
+     * memcpy() of it, even of 0 bytes, is undefined */
+    p = data;
+    for ( /* void */ ; cl; cl = cl->next) {
+        if (cl->buf->last != cl->buf->pos) {
+            p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        }
+    }
+
+    return data;
 }
 
 
@@ -632,6 +654,11 @@ ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
 
     rc = tt_api_exec(&txn, &op->req, &op->resp);
 
+    if (rc == TT_OK && op->resp.stream) {
+        /* GET /api/export keeps the transaction: NGX_DONE, it finalizes */
+        return ngx_http_tiktok_export(op, &txn);
+    }
+
     tt_txn_abort(&txn);
 
     if (rc != TT_OK) {
@@ -698,10 +725,8 @@ ngx_http_tiktok_error(ngx_http_tiktok_op_t *op, ngx_uint_t status,
 static ngx_int_t
 ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
 {
-    u_char              *p;
     ngx_buf_t           *b;
     ngx_int_t            rc;
-    ngx_str_t            v;
     ngx_chain_t          out;
     ngx_http_request_t  *r;
 
@@ -723,29 +748,10 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
                 "application/json; charset=utf-8");
     r->headers_out.content_type_len = sizeof("application/json") - 1;
 
-    if (ngx_http_tiktok_oauth_headers(r, &op->resp) != NGX_OK) {
+    if (ngx_http_tiktok_oauth_headers(r, &op->resp) != NGX_OK
+        || ngx_http_tiktok_answer_headers(op) != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (op->resp.retry_after) {
-        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        v.data = p;
-        v.len = ngx_sprintf(p, "%ui", (ngx_uint_t) op->resp.retry_after) - p;
-
-        if (ngx_http_tiktok_header(r, "Retry-After", &v) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-
-    if (op->resp.replayed) {
-        ngx_str_set(&v, "true");
-        if (ngx_http_tiktok_header(r, "Idempotent-Replayed", &v) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
     }
 
     if (op->resp.body.len == 0 || r->method == NGX_HTTP_HEAD) {
@@ -779,6 +785,41 @@ ngx_http_tiktok_answer(ngx_http_tiktok_op_t *op)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* the answer's own headers: Retry-After, Idempotent-Replayed */
+static ngx_int_t
+ngx_http_tiktok_answer_headers(ngx_http_tiktok_op_t *op)
+{
+    u_char              *p;
+    ngx_str_t            v;
+    ngx_http_request_t  *r;
+
+    r = op->request;
+
+    if (op->resp.retry_after) {
+        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        v.data = p;
+        v.len = ngx_sprintf(p, "%ui", (ngx_uint_t) op->resp.retry_after) - p;
+
+        if (ngx_http_tiktok_header(r, "Retry-After", &v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (op->resp.replayed) {
+        ngx_str_set(&v, "true");
+        if (ngx_http_tiktok_header(r, "Idempotent-Replayed", &v) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

@@ -102,6 +102,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       0,
       NULL },
 
+    { ngx_string("tiktok_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_tiktok_metrics,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("tiktok_body_limit"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -226,6 +233,13 @@ static ngx_command_t  ngx_http_tiktok_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_tiktok_main_conf_t, chunk_size),
+      NULL },
+
+    { ngx_string("tiktok_stats_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_tiktok_main_conf_t, stats_interval),
       NULL },
 
     { ngx_string("tiktok_refresh_margin"),
@@ -354,6 +368,7 @@ ngx_http_tiktok_create_main_conf(ngx_conf_t *cf)
     tmcf->max_uploads = NGX_CONF_UNSET_UINT;
     tmcf->chunk_size = NGX_CONF_UNSET_SIZE;
     tmcf->refresh_margin = NGX_CONF_UNSET_MSEC;
+    tmcf->stats_interval = NGX_CONF_UNSET_MSEC;
     tmcf->media_allow_private = NGX_CONF_UNSET;
     tmcf->webhook_allow_private = NGX_CONF_UNSET;
     tmcf->webhook_timeout = NGX_CONF_UNSET_MSEC;
@@ -555,6 +570,8 @@ ngx_http_tiktok_init_values(ngx_conf_t *cf,
     ngx_conf_init_msec_value(tmcf->max_lateness, TT_MAX_LATENESS_DEFAULT);
     ngx_conf_init_uint_value(tmcf->max_uploads, TT_MAX_UPLOADS_DEFAULT);
     ngx_conf_init_size_value(tmcf->chunk_size, TT_CHUNK_DEFAULT);
+    ngx_conf_init_msec_value(tmcf->stats_interval,
+                             TT_STATS_INTERVAL_DEFAULT);
     ngx_conf_init_msec_value(tmcf->refresh_margin,
                              TT_REFRESH_MARGIN_DEFAULT);
     ngx_conf_init_value(tmcf->media_allow_private, 0);
@@ -1037,6 +1054,7 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
     c.max_uploads = tmcf->max_uploads;
     c.chunk_size = tmcf->chunk_size;
     c.refresh_margin_ms = tmcf->refresh_margin;
+    c.stats_interval_ms = tmcf->stats_interval;
     c.allow_private_media = tmcf->media_allow_private ? 1 : 0;
     c.webhook_private = tmcf->webhook_allow_private ? 1 : 0;
     c.webhook_timeout_ms = (int64_t) tmcf->webhook_timeout;
@@ -1111,7 +1129,9 @@ ngx_http_tiktok_exit_process(ngx_cycle_t *cycle)
         ngx_http_tiktok_worker.wake_fd = (ngx_socket_t) -1;
     }
 
-    /* the thread pools, exited before us, have no batch running */
+    /* the thread pools, exited before us, have no batch running; an
+     * export cut by the exit ends its transaction first */
+    ngx_http_tiktok_export_exit();
     tt_store_close(ngx_http_tiktok_worker.store);
     ngx_http_tiktok_worker.store = NULL;
 }

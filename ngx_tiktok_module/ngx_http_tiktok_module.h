@@ -34,6 +34,7 @@ typedef struct {
     ngx_uint_t              max_uploads;
     size_t                  chunk_size;
     ngx_msec_t              refresh_margin;
+    ngx_msec_t              stats_interval;
     ngx_flag_t              media_allow_private;
     ngx_flag_t              webhook_allow_private;
     ngx_msec_t              webhook_timeout;
@@ -149,6 +150,13 @@ ngx_int_t ngx_http_tiktok_oauth_headers(ngx_http_request_t *r,
 ngx_int_t ngx_http_tiktok_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_tiktok_retry_after(ngx_http_request_t *r,
     ngx_http_tiktok_loc_conf_t *tlcf);
+
+/* ngx_http_tiktok_metrics.c, ngx_http_tiktok_export.c */
+char *ngx_http_tiktok_metrics(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+int ngx_http_tiktok_read_begin(tt_txn_t *txn);
+ngx_int_t ngx_http_tiktok_export(ngx_http_tiktok_op_t *op, tt_txn_t *txn);
+void ngx_http_tiktok_export_exit(void);
 
 
 #endif /* _NGX_HTTP_TIKTOK_MODULE_H_INCLUDED_ */

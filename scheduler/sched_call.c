@@ -309,6 +309,8 @@ sched_lag_note(sched_t *s, sched_job_t *j)
         return;
     }
 
+    sched_metric_lag(s, tt_now_ms() - due);
+
     if (s->lags == NULL) {
         s->lags = malloc(SCHED_LAGS_MAX * sizeof(int64_t));
         if (s->lags == NULL) {

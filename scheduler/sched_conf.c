@@ -88,6 +88,10 @@ sched_conf_read(sched_t *s, tt_arena_t *a, tt_conf_t *c, uint8_t hash[32],
         c->max_uploads = TT_MAX_UPLOADS_DEFAULT;
     }
 
+    if (c->stats_interval_ms <= 0) {
+        c->stats_interval_ms = TT_STATS_INTERVAL_DEFAULT;
+    }
+
     if (c->refresh_margin_ms <= 0) {
         c->refresh_margin_ms = TT_REFRESH_MARGIN_DEFAULT;
     }

@@ -334,6 +334,8 @@ sched_refresh_done(sched_t *s, sched_http_t *h)
         && sched_tt_str(root, "access_token")[0] != '\0')
     {
         if (sched_refresh_store(s, j, root) == SCHED_OK) {
+            sched_metric_add(s, "tiktok_token_refreshes_total",
+                             "result=\"ok\"", 1);
             j->bad_token = NULL;
             j->state = j->resume_state ? j->resume_state : J_ROUTE;
             j->resume_state = 0;
@@ -345,6 +347,8 @@ sched_refresh_done(sched_t *s, sched_http_t *h)
         }
 
     } else if (err && strcmp(err, "invalid_grant") == 0) {
+        sched_metric_add(s, "tiktok_token_refreshes_total",
+                         "result=\"expired\"", 1);
         sched_refresh_refused(s, j);
 
     } else if (err && h->status < 500 && strcmp(err, "invalid_client") == 0) {
@@ -354,6 +358,8 @@ sched_refresh_done(sched_t *s, sched_http_t *h)
                            "tiktok_client_secret_file.");
 
     } else {
+        sched_metric_add(s, "tiktok_token_refreshes_total",
+                         "result=\"failed\"", 1);
         sched_job_fail_msg(s, j, SCHED_R_RETRY,
                            "Could not refresh the TikTok access token", NULL);
     }

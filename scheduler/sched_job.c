@@ -716,6 +716,7 @@ sched_job_fail(sched_t *s, sched_job_t *j, const sched_answer_t *ans)
                   pl->error_code ? pl->error_code : "");
     }
 
+    sched_metric_failure(s, pl->error_code, pl->status == TT_PLAT_FAILED);
     sched_job_end(s, j);
 
     if (pl->status == TT_PLAT_FAILED) {

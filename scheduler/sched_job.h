@@ -99,6 +99,19 @@ int sched_job_answer(sched_t *s, sched_job_t *j, sched_http_t *h,
 int sched_job_open(sched_t *s, sched_job_t *j, int64_t *size);
 void sched_job_polling(sched_t *s, sched_job_t *j);
 void sched_lag_note(sched_t *s, sched_job_t *j);
+
+/* sched_metric.c: counters in the iteration's transaction */
+void sched_metric_add(sched_t *s, const char *name, const char *labels,
+    int64_t delta);
+void sched_metric_label(char *out, size_t size, const char *name,
+    const char *value);
+void sched_metric_failure(sched_t *s, const char *code, int final);
+void sched_metric_lag(sched_t *s, int64_t ms);
+
+/* sched_stats.c: the counts of published posts (video/query) */
+int sched_stats_init(sched_t *s);
+void sched_stats_free(sched_t *s);
+void sched_stats_track(sched_t *s, const char *post_id, int64_t published_at);
 void sched_lag_report(sched_t *s);
 
 /* sched_flow.c: the steps up to the init */

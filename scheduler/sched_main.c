@@ -159,6 +159,7 @@ sched_features(sched_t *s)
         || sched_spool_init(s) != SCHED_OK
         || sched_sweep_init(s) != SCHED_OK
         || sched_oauth_init(s) != SCHED_OK
+        || sched_stats_init(s) != SCHED_OK
         || sched_agenda_init(s) != SCHED_OK
         || sched_webhook_init(s) != SCHED_OK
         || sched_signals(s) != SCHED_OK)
@@ -230,6 +231,7 @@ sched_done(sched_t *s)
     sched_agenda_done(s);
     sched_webhook_done(s);
     sched_http_done(s);
+    sched_stats_free(s);
     sched_txn_done(s);
 
     if (s->sig_fd != -1) {

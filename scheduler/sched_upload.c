@@ -219,12 +219,16 @@ sched_put_done(sched_t *s, sched_http_t *h)
     switch (h->status) {
 
     case 201:
+        tt_chunk_range(&plan, tt_chunk_at(&plan, j->pl->bytes_sent), &first,
+                       &len);
+        sched_metric_add(s, "tiktok_upload_bytes_total", NULL, len);
         sched_job_uploaded(s, j);
         return;
 
     case 206:
         tt_chunk_range(&plan, tt_chunk_at(&plan, j->pl->bytes_sent), &first,
                        &len);
+        sched_metric_add(s, "tiktok_upload_bytes_total", NULL, len);
         j->pl->bytes_sent = first + len;
         j->chunk_tries = 0;
         sched_job_save(s, j);
@@ -323,6 +327,7 @@ sched_job_published(sched_t *s, sched_job_t *j, int64_t id)
 
     if (id > 0) {
         pl->id_until = 0;
+        sched_stats_track(s, j->post_id, tt_now_ms());
         sched_log(SCHED_LOG_INFO, "post %s %s, publish_id \"%s\", post id "
                   "%lld", j->post_id, j->id_check ? "got its TikTok post id "
                   "after moderation" : "published",
@@ -332,6 +337,11 @@ sched_job_published(sched_t *s, sched_job_t *j, int64_t id)
         sched_log(SCHED_LOG_INFO, "post %s published, publish_id \"%s\", "
                   "no post id: %s", j->post_id,
                   pl->publish_id ? pl->publish_id : "", sched_no_id_why(pl));
+    }
+
+    /* the id after moderation is the same publish, counted once */
+    if (!j->id_check) {
+        sched_metric_add(s, "tiktok_publishes_total", NULL, 1);
     }
 
     sched_job_end(s, j);

@@ -406,6 +406,7 @@ sched_wh_record(sched_t *s, sched_wh_flight_t *f, long status,
     int64_t        now, wait;
     tt_txn_t      *t;
     tt_attempt_t   at;
+    char           label[64];
 
     now = tt_now_ms();
 
@@ -454,7 +455,14 @@ sched_wh_record(sched_t *s, sched_wh_flight_t *f, long status,
     if (t == NULL || tt_delivery_done(t, &f->d, &at) != TT_OK) {
         sched_log(SCHED_LOG_ERR, "webhook delivery %s: the attempt cannot "
                   "be recorded: %s", f->d.id, tt_store_last_error(s->store));
+        return;
     }
+
+    /* tiktok_metrics: attempts by what became of them */
+    (void) snprintf(label, sizeof(label), "result=\"%s\"",
+                    tt_attempt_status_name(at.status));
+    (void) tt_metric_add(t, "tiktok_webhook_deliveries_total", label, 0, 1,
+                         0);
 }
 
 

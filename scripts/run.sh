@@ -48,6 +48,7 @@ sed -e "s|@MODULE@|$build/nginx/objs/ngx_http_tiktok_module.so|" \
     -e "s|@LOG_LEVEL@|notice|" -e "s|@ACCESS_LOG@|$var/access.log tiktok|" \
     -e "s|@TIKTOK_API@|http://127.0.0.1:$sim_port|g" \
     -e "s|@CLIENT_KEY@|sandbox-client|" -e "s|@PORT@|$port|g" \
+    -e "s|@WWW@|$top/www|g" \
     -e "s|@EXTRA_HTTP@||" -e "s|@EXTRA_SERVER@||" -e "s|@EXTRA_API@||" \
     conf/nginx.conf.in > "$var/nginx.conf"
 
@@ -120,6 +121,7 @@ at=$(date -u -d '+2 minutes' +%Y-%m-%dT%H:%M:00Z)
 cat <<MSG
 
   ngx_tiktok is running on http://127.0.0.1:$port
+  calendar page:    http://127.0.0.1:$port/  (sign in with the API key)
   TikTok sandbox:   http://127.0.0.1:$sim_port  (var/sim.log)
   API key:          $key   (also in var/api-key)
   logs:             var/error.log var/scheduler.log

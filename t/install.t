@@ -105,6 +105,7 @@ my $n = 0;
 $n += $conf =~ s{/var/lib/tiktok}{$d/var/lib/tiktok}g;
 $n += $conf =~ s{/etc/tiktok/}{$d/etc/tiktok/}g;
 $n += $conf =~ s{/var/log/nginx/}{$d/var/log/nginx/}g;
+$n += $conf =~ s{/usr/share/ngx-tiktok/}{$d/usr/share/ngx-tiktok/}g;
 $n += $conf =~ s{^(\s*)listen\s+8080;}{$1listen 127.0.0.1:$port;}m;
 $n += $conf =~ s{^# (tiktok_api_base\s+)\S+;}{$1 . $sim->base . ';'}me;
 $n += $conf =~ s{^# (tiktok_authorize_url\s+)\S+;}
@@ -223,6 +224,13 @@ is($r->{status}, 201, 'POST /api/posts through the installed module')
 like($r->{headers}{'x-request-id'} // '', qr/^[0-9a-f]{32}$/,
      'X-Request-Id');
 my $id = ($TT::JSON->decode($r->{content}) // {})->{id} // '';
+
+# the calendar page, from the installed files
+$r = $http->get("http://127.0.0.1:$port/");
+like("$r->{status} $r->{content}", qr{^200 .*<title>TikTok calendar</title>}s,
+     'the installed example serves the calendar page');
+is($http->get("http://127.0.0.1:$port/vendor/fullcalendar.min.js")
+        ->{status}, 200, 'and its library');
 
 my $p;
 my $until = time() + 60;

@@ -43,7 +43,8 @@ sub req {
 }
 
 # the open route
-req(200, GET => '/api/health', key => undef);
+# (no scheduler runs here: 503, with the same body as a 200)
+req(503, GET => '/api/health', key => undef);
 
 # posts
 my $p = req(201, POST => '/api/posts', \%video)->{json};

@@ -2,7 +2,7 @@
 #
 # Copyright (C) the ngx_tiktok authors.
 # End to end: TikTok's post id of a public post comes after moderation.
-# With a 25 s moderation delay in the simulator, the post is published
+# With a 40 s moderation delay in the simulator, the post is published
 # at once with platform_id and url null, and the scheduler keeps asking
 # (across a restart: the next question is on the store's agenda) until
 # the id comes, then fills platform_id and the permalink.  A private
@@ -43,7 +43,9 @@ my $t = TT->new(tiktok_api => $sim->base, extra_http => <<"END");
     tiktok_spool $run/spool;
 END
 
-$sim->config(moderation_delay => 25);
+# long enough that the scheduler sees PUBLISH_COMPLETE before the id
+# even on a loaded machine
+$sim->config(moderation_delay => 40);
 $t->start_scheduler();
 
 sub create {

@@ -595,8 +595,8 @@ test_route(void **state)
           0, 0, 0, "p_abc" },
         { TT_METHOD_HEAD, "/api/posts/p_abc/", TT_ROUTE_POST_GET,
           0, 0, 0, "p_abc" },
-        { TT_METHOD_GET, "/api/posts/stats", TT_ROUTE_POST_GET,
-          0, 0, 0, "stats" },
+        { TT_METHOD_GET, "/api/posts/stats", TT_ROUTE_POSTS_STATS,
+          0, 0, 0, "" },
         { TT_METHOD_PATCH, "/api/posts/p_a-b", TT_ROUTE_POST_PATCH,
           1, 1, 0, "p_a-b" },
         { TT_METHOD_DELETE, "/api/posts/p_x", TT_ROUTE_POST_DELETE,
@@ -756,10 +756,13 @@ test_health(void **state)
 
     fx = *state;
 
-    /* open: no key needed, and no key is even looked at */
+    /* open: no key needed, and no key is even looked at; no scheduler
+     * ever ran: 503 */
     ans = call(fx, TT_METHOD_GET, "/api/health", NULL, NULL, NULL, NULL);
-    assert_status(&ans, 200);
-    assert_string_equal(jstr(ans.json, "status"), "ok");
+    assert_status(&ans, 503);
+    assert_string_equal(jstr(ans.json, "status"), "unavailable");
+    assert_int_equal(tt_json_get(tt_json_get(ans.json, "store"),
+                                 "writable")->type, TT_JSON_TRUE);
     assert_true(jint(tt_json_get(ans.json, "store"), "map_size")
                 >= 4 << 20);
     s = tt_json_get(ans.json, "scheduler");
@@ -780,6 +783,7 @@ test_health(void **state)
     ans = call(fx, TT_METHOD_GET, "/api/health", NULL, "Bearer junk", NULL,
                NULL);
     assert_status(&ans, 200);
+    assert_string_equal(jstr(ans.json, "status"), "ok");
     s = tt_json_get(ans.json, "scheduler");
     assert_int_equal(tt_json_get(s, "alive")->type, TT_JSON_TRUE);
     tt_time_format(seen, iso);
@@ -788,6 +792,7 @@ test_health(void **state)
     /* 30 s without a heartbeat: dead */
     fx->now += 26000;
     ans = call(fx, TT_METHOD_HEAD, "/api/health", NULL, NULL, NULL, NULL);
+    assert_status(&ans, 503);
     s = tt_json_get(ans.json, "scheduler");
     assert_int_equal(tt_json_get(s, "alive")->type, TT_JSON_FALSE);
     assert_string_equal(jstr(s, "last_seen"), iso);
@@ -943,8 +948,10 @@ test_create_get(void **state)
     got = get_post(fx, fx->auth_full, "p_0000000000000000000000000000000000");
     assert_status(&got, 404);
 
+    /* the counts' route: without post_ids, 422 naming it */
     got = get_post(fx, fx->auth_full, "stats");
-    assert_status(&got, 404);
+    assert_status(&got, 422);
+    assert_non_null(strstr(got.raw, "post_ids is required"));
 }
 
 

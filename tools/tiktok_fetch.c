@@ -241,6 +241,24 @@ fetch_ascii(const char *s, char *buf, size_t size)
 }
 
 
+/* what failed, in words: the spool file's write, else curl's; NULL: none */
+static const char *
+fetch_error(fetch_t *f, CURLcode rc, char *msg, size_t size)
+{
+    if (f->write_errno) {
+        (void) snprintf(msg, size, "the spool file could not be "
+                        "written: %s", strerror(f->write_errno));
+        return msg;
+    }
+
+    if (rc != CURLE_OK) {
+        return f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc);
+    }
+
+    return NULL;
+}
+
+
 static int
 fetch_report(fetch_t *f, CURLcode rc)
 {
@@ -268,16 +286,7 @@ fetch_report(fetch_t *f, CURLcode rc)
         ct = NULL;
     }
 
-    error = NULL;
-
-    if (f->write_errno) {
-        (void) snprintf(msg, sizeof(msg), "the spool file could not be "
-                        "written: %s", strerror(f->write_errno));
-        error = msg;
-
-    } else if (rc != CURLE_OK) {
-        error = f->errbuf[0] ? f->errbuf : curl_easy_strerror(rc);
-    }
+    error = fetch_error(f, rc, msg, sizeof(msg));
 
     /* the last bytes count for the quota too */
     if (f->len != f->reported && fetch_line("got", f->len) != 0) {

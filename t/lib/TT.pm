@@ -121,6 +121,7 @@ sub write_conf {
         EXTRA_HTTP => $self->{extra_http} || '',
         EXTRA_SERVER => $self->{extra_server} || '',
         EXTRA_API => $self->{extra_api} || '',
+        WWW => "$TOP/www",
     );
     $conf =~ s/\@(\w+)\@/exists $v{$1} ? $v{$1} : die "no value for $1"/ge;
     if (defined $self->{media_allow_private}) {

@@ -2020,10 +2020,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
                           key=lambda v: (v["create_time"], v["id"]),
                           reverse=True)
             page = vids[:mc]
-            out = [{k: v[k] for k in fl} for v in page]
+            out = [{k: self.video_now(v)[k] for k in fl} for v in page]
             nxt = page[-1]["create_time"] * 1000 if page else (cur or 0)
         return self.env(200, data={"videos": out, "cursor": nxt,
                                    "has_more": len(vids) > mc})
+
+    def video_now(self, v):
+        """The video as TikTok shows it now: its counts grow with its age
+        on the simulator's clock (10 views, 1 like a second; a comment
+        every 5 s, a share every 10 s), so successive reads differ."""
+        age = max(0, int(self.sim.now()) - v["create_time"])
+        out = dict(v)
+        out.update(view_count=10 * age, like_count=age,
+                   comment_count=age // 5, share_count=age // 10)
+        return out
 
     def h_video_query(self):
         sim = self.sim
@@ -2045,10 +2055,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 or not all(isinstance(x, str) for x in ids):
             return self.bad("filters.video_ids must list 1 to 20 ids")
         with sim.lock:
-            out = [{k: sim.videos[i][k] for k in fl} for i in ids
+            out = [{k: self.video_now(sim.videos[i])[k] for k in fl}
+                   for i in ids
                    if i in sim.videos
                    and sim.videos[i]["open_id"] == t["open_id"]]
-        return self.env(200, data={"videos": out})
+        r = self.env(200, data={"videos": out})
+        r.detail = {"video_ids": ids, "fields": fl}
+        return r
 
     # ---- media host -------------------------------------------------------
 

@@ -1,0 +1,201 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * A post's entry among its queue's live posts (queue_posts, post_slot),
+ * kept by a post's every write (tt_store_post_put.c), and the paused
+ * flag that write reads.  Calls no other record family.
+ */
+
+
+#include "tt_store_int.h"
+
+
+int
+tt_queue_paused(tt_txn_t *t, const char *id)
+{
+    MDB_val    v;
+    tt_skey_t  k;
+
+    if (tt_store_key(&k, "i", id) != TT_OK) {
+        return 0;
+    }
+
+    return tt_db_get(t, TT_DB_QUEUE_OFF, &k, &v) == TT_OK;
+}
+
+
+/* a post's entry among its queue's live posts */
+
+/* not a draft, not ended: it holds a slot of its queue */
+int
+tt_queue_live(const tt_post_t *p)
+{
+    if (p->queue_id[0] == '\0' || p->draft) {
+        return 0;
+    }
+
+    return p->status == TT_POST_PENDING || p->status == TT_POST_SCHEDULED
+           || p->status == TT_POST_PROCESSING;
+}
+
+
+uint8_t
+tt_queue_prio(tt_priority_e p)
+{
+    switch (p) {
+    case TT_PRIORITY_HIGH:
+        return TT_QUEUE_HIGH;
+    case TT_PRIORITY_LOW:
+        return TT_QUEUE_LOW;
+    default:
+        return TT_QUEUE_MEDIUM;
+    }
+}
+
+
+static void
+tt_qp_be64(uint8_t *b, uint64_t v)
+{
+    int  i;
+
+    for (i = 0; i < 8; i++) {
+        b[i] = (uint8_t) (v >> (56 - 8 * i));
+    }
+}
+
+
+/* the queue and slot of a post's entry; TT_NOTFOUND if it has none */
+int
+tt_queue_slot_of(tt_txn_t *t, const char *post_id, char queue[TT_ID_SIZE],
+    int64_t *slot, int *prio)
+{
+    int        rc;
+    MDB_val    v, qv;
+    tt_skey_t  k, qk;
+
+    if (tt_store_key(&k, "i", post_id) != TT_OK) {
+        return TT_NOTFOUND;
+    }
+
+    rc = tt_db_get(t, TT_DB_POST_SLOT, &k, &v);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    if (v.mv_size != TT_ID_SIZE + 8) {
+        t->st->last_error = "corrupt post_slot entry in the store";
+        return tt_txn_fail(t, TT_ERR);
+    }
+
+    tt_store_key_id(v.mv_data, queue);
+    *slot = (int64_t) tt_store_be64((uint8_t *) v.mv_data + TT_ID_SIZE);
+
+    if (prio == NULL) {
+        return TT_OK;
+    }
+
+    *prio = -1;
+
+    if (tt_store_key(&qk, "iui", queue, (uint64_t) *slot, post_id) == TT_OK
+        && tt_db_get(t, TT_DB_QUEUE_POSTS, &qk, &qv) == TT_OK
+        && qv.mv_size == TT_QP_VAL_LEN)
+    {
+        *prio = ((uint8_t *) qv.mv_data)[16];
+    }
+
+    return TT_OK;
+}
+
+
+int
+tt_queue_post_drop(tt_txn_t *t, const char *id)
+{
+    int        rc;
+    char       queue[TT_ID_SIZE];
+    int64_t    slot;
+    tt_skey_t  k;
+
+    rc = tt_queue_slot_of(t, id, queue, &slot, NULL);
+    if (rc != TT_OK) {
+        return rc == TT_NOTFOUND ? TT_OK : rc;
+    }
+
+    if (tt_store_key(&k, "iui", queue, (uint64_t) slot, id) != TT_OK) {
+        return tt_txn_fail(t, TT_ERR);
+    }
+
+    rc = tt_db_del(t, TT_DB_QUEUE_POSTS, &k);
+
+    if (rc == TT_OK && tt_store_key(&k, "i", id) == TT_OK) {
+        rc = tt_db_del(t, TT_DB_POST_SLOT, &k);
+    }
+
+    return rc;
+}
+
+
+/*
+ * The entry of p as stored: in its queue at slot (TT_QUEUE_NO_SLOT: the
+ * one it holds, if it stays in the same queue), or none when it is not
+ * live.  Called by tt_post_put_slot for every write of a post, so that
+ * the scheduler's writes (a claim, an end) keep the entry true.
+ */
+int
+tt_queue_post_sync(tt_txn_t *t, const tt_post_t *p, int64_t slot)
+{
+    int        rc;
+    char       queue[TT_ID_SIZE];
+    int64_t    old;
+    uint8_t    val[TT_QP_VAL_LEN], pos[TT_ID_SIZE + 8];
+    tt_skey_t  k;
+
+    rc = tt_queue_slot_of(t, p->id, queue, &old, NULL);
+    if (rc != TT_OK && rc != TT_NOTFOUND) {
+        return rc;
+    }
+
+    if (rc == TT_OK && slot == TT_QUEUE_NO_SLOT
+        && strcmp(queue, p->queue_id) == 0)
+    {
+        slot = old;
+    }
+
+    if (slot == TT_QUEUE_NO_SLOT && p->scheduled_at >= 0) {
+        /* not slotted here (a store from before queues): its time */
+        slot = p->scheduled_at;
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_queue_post_drop(t, p->id);
+        if (rc != TT_OK) {
+            return rc;
+        }
+    }
+
+    if (!tt_queue_live(p) || slot < 0) {
+        return TT_OK;
+    }
+
+    tt_qp_be64(val, (uint64_t) p->scheduled_at);
+    tt_qp_be64(val + 8, (uint64_t) p->created_at);
+    val[16] = tt_queue_prio(p->queue_priority);
+    val[17] = (p->status == TT_POST_PROCESSING);
+
+    if (tt_store_key(&k, "iui", p->queue_id, (uint64_t) slot, p->id)
+        != TT_OK)
+    {
+        return tt_txn_fail(t, TT_ERR);
+    }
+
+    rc = tt_db_put(t, TT_DB_QUEUE_POSTS, &k, val, sizeof(val));
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    memset(pos, 0, TT_ID_SIZE);
+    memcpy(pos, p->queue_id, strnlen(p->queue_id, TT_ID_SIZE - 1));
+    tt_qp_be64(pos + TT_ID_SIZE, (uint64_t) slot);
+
+    tt_store_key(&k, "i", p->id);
+
+    return tt_db_put(t, TT_DB_POST_SLOT, &k, pos, sizeof(pos));
+}
