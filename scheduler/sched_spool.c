@@ -277,7 +277,15 @@ sched_spool_init(sched_t *s)
         return SCHED_ERR;
     }
 
-    sp->dir = dir;
+    /* s->conf.spool_dir lives in the configuration's arena, which a
+     * reload frees: the spool keeps a copy (tiktok_spool itself needs a
+     * restart to change) */
+    sp->dir = strdup(dir);
+    if (sp->dir == NULL) {
+        free(sp);
+        return SCHED_ERR;
+    }
+
     sp->evict_before = -1;
     sp->next_pass = 0;          /* the first pass at once: orphans go */
 
@@ -315,6 +323,7 @@ sched_spool_done(sched_t *s)
         }
     }
 
+    free(sp->dir);
     free(sp);
     s->spool = NULL;
 }

@@ -42,7 +42,8 @@ struct sched_spool_file_s {
 
 
 struct sched_spool_s {
-    const char         *dir;
+    char               *dir;                /* its own copy: the conf's
+                                             * arena goes at a reload */
     sched_spool_file_t *files[SCHED_SPOOL_BUCKETS];
     size_t              nfiles;
     int64_t             used;               /* bytes of complete files */
