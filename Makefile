@@ -47,7 +47,8 @@ ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
         bench-queue bench-queue-store check-style clean install mutate \
-        fuzz-long e2e-asan valgrind
+        fuzz-long e2e-asan valgrind crash-loop soak \
+        nginx-restart
 
 all: module scheduler
 
@@ -176,6 +177,21 @@ e2e-asan:
 # valgrind's memcheck on the scheduler: publish, refresh, downloads
 valgrind:
 	sh scripts/valgrind.sh $(BUILD)
+
+# 1,000 posts of every kind, the scheduler killed 50 times, the ledger
+# checked (bench/crash_loop.pl; POSTS=, KILLS=, SPREAD=, SEED=)
+crash-loop: all
+	TT_BUILD=$(abspath $(BUILD)) perl bench/crash_loop.pl
+
+# the same posts with TikTok misbehaving: every post published or failed
+# with a reason, none stuck, none twice
+soak: all
+	MODE=soak TT_BUILD=$(abspath $(BUILD)) perl bench/crash_loop.pl
+
+# nginx reloaded 5 times under wrk's writes, then every nginx process
+# killed and started again: every acknowledged post in the store
+nginx-restart: all
+	TT_BUILD=$(abspath $(BUILD)) perl bench/nginx_restart.pl
 
 # mutation testing of the rules (tests/mutants.txt), in a copy of the tree;
 # not part of make test (about a minute a mutant on 2 cores)

@@ -2,9 +2,10 @@
  * Copyright (C) the ngx_tiktok authors.
  * The harness of the API's libFuzzer targets: a real store in a
  * directory of its own, made once (a workspace, a group with a profile,
- * a key, a queue, a connection waiting for TikTok's callback), and one
- * request at a time the way the module runs it, in a transaction that is
- * always aborted so that every input meets the same store.
+ * a key, a queue, a webhook, a connection waiting for TikTok's
+ * callback), and one request at a time the way the module runs it, in a
+ * transaction that is always aborted so that every input meets the same
+ * store.
  */
 
 #ifndef _FUZZ_API_H_INCLUDED_
@@ -38,6 +39,7 @@ typedef struct {
     char            group[TT_ID_SIZE];
     char            queue[TT_ID_SIZE];
     char            state[65];          /* the waiting connection's */
+    char            hook[TT_ID_SIZE];   /* a webhook's id */
     char            dir[64];
     int64_t         now;                /* requests' clock: FUZZ_NOW */
 } fuzz_api_t;
@@ -309,6 +311,12 @@ fuzz_api_init(void)
     fuzz_api_field(&out, "id", fuzz_api.queue, sizeof(fuzz_api.queue));
 
     out.len = 0;
+    fuzz_api_setup_call(TT_METHOD_POST, "/api/webhooks",
+        "{\"url\":\"https://hooks.example.com/x\",\"events\":[\"*\"]}",
+        &out);
+    fuzz_api_field(&out, "id", fuzz_api.hook, sizeof(fuzz_api.hook));
+
+    out.len = 0;
     snprintf(path, sizeof(path), "/api/profile_groups/%s/"
              "initialize_connection", fuzz_api.group);
     fuzz_api_setup_call(TT_METHOD_POST, path,
@@ -359,9 +367,10 @@ fuzz_api_done(void)
 
 
 /*
- * The input with "@G", "@Q" and "@S" replaced by the group's id, the
- * queue's and the waiting connection's state, so that the fuzzer reaches
- * past "no such id"; malloc'd, NUL-terminated, *len set.
+ * The input with "@G", "@Q", "@H" and "@S" replaced by the group's id,
+ * the queue's, the webhook's and the waiting connection's state, so
+ * that the fuzzer reaches past "no such id"; malloc'd, NUL-terminated,
+ * *len set.
  */
 static inline char *
 fuzz_api_expand(const uint8_t *data, size_t size, size_t *len)
@@ -379,6 +388,7 @@ fuzz_api_expand(const uint8_t *data, size_t size, size_t *len)
         if (data[i] == '@' && i + 1 < size) {
             v = data[i + 1] == 'G' ? fuzz_api.group
                 : data[i + 1] == 'Q' ? fuzz_api.queue
+                : data[i + 1] == 'H' ? fuzz_api.hook
                 : data[i + 1] == 'S' ? fuzz_api.state : NULL;
         }
 

@@ -2,7 +2,7 @@
 # valgrind's memcheck on the scheduler through a publish cycle (videos of
 # one and several chunks, a photo post, retries: t/publish.t), a token
 # refresh with rotation (t/token_refresh.t) and media downloads
-# (t/media_fetch.t); webhook deliveries join the list once they exist.
+# (t/media_fetch.t) and webhook deliveries (t/webhooks.t).
 #
 #   sh scripts/valgrind.sh [BUILD_DIR [TEST...]]
 #
@@ -23,7 +23,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 
 if [ $# -eq 0 ]; then
-    set -- t/publish.t t/token_refresh.t t/media_fetch.t
+    set -- t/publish.t t/token_refresh.t t/media_fetch.t t/webhooks.t
 fi
 
 cd "$top"

@@ -190,6 +190,78 @@ test_code_and_ttl(void **state)
 }
 
 
+/*
+ * webhooks: a URL of 2,048 bytes, a description of 1,000 characters, 16
+ * events at most, 32 webhooks a workspace
+ */
+static void
+test_webhook_bounds(void **state)
+{
+    int             i;
+    char           *pad, body[4096];
+    size_t          n;
+    tt_buf_t        out;
+    fuzz_answer_t   ans;
+
+    n = 2048 - strlen("https://h.example/");
+    pad = repeat('u', n);
+    snprintf(body, sizeof(body), "{\"url\":\"https://h.example/%s\","
+             "\"events\":[\"*\"]}", pad);
+    assert_int_equal(req(TT_METHOD_POST, "/api/webhooks", "", body, &ans),
+                     201);
+    snprintf(body, sizeof(body), "{\"url\":\"https://h.example/%su\","
+             "\"events\":[\"*\"]}", pad);
+    assert_int_equal(req(TT_METHOD_POST, "/api/webhooks", "", body, &ans),
+                     422);
+    free(pad);
+
+    pad = repeat('d', 1000);
+    snprintf(body, sizeof(body), "{\"url\":\"https://h.example/\","
+             "\"events\":[\"*\"],\"description\":\"%s\"}", pad);
+    assert_int_equal(req(TT_METHOD_POST, "/api/webhooks", "", body, &ans),
+                     201);
+    snprintf(body, sizeof(body), "{\"url\":\"https://h.example/\","
+             "\"events\":[\"*\"],\"description\":\"%sd\"}", pad);
+    assert_int_equal(req(TT_METHOD_POST, "/api/webhooks", "", body, &ans),
+                     422);
+    free(pad);
+
+    /* 17 events are refused for their number, whatever they are */
+    tt_buf_init(&out);
+    assert_int_equal(tt_buf_append_str(&out, "{\"url\":\"https://h.example"
+                                       "/\",\"events\":[\"*\""), TT_OK);
+    for (i = 1; i < 17; i++) {
+        assert_int_equal(tt_buf_append_str(&out, ",\"*\""), TT_OK);
+    }
+    assert_int_equal(tt_buf_append_str(&out, "]}"), TT_OK);
+    assert_int_equal(tt_buf_append(&out, "", 1), TT_OK);
+    {
+        tt_route_t  r;
+
+        assert_int_equal(tt_api_route(TT_METHOD_POST, "/api/webhooks",
+                                      strlen("/api/webhooks"), &r), TT_OK);
+        fuzz_api_exec(&r, "", 0, out.data, out.len - 1, &ans);
+        assert_int_equal(ans.status, 422);
+        assert_non_null(memmem(ans.body.data, ans.body.len, "1 to 16", 7));
+        tt_buf_free(&ans.body);
+    }
+    tt_buf_free(&out);
+
+    /* the harness made one; 31 more are the most, the 33rd is refused */
+    tt_buf_init(&out);
+    for (i = 0; i < 31; i++) {
+        out.len = 0;
+        fuzz_api_setup_call(TT_METHOD_POST, "/api/webhooks",
+                            "{\"url\":\"https://h.example/n\","
+                            "\"events\":[\"*\"]}", &out);
+    }
+    tt_buf_free(&out);
+    assert_int_equal(req(TT_METHOD_POST, "/api/webhooks", "",
+                         "{\"url\":\"https://h.example/n\","
+                         "\"events\":[\"*\"]}", &ans), 422);
+}
+
+
 static int
 setup(void **state)
 {
@@ -207,6 +279,7 @@ main(void)
         cmocka_unit_test(test_state),
         cmocka_unit_test(test_state_length_message),
         cmocka_unit_test(test_code_and_ttl),
+        cmocka_unit_test(test_webhook_bounds),     /* last: it fills */
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -745,6 +745,41 @@ test_jitter_not_before_now(void **state)
 
 
 /*
+ * a post whose slot is now, its time 5 minutes later (a positive
+ * jitter): it publishes within minutes and keeps both, slot and time,
+ * even when due posts are slotted again
+ */
+static void
+test_slot_now_kept(void **state)
+{
+    fix_t            *f = *state;
+    size_t            moved;
+    int64_t           now;
+    tt_queue_post_t   p[1];
+
+    define(&f->def, "America/Los_Angeles", 10, "1 09:00,3 13:00");
+    now = ms_of("2026-12-07T17:00:00Z");
+
+    p[0] = post(1, TT_QUEUE_MEDIUM, 1);
+    p[0].slot = now;
+    p[0].at = now + 5 * 60000;
+
+    assert_int_equal(tt_queue_arrange(&f->def, f->tz, now, p, 1,
+                                      TT_QUEUE_RESLOT_DUE, &f->rng, f->arena,
+                                      &moved), TT_OK);
+    assert_int_equal(moved, 0);
+    assert_int_equal(p[0].slot, now);
+    assert_int_equal(p[0].at, now + 5 * 60000);
+
+    /* a millisecond later the same holds */
+    assert_int_equal(tt_queue_arrange(&f->def, f->tz, now + 1, p, 1,
+                                      TT_QUEUE_RESLOT_DUE, &f->rng, f->arena,
+                                      &moved), TT_OK);
+    assert_int_equal(p[0].slot, now);
+}
+
+
+/*
  * tt_queue_add gives what tt_queue_arrange gives, on random queues that
  * were arranged and then saw time pass and posts start.
  */
@@ -872,6 +907,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_due_and_paused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_slots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_jitter, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slot_now_kept, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_jitter_not_before_now, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_add_is_arrange, setup,

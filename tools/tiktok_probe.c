@@ -30,7 +30,20 @@
 #include "tt_media.h"
 
 
+/*
+ * AddressSanitizer reserves terabytes of address space for its shadow:
+ * built with it (make e2e-asan), the address space is left unlimited
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define PROBE_MAX_AS     RLIM_INFINITY
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PROBE_MAX_AS     RLIM_INFINITY
+#endif
+#endif
+#ifndef PROBE_MAX_AS
 #define PROBE_MAX_AS     ((rlim_t) 1024 * 1024 * 1024)
+#endif
 #define PROBE_MAX_CPU    60         /* seconds of CPU */
 #define PROBE_MAX_WALL   90         /* seconds, for blocking I/O */
 

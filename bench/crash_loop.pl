@@ -1,0 +1,337 @@
+#!/usr/bin/perl
+#
+# Copyright (C) the ngx_tiktok authors.
+# The crash loop (make crash-loop): POSTS posts of every kind (videos of
+# one chunk and of several, photo posts, inbox posts, queued posts) due
+# over SPREAD seconds against the simulator, while the scheduler is
+# killed with SIGKILL KILLS times at random moments and started again;
+# some creators' access tokens expire during the run, so that kills land
+# in refreshes too.  Then, the scheduler left running, every post must
+# settle; the simulator's ledger is checked against the posts:
+#
+#   lost       a post not published (failed, or no completed publish)
+#   duplicate  a completed publish at TikTok that is no post's, or two
+#   wrong      a completed publish whose bytes (SHA-256) or photo URLs
+#              are not the post's
+#   stuck      a post still pending or processing at the deadline
+#
+# Prints the figures; exits 1 on any lost, duplicate, wrong or stuck.
+# Environment: TT_BUILD, POSTS (1000), KILLS (50), SPREAD (180), SEED.
+#
+# MODE=soak (make soak): TikTok misbehaving instead of kills: 5xx and
+# 429 bursts on every endpoint, connections dropped mid-chunk, latency,
+# tokens expired early, upload URLs that expire after 20 s, publishes
+# that fail at TikTok.  Then a post may end failed, but with a reason:
+# the run fails on a failure without one, a duplicate, wrong bytes or a
+# post still pending or processing at the deadline.
+
+use strict;
+use warnings;
+
+use Digest::SHA qw(sha256_hex);
+use File::Temp qw(tempdir);
+use FindBin;
+use POSIX qw(strftime WNOHANG);
+use Time::HiRes qw(sleep time);
+
+use lib "$FindBin::Bin/../t/lib";
+use Test::More ();
+use TT;
+use Sim;
+
+my $POSTS = $ENV{POSTS} || 1000;
+my $KILLS = $ENV{KILLS} // 50;
+my $SPREAD = $ENV{SPREAD} || 180;
+my $SEED = $ENV{SEED} || time;
+my $SOAK = ($ENV{MODE} // '') eq 'soak';
+$KILLS = 0 if $SOAK && !defined $ENV{KILLS};
+srand($SEED);
+$| = 1;
+
+my $media = tempdir('tt-crashloop-media-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my %sha;
+
+sub ffmpeg {
+    my ($out, @args) = @_;
+    system('ffmpeg', '-loglevel', 'error', '-y', @args, "$media/$out") == 0
+        or die "ffmpeg $out failed";
+    open my $fh, '<:raw', "$media/$out" or die $!;
+    local $/;
+    $sha{$out} = sha256_hex(scalar <$fh>);
+}
+
+# a video of one chunk, one of three (two of 5 MiB, the last larger), a
+# photo
+ffmpeg('small.mp4', '-f', 'lavfi', '-i', 'testsrc=size=720x1280:rate=30',
+       '-t', '4', '-c:v', 'libx264', '-pix_fmt', 'yuv420p');
+ffmpeg('big.mp4', '-f', 'lavfi', '-i', 'testsrc2=size=720x1280:rate=30',
+       '-t', '5', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt',
+       'yuv420p', '-b:v', '20M', '-minrate', '20M', '-maxrate', '20M',
+       '-bufsize', '4M');
+ffmpeg('a.jpg', '-f', 'lavfi', '-i', 'testsrc=size=1080x1350',
+       '-frames:v', '1');
+ffmpeg('b.jpg', '-f', 'lavfi', '-i', 'testsrc=size=1080x1350',
+       '-frames:v', '1');
+printf "media: small.mp4 %d bytes, big.mp4 %d bytes (%d chunks of 5 MiB)\n",
+       -s "$media/small.mp4", -s "$media/big.mp4",
+       int((-s "$media/big.mp4") / 5242880);
+
+my $sim = Sim->start(media_dir => $media, client_key => 'sim-client',
+                     client_secret => 'sim-secret');
+my $run = tempdir('tt-crashloop-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+mkdir "$run/spool";
+
+my $t = TT->new(tiktok_api => $sim->base, extra_http => <<"END");
+    tiktok_wake_socket $run/wake.sock;
+    tiktok_spool $run/spool;
+    tiktok_chunk_size 5242880;
+    tiktok_max_lateness 1h;
+END
+
+# 5 posts a creator (TikTok's cap is 15 a day, and an upload started
+# again after a kill is another init); a creator in 5 has an access token
+# that expires in 60 to 120 s: refreshes happen during the run
+my $ncreators = int(($POSTS + 4) / 5);
+my (@profs, @groups, @users);
+for my $i (1 .. $ncreators) {
+    my ($prof, $u) = $t->add_sim_creator($sim,
+        $i % 5 == 0 ? (expires_in => 60 + int(rand(60))) : ());
+    push @profs, $prof;
+    push @users, $u;
+    push @groups, $t->{prof_group}{$prof};
+}
+printf "creators: %d\n", $ncreators;
+
+sub iso { strftime('%Y-%m-%dT%H:%M:%SZ', gmtime($_[0])) }
+
+# the kinds, in turn: small video, big video, photo, inbox video, queued
+my @kinds = qw(small small big photo photo inbox small queued);
+my $start = time + 20;
+my (%post, %queue_of_group);
+my $made = 0;
+
+for my $n (0 .. $POSTS - 1) {
+    my $kind = $kinds[$n % @kinds];
+    # 5 posts in a row a creator: each gets a mix of the kinds
+    my $prof = $profs[int($n / 5) % $ncreators];
+    my $group = $t->{prof_group}{$prof};
+    my $at = $start + rand($SPREAD);
+    my %tk = (privacy_status => 'SELF_ONLY');
+    my @media = ('small.mp4');
+    my %extra;
+
+    if ($kind eq 'big') {
+        @media = ('big.mp4');
+    } elsif ($kind eq 'photo') {
+        @media = ('a.jpg', 'b.jpg');
+        $tk{format} = 'image';
+    } elsif ($kind eq 'inbox') {
+        $tk{post_mode} = 'MEDIA_UPLOAD';
+    } elsif ($kind eq 'queued') {
+        # a queue of the group, its slots in the next minutes (UTC)
+        my $q = $queue_of_group{$group} //= make_queue($group);
+        if ($q) {
+            %extra = (queue_id => $q);
+        } else {
+            $kind = 'small';
+        }
+    }
+
+    my $r = $t->api(POST => '/api/posts', {
+        post => { body => "crash loop $n",
+                  %extra ? () : (scheduled_at => iso($at)) },
+        profiles => [$prof],
+        media => [map { $sim->media_url($_) } @media],
+        platforms => { tiktok => \%tk },
+        %extra });
+    if ($r->{status} != 201) {
+        die "create $kind: $r->{status} $r->{raw}\n";
+    }
+    $post{ $r->{json}{id} } = { kind => $kind, media => \@media };
+    $made++;
+}
+
+sub make_queue {
+    my ($group) = @_;
+    my $now = time;
+    # slots in 2 to 4 minutes, whole minutes, on today's day
+    my @slots;
+    for my $m (2 .. 4) {
+        my @g = gmtime($now + $m * 60);
+        push @slots, { day => $g[6], time => sprintf('%02d:%02d', @g[2, 1]) };
+    }
+    my $r = $t->api(POST => '/api/post_queues', {
+        profile_group_id => $group,
+        post_queue => { name => 'crash loop', timezone => 'UTC',
+                        queue_timeslots_attributes => \@slots } });
+    return $r->{status} == 201 ? $r->{json}{id} : undef;
+}
+
+my %kinds;
+$kinds{ $_->{kind} }++ for values %post;
+printf "posts: %d (%s)\n", $made,
+       join(', ', map { "$kinds{$_} $_" } sort keys %kinds);
+
+# the soak's faults, in bursts spread over the run
+my $faults = 0;
+if ($SOAK) {
+    $sim->config(upload_url_ttl => 20);
+    my @rules = (
+        { endpoint => 'upload', action => 'status', http_status => 500 },
+        { endpoint => 'upload', action => 'drop' },
+        { endpoint => 'upload', action => 'delay', ms => 400 },
+        { endpoint => 'video_init', action => 'status', http_status => 429,
+          code => 'rate_limit_exceeded' },
+        { endpoint => 'inbox_init', action => 'status', http_status => 503 },
+        { endpoint => 'content_init', action => 'status',
+          http_status => 500 },
+        { endpoint => 'status', action => 'status', http_status => 502 },
+        { endpoint => 'status', action => 'drop' },
+        { endpoint => 'creator_info', action => 'status',
+          http_status => 429, code => 'rate_limit_exceeded' },
+        { endpoint => '*', action => 'delay', ms => 1500 },
+        { endpoint => 'upload', action => 'fail_publish',
+          fail_reason => 'file_format_check_failed' },
+    );
+    for my $r (@rules) {
+        for my $burst (0 .. 3) {
+            $sim->faults({ %$r, count => 3 + int(rand(8)),
+                           after => int(rand(40 * ($burst + 1))) });
+            $faults++;
+        }
+    }
+}
+
+# the loop: the scheduler runs; every 1 to 7 s it is killed and started
+# again, until KILLS kills are done (the soak: tokens expire early
+# instead, one creator in 10 every 5 s, for the spread)
+my $sched = $t->start_scheduler();
+my $expired = 0;
+if ($SOAK) {
+    my $end = time + $SPREAD;
+    while (time < $end) {
+        sleep 5;
+        for (1 .. int(@users / 10) || 1) {
+            my $u = $users[int(rand(@users))];
+            eval { $sim->expire_token($u->{access_token}); $expired++; };
+        }
+    }
+    printf "faults: %d rules in bursts, %d tokens expired early, "
+         . "upload URLs live 20 s\n", $faults, $expired;
+}
+my $kills = 0;
+my $t0 = time;
+while ($kills < $KILLS) {
+    sleep(1 + rand(6));
+    kill 'KILL', $sched;
+    waitpid $sched, 0;
+    $kills++;
+    sleep(rand(0.5));
+    $sched = $t->start_scheduler();
+}
+printf "kills: %d in %.0f s\n", $kills, time - $t0;
+
+# settle: every post published or failed, within a deadline
+my $deadline = $start + $SPREAD + 600;
+my %final;
+while (time < $deadline) {
+    my $open = 0;
+    for my $id (keys %post) {
+        next if $final{$id};
+        my $p = $t->api(GET => "/api/posts/$id")->{json};
+        my $st = $p->{platforms}[0]{status} // '';
+        if ($st eq 'published' || $st eq 'failed') {
+            $final{$id} = $p;
+        } else {
+            $open++;
+        }
+    }
+    last if $open == 0;
+    sleep 2;
+}
+printf "settled in %.0f s after the last due time\n",
+       time - ($start + $SPREAD);
+
+# the ledger against the posts
+my %complete;
+for my $e (@{ $sim->ledger->{publishes} }) {
+    next unless $e->{status} =~ /^(PUBLISH_COMPLETE|SEND_TO_USER_INBOX)$/;
+    $complete{ $e->{publish_id} } = $e;
+}
+
+my ($published, $lost, $dup, $wrong, $stuck, $failed) = (0) x 6;
+my %reasons;
+my %mine;
+for my $id (sort keys %post) {
+    my $p = $final{$id};
+    if (!$p) {
+        $stuck++;
+        print "stuck: $id ($post{$id}{kind})\n";
+        next;
+    }
+    my $pl = $p->{platforms}[0];
+    if ($pl->{status} ne 'published') {
+        my $why = $pl->{error_message} // $pl->{error} // '';
+        $why = $why->{message} // '' if ref $why eq 'HASH';
+        if ($SOAK && $why ne '') {
+            $failed++;
+            $reasons{$why}++;
+            next;
+        }
+        $lost++;
+        print "lost: $id ($post{$id}{kind}): ", ($why || 'no reason'), "\n";
+        next;
+    }
+    my $e = $complete{ $pl->{publish_id} // '' };
+    if (!$e) {
+        $lost++;
+        print "lost: $id: published, but TikTok has no completed publish "
+            . ($pl->{publish_id} // '(none)') . "\n";
+        next;
+    }
+    if ($mine{ $e->{publish_id} }++) {
+        $dup++;
+        print "duplicate: $e->{publish_id} is two posts'\n";
+    }
+    if ($post{$id}{kind} eq 'photo') {
+        my $urls = join ' ', @{ $e->{photo_images} || [] };
+        my $want = join ' ', map { $sim->media_url($_) }
+                             @{ $post{$id}{media} };
+        if ($urls ne $want) {
+            $wrong++;
+            print "wrong: $id: photos $urls\n";
+        }
+    } elsif (($e->{sha256} // '') ne $sha{ $post{$id}{media}[0] }) {
+        $wrong++;
+        print "wrong: $id: bytes $e->{sha256}\n";
+    }
+    $published++;
+}
+
+# a completed publish at TikTok that no post has: sent twice
+for my $pid (keys %complete) {
+    next if $mine{$pid};
+    $dup++;
+    print "duplicate: $pid ($complete{$pid}{open_id}) is no post's\n";
+}
+
+my $inits = scalar @{ $sim->ledger->{publishes} };
+if ($SOAK) {
+    printf "failed with a reason: %d\n", $failed;
+    printf "  %4d %s\n", $reasons{$_}, $_
+        for sort { $reasons{$b} <=> $reasons{$a} } keys %reasons;
+    my $fired = $sim->ledger->{counters}{faults_fired} || {};
+    printf "faults fired: %s\n",
+           join(', ', map { "$_ $fired->{$_}" } sort keys %$fired);
+}
+printf "figures: posts %d, published %d, kills %d, inits at TikTok %d, "
+     . "lost %d, duplicates %d, wrong bytes %d, stuck %d (seed %s)\n",
+       $made, $published, $kills, $inits, $lost, $dup, $wrong, $stuck,
+       $SEED;
+
+$t->stop_scheduler();
+$t->stop();             # checks error.log as a test of its own
+$sim->stop();
+Test::More::done_testing();
+
+exit($lost || $dup || $wrong || $stuck ? 1 : 0);
