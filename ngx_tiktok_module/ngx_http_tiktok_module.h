@@ -122,6 +122,14 @@ extern ngx_http_tiktok_worker_t   ngx_http_tiktok_worker;
 
 
 ngx_int_t ngx_http_tiktok_handler(ngx_http_request_t *r);
+
+/* ngx_http_tiktok_store.c: the module's process hooks */
+ngx_int_t ngx_http_tiktok_init_module(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_tiktok_init_process(ngx_cycle_t *cycle);
+void ngx_http_tiktok_exit_process(ngx_cycle_t *cycle);
+
+/* a NUL-terminated copy in pool, or NULL for an empty or failed one */
+char *ngx_http_tiktok_cstr(ngx_pool_t *pool, ngx_str_t *s);
 ngx_int_t ngx_http_tiktok_body_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_tiktok_filter_init(ngx_conf_t *cf);
 void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
