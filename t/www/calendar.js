@@ -376,6 +376,11 @@ async function desktop(browser) {
   await today(page);
   ok(await tabTo(page, () => document.activeElement.matches('.fc-event.post'),
                  80), 'Tab reaches a post');
+  const focused = await page.evaluate(() => document.activeElement.dataset.id);
+  await page.waitForTimeout(3000);
+  ok(await page.evaluate((id) => document.activeElement.matches('.fc-event')
+     && document.activeElement.dataset.id === id, focused),
+  'the polls that re-render the calendar keep the post focused');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#post-dialog[open]');
   ok(true, 'Enter opens it');
