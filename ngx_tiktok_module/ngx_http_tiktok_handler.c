@@ -146,6 +146,7 @@ ngx_http_tiktok_route(ngx_http_tiktok_op_t *op)
 static ngx_http_tiktok_op_t *
 ngx_http_tiktok_op_create(ngx_http_request_t *r)
 {
+    ngx_str_t              id;
     ngx_pool_cleanup_t    *cln;
     ngx_http_tiktok_op_t  *op;
 
@@ -162,6 +163,11 @@ ngx_http_tiktok_op_create(ngx_http_request_t *r)
 
     op->request = r;
     tt_api_resp_init(&op->resp);
+
+    if (ngx_http_tiktok_request_id(r, &id) == NGX_OK) {
+        op->request_id_len = ngx_min(id.len, sizeof(op->request_id));
+        ngx_memcpy(op->request_id, id.data, op->request_id_len);
+    }
 
     cln->handler = ngx_http_tiktok_cleanup;
     cln->data = op;
@@ -305,6 +311,7 @@ ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op)
 
     if (r->headers_in.content_length_n > (off_t) tlcf->body_limit) {
         r->keepalive = 0;
+        ngx_http_tiktok_log_too_big(r);
         return ngx_http_tiktok_reject(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                       ngx_http_tiktok_too_big(r));
     }
@@ -339,6 +346,7 @@ ngx_http_tiktok_body_handler(ngx_http_request_t *r)
 
     if (op->body_too_big) {
         r->keepalive = 0;
+        ngx_http_tiktok_log_too_big(r);
         status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
         message = ngx_http_tiktok_too_big(r);
 

@@ -95,6 +95,9 @@ struct ngx_http_tiktok_op_s {
     unsigned                answered:1;     /* the API's own answer */
     unsigned                held:2;         /* NGX_HTTP_TIKTOK_OP_* */
     unsigned                refused:1;      /* the thread pool was full */
+    size_t                  request_id_len;
+    u_char                  request_id[32]; /* for the log once the
+                                             * request is gone */
 };
 
 
@@ -132,6 +135,10 @@ void ngx_http_tiktok_exit_process(ngx_cycle_t *cycle);
 char *ngx_http_tiktok_cstr(ngx_pool_t *pool, ngx_str_t *s);
 ngx_int_t ngx_http_tiktok_body_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_tiktok_filter_init(ngx_conf_t *cf);
+/* ngx_http_tiktok_filter.c: the request's $request_id (made once, then
+ * kept in its variables), and a 413's error-log line */
+ngx_int_t ngx_http_tiktok_request_id(ngx_http_request_t *r, ngx_str_t *id);
+void ngx_http_tiktok_log_too_big(ngx_http_request_t *r);
 void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
 
 /* the writer (ngx_http_tiktok_write.c): each calls op->done when done */
