@@ -27,7 +27,6 @@ static ngx_int_t ngx_http_tiktok_copy(ngx_http_tiktok_op_t *op,
     tt_str_t *dst, const char *data, size_t len);
 static ngx_int_t ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_reread(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
@@ -581,6 +580,10 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
 
     r = op->request;
 
+    if (op->req.route.id == TT_ROUTE_HEALTH) {
+        return ngx_http_tiktok_health(op);
+    }
+
     if (!op->req.route.write) {
         rc = ngx_http_tiktok_read(op);
 
@@ -622,7 +625,7 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
  * has a transaction open in the thread; the batch's end reads it again
  * (ngx_http_tiktok_wait_map()).
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
 {
     int        rc;

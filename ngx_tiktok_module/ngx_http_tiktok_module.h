@@ -117,6 +117,11 @@ typedef struct {
     ngx_socket_t            wake_fd;
     ngx_log_t              *log;
     tt_api_conf_t           api_conf;       /* what the API needs */
+
+    /* the last batch that wrote, or failed to: GET /api/health's */
+    ngx_msec_t              wrote_at;       /* 0: none yet */
+    const char             *unwritable;     /* why not, NULL: committed */
+    u_char                  unwritable_buf[256];
 } ngx_http_tiktok_worker_t;
 
 
@@ -125,6 +130,14 @@ extern ngx_http_tiktok_worker_t   ngx_http_tiktok_worker;
 
 
 ngx_int_t ngx_http_tiktok_handler(ngx_http_request_t *r);
+/* a read route, inline (ngx_http_tiktok_handler.c); NGX_DONE: it waits
+ * for the map, and op->done reads again */
+ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
+
+/* ngx_http_tiktok_health.c: GET /api/health, its write, and the result
+ * of each batch that wrote (or failed to) */
+ngx_int_t ngx_http_tiktok_health(ngx_http_tiktok_op_t *op);
+void ngx_http_tiktok_write_result(int rc, const char *error);
 
 /* ngx_http_tiktok_store.c: the module's process hooks */
 ngx_int_t ngx_http_tiktok_init_module(ngx_cycle_t *cycle);

@@ -53,6 +53,7 @@ typedef struct {
     ngx_uint_t              retries;
     int                     rc;
     ngx_uint_t              pending_count;
+    unsigned                wrote:1;        /* a request's write is in */
 } ngx_http_tiktok_batch_t;
 
 
@@ -249,6 +250,7 @@ ngx_http_tiktok_post_batch(void)
 
     batch->nops = 0;
     batch->retries = 0;
+    batch->wrote = 0;
 
     while (!ngx_queue_empty(&w->pending)
            && batch->nops < NGX_HTTP_TIKTOK_BATCH_MAX)
@@ -479,6 +481,7 @@ ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log)
             || op->resp.oauth)
         {
             rc = tt_txn_commit(&child);
+            batch->wrote |= (rc == TT_OK);
 
         } else {
             tt_txn_abort(&child);
@@ -519,6 +522,11 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
     }
 
     ngx_http_tiktok_read_again();
+
+    /* what GET /api/health says of the store's writes */
+    if (rc != TT_OK || batch->wrote) {
+        ngx_http_tiktok_write_result(rc, tt_store_last_error(batch->store));
+    }
 
     if (rc != TT_OK) {
         ngx_http_tiktok_batch_failed(batch, rc);
@@ -579,6 +587,8 @@ ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch, int *rc)
     ngx_log_error(NGX_LOG_NOTICE, w->log, 0,
                   "tiktok store map is now %uz bytes",
                   tt_store_map_size(batch->store));
+
+    batch->wrote = 0;
 
     for (i = 0; i < batch->nops; i++) {
         op = batch->ops[i];
