@@ -566,9 +566,10 @@ int tt_revoke_put(tt_txn_t *t, const tt_revoke_t *r);
 int tt_revoke_del(tt_txn_t *t, const char *profile_id);
 
 /*
- * Seals every token, code and verifier of the store again with the ring's
- * first key (after a new key was put first in tiktok_token_key_file);
- * *n counts the values sealed.  TT_ERR when one opens with no key.
+ * Seals every token, webhook signing secret, code and verifier of the
+ * store again with the ring's first key (after a new key was put first in
+ * tiktok_token_key_file), in t: all or none; *n counts the values
+ * sealed.  TT_ERR when one opens with no key.
  */
 int tt_store_reseal(tt_txn_t *t, size_t *n);
 
