@@ -334,6 +334,8 @@ int tt_profile_by_open_id(tt_txn_t *t, const char *ws_id, const char *open_id,
 int tt_profile_check(tt_txn_t *t, const tt_profile_t *p, tt_arena_t *a,
     tt_profile_t *other, const char **why);
 const char *tt_profile_status_name(tt_profile_status_e s);
+/* the object GET /api/profiles/:id answers (never a token) */
+void tt_profile_render(tt_jw_t *w, const tt_profile_t *p);
 
 
 /* posts: the record is tt_post_encode()'s; the store keeps ws_posts and
@@ -564,9 +566,10 @@ int tt_revoke_put(tt_txn_t *t, const tt_revoke_t *r);
 int tt_revoke_del(tt_txn_t *t, const char *profile_id);
 
 /*
- * Seals every token, code and verifier of the store again with the ring's
- * first key (after a new key was put first in tiktok_token_key_file);
- * *n counts the values sealed.  TT_ERR when one opens with no key.
+ * Seals every token, webhook signing secret, code and verifier of the
+ * store again with the ring's first key (after a new key was put first in
+ * tiktok_token_key_file), in t: all or none; *n counts the values
+ * sealed.  TT_ERR when one opens with no key.
  */
 int tt_store_reseal(tt_txn_t *t, size_t *n);
 
