@@ -30,8 +30,6 @@ static int tt_queue_idx_cmp(const void *a, const void *b);
 static int tt_queue_order(const tt_queue_post_t *a,
     const tt_queue_post_t *b);
 static int tt_queue_int64_cmp(const void *a, const void *b);
-static int tt_queue_pinned(const tt_queue_post_t *p, int64_t now,
-    unsigned flags);
 static void tt_queue_place(const tt_queue_def_t *def, tt_queue_post_t *p,
     int64_t slot, int64_t now, tt_queue_rng_t *rng);
 static uint64_t tt_queue_random(tt_queue_rng_t *rng);
@@ -379,7 +377,7 @@ tt_queue_int64_cmp(const void *a, const void *b)
  * minutes); or, unless TT_QUEUE_RESLOT_DUE, its time has come and the
  * scheduler is about to claim it.
  */
-static int
+int
 tt_queue_pinned(const tt_queue_post_t *p, int64_t now, unsigned flags)
 {
     if (p->started) {
@@ -559,6 +557,22 @@ tt_queue_add(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
     tt_arena_t *arena, size_t *moved)
 {
+    int  rc;
+
+    rc = tt_queue_append(def, tz, now, posts, n, flags, rng, arena, moved);
+    if (rc != TT_CONFLICT) {
+        return rc;
+    }
+
+    return tt_queue_arrange(def, tz, now, posts, n, flags, rng, arena, moved);
+}
+
+
+int
+tt_queue_append(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
+    tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
+    tt_arena_t *arena, size_t *moved)
+{
     int       rc;
     size_t    i, t;
     int64_t   after, s, *taken;
@@ -570,8 +584,7 @@ tt_queue_add(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     }
 
     if (!tt_queue_appends(def, now, posts, n, flags, &after)) {
-        return tt_queue_arrange(def, tz, now, posts, n, flags, rng, arena,
-                                moved);
+        return TT_CONFLICT;
     }
 
     /* the slots that stay taken past the last post that may move */

@@ -155,6 +155,13 @@ typedef struct {
 #define TT_QUEUE_RESLOT_DUE  0x1
 
 /*
+ * A post that stays where it is whatever comes: publishing started; or
+ * its slot has passed and its time has not; or, without
+ * TT_QUEUE_RESLOT_DUE, its time has come (the scheduler claims it).
+ */
+int tt_queue_pinned(const tt_queue_post_t *p, int64_t now, unsigned flags);
+
+/*
  * Arranges the queue: posts that never move (started, or due without
  * TT_QUEUE_RESLOT_DUE) keep their slots, which stay taken; the others
  * take the free slots after now in order of priority, then creation,
@@ -177,6 +184,15 @@ int tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
  * tt_queue_arrange() on the same posts.
  */
 int tt_queue_add(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
+    tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
+    tt_arena_t *arena, size_t *moved);
+
+/*
+ * tt_queue_add()'s first case alone: TT_CONFLICT, posts untouched but
+ * their moved flags, when the new post does not go after every post that
+ * may move (the caller then arranges the queue).
+ */
+int tt_queue_append(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
     tt_arena_t *arena, size_t *moved);
 

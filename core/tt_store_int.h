@@ -117,6 +117,25 @@ uint8_t tt_queue_prio(tt_priority_e p);
 int tt_queue_slot_of(tt_txn_t *t, const char *post_id,
     char queue[TT_ID_SIZE], int64_t *slot, int *prio);
 
+/* tt_store_queue_sum.c: a queue's summary, kept with queue_posts */
+#define TT_QSUM_LEN     56
+
+typedef struct {
+    uint64_t        waiting[3];         /* by priority, not started */
+    uint64_t        started;
+    int64_t         created_max[3];     /* bounds the waiting ones' */
+} tt_qsum_t;
+
+int tt_qsum_get(tt_txn_t *t, const char *queue, tt_qsum_t *s);
+int tt_qsum_put(tt_txn_t *t, const char *queue, const tt_qsum_t *s);
+int tt_qsum_add(tt_txn_t *t, const char *queue, const uint8_t *val,
+    int delta);
+int tt_queue_join_last(tt_txn_t *t, const char *queue,
+    const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
+    tt_queue_post_t *fresh, tt_queue_rng_t *rng, tt_arena_t *a);
+int tt_qsum_reindex(tt_txn_t *t);
+int tt_queue_head_put(tt_txn_t *t, const tt_queue_t *q, int add);
+
 /* tt_store_queue.c: schema 4's migration */
 int tt_queue_reindex(tt_txn_t *t);
 

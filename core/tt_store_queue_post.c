@@ -112,6 +112,8 @@ tt_queue_post_drop(tt_txn_t *t, const char *id)
     int        rc;
     char       queue[TT_ID_SIZE];
     int64_t    slot;
+    MDB_val    v;
+    uint8_t    val[TT_QP_VAL_LEN];
     tt_skey_t  k;
 
     rc = tt_queue_slot_of(t, id, queue, &slot, NULL);
@@ -123,13 +125,30 @@ tt_queue_post_drop(tt_txn_t *t, const char *id)
         return tt_txn_fail(t, TT_ERR);
     }
 
-    rc = tt_db_del(t, TT_DB_QUEUE_POSTS, &k);
-
-    if (rc == TT_OK && tt_store_key(&k, "i", id) == TT_OK) {
-        rc = tt_db_del(t, TT_DB_POST_SLOT, &k);
+    rc = tt_db_get(t, TT_DB_QUEUE_POSTS, &k, &v);
+    if (rc == TT_OK && v.mv_size != TT_QP_VAL_LEN) {
+        t->st->last_error = "corrupt queue_posts entry in the store";
+        return tt_txn_fail(t, TT_ERR);
     }
 
-    return rc;
+    if (rc == TT_OK) {
+        memcpy(val, v.mv_data, TT_QP_VAL_LEN);
+        rc = tt_db_del(t, TT_DB_QUEUE_POSTS, &k);
+
+        if (rc == TT_OK) {
+            rc = tt_qsum_add(t, queue, val, -1);
+        }
+    }
+
+    if (rc != TT_OK && rc != TT_NOTFOUND) {
+        return rc;
+    }
+
+    if (tt_store_key(&k, "i", id) != TT_OK) {
+        return tt_txn_fail(t, TT_ERR);
+    }
+
+    return tt_db_del(t, TT_DB_POST_SLOT, &k);
 }
 
 
@@ -187,6 +206,10 @@ tt_queue_post_sync(tt_txn_t *t, const tt_post_t *p, int64_t slot)
     }
 
     rc = tt_db_put(t, TT_DB_QUEUE_POSTS, &k, val, sizeof(val));
+    if (rc == TT_OK) {
+        rc = tt_qsum_add(t, p->queue_id, val, 1);
+    }
+
     if (rc != TT_OK) {
         return rc;
     }

@@ -2,7 +2,8 @@
  * Copyright (C) the ngx_tiktok authors.
  * The store's queues: records and a group's index, slotting in the
  * writing transaction, re-arrangement, the paused queue's posts out of
- * the agenda, deletion into drafts, next_slot, and schema 3's migration.
+ * the agenda, deletion into drafts, next_slot, the queues' summaries,
+ * and schema 3's and 7's migrations.
  */
 
 #include "tt_test.h"
@@ -330,6 +331,270 @@ test_migrate_2_3(void **state)
 }
 
 
+/*
+ * The queue's summary against its queue_posts, counted here: waiting
+ * posts by priority and started ones exactly, the latest creation of
+ * each priority bounded; and, if arranged, the queue as a full
+ * arrangement leaves it (jitter 0: nothing moves).
+ */
+static void
+t_check(t_env_t *e, const tt_queue_t *q, int arranged)
+{
+    int              i, rc;
+    size_t           moved;
+    int64_t          cmax[3];
+    uint64_t         waiting[3], started, n;
+    MDB_val          key, val;
+    tt_qsum_t        s;
+    tt_skey_t        k;
+    MDB_cursor      *c;
+    const uint8_t   *v;
+
+    memset(waiting, 0, sizeof(waiting));
+    memset(cmax, 0, sizeof(cmax));
+    started = 0;
+
+    assert_int_equal(tt_store_key(&k, "i", q->id), TT_OK);
+    assert_int_equal(tt_db_cursor(&e->t, TT_DB_QUEUE_POSTS, &c), TT_OK);
+    key = k.val;
+
+    for (rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
+         rc == MDB_SUCCESS && memcmp(key.mv_data, k.data, TT_ID_SIZE) == 0;
+         rc = mdb_cursor_get(c, &key, &val, MDB_NEXT))
+    {
+        v = val.mv_data;
+
+        if (v[17]) {
+            started++;
+            continue;
+        }
+
+        waiting[v[16]]++;
+        if ((int64_t) tt_store_be64(v + 8) > cmax[v[16]]) {
+            cmax[v[16]] = (int64_t) tt_store_be64(v + 8);
+        }
+    }
+
+    mdb_cursor_close(c);
+
+    assert_int_equal(tt_qsum_get(&e->t, q->id, &s), TT_OK);
+
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(s.waiting[i], waiting[i]);
+        assert_true(waiting[i] == 0 || s.created_max[i] >= cmax[i]);
+    }
+
+    assert_int_equal(s.started, started);
+    assert_int_equal(tt_queue_count(&e->t, q->id, &n), TT_OK);
+    assert_int_equal(n, waiting[0] + waiting[1] + waiting[2] + started);
+    assert_int_equal(tt_queue_has_waiting(&e->t, q->id),
+                     waiting[0] + waiting[1] + waiting[2] != 0);
+
+    if (arranged) {
+        assert_int_equal(tt_queue_rearrange(&e->t, q, T_NOW, 0, &moved),
+                         TT_OK);
+        assert_int_equal(moved, 0);
+    }
+}
+
+
+/* the queue's head says what its record says */
+static void
+t_head(t_env_t *e, const char *id)
+{
+    tt_queue_t       q;
+    tt_queue_def_t   def;
+    tt_queue_head_t  h;
+
+    assert_int_equal(tt_queue_get(&e->t, id, e->a, &q), TT_OK);
+    assert_int_equal(tt_queue_head(&e->t, id, &h), TT_OK);
+    tt_queue_to_def(&q, &def);
+    assert_string_equal(h.workspace_id, q.workspace_id);
+    assert_string_equal(h.profile_group_id, q.profile_group_id);
+    assert_memory_equal(&h.def, &def, sizeof(def));
+}
+
+
+/* every path that changes a queue's posts keeps its summary */
+static void
+test_summary(void **state)
+{
+    t_env_t        *e = *state;
+    char            id[TT_ID_SIZE];
+    size_t          i, moved;
+    tt_post_t        p;
+    tt_queue_t       q2;
+    tt_timeslot_t    one = { "ts_mon", 1, 8 * 60 };
+    tt_queue_head_t  h;
+    static const tt_priority_e  prios[] = {
+        TT_PRIORITY_MEDIUM, TT_PRIORITY_LOW, TT_PRIORITY_HIGH,
+        TT_PRIORITY_MEDIUM, TT_PRIORITY_LOW, TT_PRIORITY_LOW
+    };
+
+    q2 = e->q;
+    snprintf(q2.id, TT_ID_SIZE, "%s", "q_two");
+    q2.slots = &one;
+    q2.nslots = 1;
+    assert_int_equal(tt_queue_put(&e->t, &q2), TT_OK);
+
+    /* creates that go last (one record read) and others that move posts,
+     * some created earlier than posts already there */
+    for (i = 0; i < 36; i++) {
+        snprintf(id, sizeof(id), "p_%02zu", i);
+        t_post(e, &p, id, prios[i % 6],
+               T_NOW - 100000 + (int64_t) ((i * 7919) % 36) * 1000);
+        t_check(e, &e->q, 1);
+    }
+
+    /* a queue out of order (as schema 3's migration may leave it: each
+     * post at the slot of its time): a low post before a medium one.  A
+     * new medium post must not go last after the medium one alone: the
+     * summary knows of the low one, and the queue is arranged */
+    tt_post_init(&p, T_NOW - 500000);
+    snprintf(p.id, TT_ID_SIZE, "%s", "p_low");
+    snprintf(p.workspace_id, TT_ID_SIZE, "%s", "ws_1");
+    snprintf(p.profile_group_id, TT_ID_SIZE, "%s", "pg_1");
+    snprintf(p.queue_id, TT_ID_SIZE, "%s", q2.id);
+    p.queue_priority = TT_PRIORITY_LOW;
+    p.scheduled_at = T_NOW + T_DAY;
+    tt_post_settle(&p, T_NOW);
+    assert_int_equal(tt_post_put_slot(&e->t, &p, p.scheduled_at), TT_OK);
+    snprintf(p.id, TT_ID_SIZE, "%s", "p_med");
+    p.queue_priority = TT_PRIORITY_MEDIUM;
+    p.scheduled_at = T_NOW + 20 * T_DAY;
+    tt_post_settle(&p, T_NOW);
+    assert_int_equal(tt_post_put_slot(&e->t, &p, p.scheduled_at), TT_OK);
+    t_check(e, &q2, 0);
+
+    snprintf(p.id, TT_ID_SIZE, "%s", "p_med2");
+    p.created_at = T_NOW;
+    p.scheduled_at = -1;
+    tt_post_settle(&p, T_NOW);
+    assert_int_equal(tt_queue_post_save(&e->t, &p, T_NOW, e->a), TT_OK);
+    t_check(e, &q2, 1);
+    assert_int_equal(t_at(e, "p_low"), p.scheduled_at + 7 * T_DAY);
+
+    /* claimed by the scheduler, then published: started, then gone */
+    assert_int_equal(tt_post_get(&e->t, "p_00", e->a, &p), TT_OK);
+    p.status = TT_POST_PROCESSING;
+    assert_int_equal(tt_post_put(&e->t, &p), TT_OK);
+    t_check(e, &e->q, 1);
+    /* (before its slot: the queue closes up at the next change only) */
+    p.status = TT_POST_PROCESSED;
+    assert_int_equal(tt_post_put(&e->t, &p), TT_OK);
+    t_check(e, &e->q, 0);
+
+    /* a priority changed, a draft, another queue, deleted */
+    assert_int_equal(tt_post_get(&e->t, "p_01", e->a, &p), TT_OK);
+    p.queue_priority = TT_PRIORITY_HIGH;
+    assert_int_equal(tt_queue_post_save(&e->t, &p, T_NOW, e->a), TT_OK);
+    t_check(e, &e->q, 1);
+
+    assert_int_equal(tt_post_get(&e->t, "p_02", e->a, &p), TT_OK);
+    p.draft = 1;
+    tt_post_settle(&p, T_NOW);
+    assert_int_equal(tt_queue_post_save(&e->t, &p, T_NOW, e->a), TT_OK);
+    t_check(e, &e->q, 1);
+
+    assert_int_equal(tt_post_get(&e->t, "p_03", e->a, &p), TT_OK);
+    snprintf(p.queue_id, TT_ID_SIZE, "%s", q2.id);
+    assert_int_equal(tt_queue_post_save(&e->t, &p, T_NOW, e->a), TT_OK);
+    t_check(e, &e->q, 1);
+    t_check(e, &q2, 1);
+
+    assert_int_equal(tt_queue_post_delete(&e->t, "p_04", T_NOW), TT_OK);
+    t_check(e, &e->q, 1);
+
+    /* paused, enabled again, re-arranged on other slots */
+    e->q.enabled = 0;
+    assert_int_equal(tt_queue_put(&e->t, &e->q), TT_OK);
+    assert_int_equal(tt_queue_pause(&e->t, &e->q), TT_OK);
+    t_check(e, &e->q, 1);
+    e->q.enabled = 1;
+    assert_int_equal(tt_queue_put(&e->t, &e->q), TT_OK);
+    assert_int_equal(tt_queue_enable(&e->t, &e->q, T_NOW, &moved), TT_OK);
+    t_check(e, &e->q, 1);
+    e->q.slots = &one;
+    e->q.nslots = 1;
+    e->q.jitter = 7;
+    snprintf(e->q.timezone, sizeof(e->q.timezone), "%s", "Asia/Tokyo");
+    assert_int_equal(tt_queue_put(&e->t, &e->q), TT_OK);
+    t_head(e, e->q.id);
+    e->q.jitter = 0;
+    assert_int_equal(tt_queue_put(&e->t, &e->q), TT_OK);
+    t_head(e, e->q.id);
+    assert_int_equal(tt_queue_rearrange(&e->t, &e->q, T_NOW, 0, &moved),
+                     TT_OK);
+    t_check(e, &e->q, 1);
+
+    /* deleted: its waiting posts are drafts, nothing is left to count */
+    assert_int_equal(tt_queue_del(&e->t, e->q.id, T_NOW), TT_OK);
+    assert_int_equal(tt_queue_head(&e->t, e->q.id, &h), TT_NOTFOUND);
+    t_check(e, &e->q, 1);
+    t_check(e, &q2, 1);
+}
+
+
+/*
+ * A store written by schema 6's code (tests/fixtures/store_v6, made by
+ * store_v6.sh): opening it sums up each queue's live posts, and a post
+ * slotted after that goes where a full arrangement puts it.
+ */
+static void
+test_migrate_6_7(void **state)
+{
+    t_env_t     *e = *state;
+    char         path[512], buf[65536];
+    size_t       n;
+    FILE        *in, *out;
+    tt_str_t     v;
+    tt_post_t    p;
+    tt_queue_t   q;
+    const char  *ids[] = { "q_fix_a", "q_fix_b" };
+
+    tt_txn_abort(&e->t);
+    tt_store_close(e->st);
+
+    snprintf(path, sizeof(path), "%s/data.mdb", e->dir);
+    in = fopen("tests/fixtures/store_v6/data.mdb", "rb");
+    assert_non_null(in);
+    out = fopen(path, "wb");
+    assert_non_null(out);
+
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    }
+
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+
+    t_open(e);
+    assert_int_equal(tt_txn_begin(e->st, &e->t, 1), TT_OK);
+    assert_int_equal(tt_meta_get(&e->t, "schema", &v), TT_OK);
+    assert_int_equal(v.data[0], '0' + TT_SCHEMA_VERSION);
+
+    for (n = 0; n < 2; n++) {
+        assert_int_equal(tt_queue_get(&e->t, ids[n], e->a, &q), TT_OK);
+        t_check(e, &q, 1);
+        t_head(e, ids[n]);
+    }
+
+    assert_int_equal(tt_queue_count(&e->t, "q_fix_a", &n), TT_OK);
+    assert_int_equal(n, 45);
+    assert_int_equal(tt_queue_count(&e->t, "q_fix_b", &n), TT_OK);
+    assert_int_equal(n, 15);
+
+    /* new posts of each priority join the migrated queue */
+    e->q = q;
+    t_post(e, &p, "p_new_l", TT_PRIORITY_LOW, T_NOW);
+    t_check(e, &q, 1);
+    t_post(e, &p, "p_new_h", TT_PRIORITY_HIGH, T_NOW);
+    t_check(e, &q, 1);
+    assert_int_equal(tt_queue_count(&e->t, "q_fix_b", &n), TT_OK);
+    assert_int_equal(n, 17);
+}
+
+
 int
 main(void)
 {
@@ -340,6 +605,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_delete_queue, t_setup,
                                         t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_2_3, t_setup,
+                                        t_teardown),
+        cmocka_unit_test_setup_teardown(test_summary, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_6_7, t_setup,
                                         t_teardown),
     };
 
