@@ -34,6 +34,13 @@ static const unsigned  tt_list_shifts[TT_LIST_LEVELS] = {
 #define TT_LIST_CREATED     'c'     /* key ~created_at: newest first */
 #define TT_LIST_SCHED       's'     /* key scheduled_at: earliest first */
 
+/* which of a post's lists tt_terms_apply() changes */
+#define TT_TERMS_BY_CREATED 0x1
+#define TT_TERMS_BY_SCHED   0x2
+
+/* scope digests remembered, per thread (a queue's posts share theirs) */
+#define TT_LIST_DIGESTS     8
+
 /*
  * A list's keys start with its scope's digest (the first TT_LIST_SCOPE
  * bytes of the SHA-256 of ws, group and queue ids, 32 bytes each), its
@@ -93,7 +100,7 @@ static void tt_terms_of(const tt_post_t *p, tt_terms_t *tm);
 static void tt_terms_dec(const uint8_t *b, tt_terms_t *tm);
 static int tt_terms_get(tt_txn_t *t, tt_skey_t *k, tt_terms_t *tm);
 static int tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id,
-    int add);
+    int add, unsigned kinds);
 static int tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
     const char *queue, int kind, unsigned cls);
 static int tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key,
@@ -215,6 +222,8 @@ int
 tt_post_terms_set(tt_txn_t *t, const tt_post_t *p)
 {
     int         rc, had;
+    int64_t     sched;
+    unsigned    kinds;
     tt_skey_t   k, v;
     tt_terms_t  old, tm;
 
@@ -239,8 +248,20 @@ tt_post_terms_set(tt_txn_t *t, const tt_post_t *p)
         return TT_OK;
     }
 
+    /* only its time changed (a queue's post moved): its lists by
+     * creation stay as they are */
+    kinds = TT_TERMS_BY_CREATED | TT_TERMS_BY_SCHED;
+    sched = old.scheduled;
+    old.scheduled = tm.scheduled;
+
+    if (had && memcmp(&old, &tm, sizeof(tt_terms_t)) == 0) {
+        kinds = TT_TERMS_BY_SCHED;
+    }
+
+    old.scheduled = sched;
+
     if (had) {
-        rc = tt_terms_apply(t, &old, p->id, 0);
+        rc = tt_terms_apply(t, &old, p->id, 0, kinds);
         if (rc != TT_OK) {
             return rc;
         }
@@ -251,7 +272,7 @@ tt_post_terms_set(tt_txn_t *t, const tt_post_t *p)
         return rc;
     }
 
-    return tt_terms_apply(t, &tm, p->id, 1);
+    return tt_terms_apply(t, &tm, p->id, 1, kinds);
 }
 
 
@@ -271,7 +292,8 @@ tt_post_terms_drop(tt_txn_t *t, const char *id)
         return rc == TT_NOTFOUND ? TT_OK : rc;
     }
 
-    rc = tt_terms_apply(t, &old, id, 0);
+    rc = tt_terms_apply(t, &old, id, 0,
+                        TT_TERMS_BY_CREATED | TT_TERMS_BY_SCHED);
     if (rc != TT_OK) {
         return rc;
     }
@@ -280,9 +302,11 @@ tt_post_terms_drop(tt_txn_t *t, const char *id)
 }
 
 
-/* every list entry of the terms, in or out: 2 x 2 scopes x classes */
+/* the list entries of the terms, in or out: 2 x 2 scopes x classes,
+ * those by creation, by scheduled_at or both (kinds) */
 static int
-tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add)
+tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add,
+    unsigned kinds)
 {
     int        rc;
     unsigned   s, cls;
@@ -308,11 +332,14 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add)
                 return tt_txn_fail(t, TT_ERR);
             }
 
-            rc = tt_list_entry(t, &k, ~(uint64_t) tm->created, id, add);
-            if (rc != TT_OK || tm->scheduled < 0) {
+            if (kinds & TT_TERMS_BY_CREATED) {
+                rc = tt_list_entry(t, &k, ~(uint64_t) tm->created, id, add);
                 if (rc != TT_OK) {
                     return rc;
                 }
+            }
+
+            if (tm->scheduled < 0 || !(kinds & TT_TERMS_BY_SCHED)) {
                 continue;
             }
 
@@ -330,18 +357,52 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add)
 }
 
 
+/*
+ * The digests of the last scopes seen, per thread: a post's lists take
+ * eight prefixes of four scopes, and a queue's posts share them all.
+ */
+typedef struct {
+    uint8_t         scope[3 * TT_ID_SIZE];
+    uint8_t         h[TT_LIST_SCOPE];
+    unsigned        valid:1;
+} tt_list_digest_t;
+
+static __thread tt_list_digest_t  tt_list_digests[TT_LIST_DIGESTS];
+static __thread unsigned          tt_list_digest_next;
+
+
 static int
 tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
     const char *queue, int kind, unsigned cls)
 {
-    uint8_t    h[32];
-    tt_skey_t  scope;
+    unsigned           i;
+    uint8_t            h[32];
+    tt_skey_t          scope;
+    tt_list_digest_t  *d;
 
     if (tt_store_key(&scope, "zzz", ws, group, queue) != TT_OK
-        || tt_sha256(scope.data, scope.val.mv_size, h) != TT_OK)
+        || scope.val.mv_size != sizeof(d->scope))
     {
         return TT_INVALID;
     }
+
+    for (i = 0; i < TT_LIST_DIGESTS; i++) {
+        d = &tt_list_digests[i];
+
+        if (d->valid && memcmp(d->scope, scope.data, sizeof(d->scope)) == 0) {
+            return tt_store_key(k, "bcc", d->h, (size_t) TT_LIST_SCOPE, kind,
+                                (int) cls);
+        }
+    }
+
+    if (tt_sha256(scope.data, scope.val.mv_size, h) != TT_OK) {
+        return TT_INVALID;
+    }
+
+    d = &tt_list_digests[tt_list_digest_next++ % TT_LIST_DIGESTS];
+    memcpy(d->scope, scope.data, sizeof(d->scope));
+    memcpy(d->h, h, TT_LIST_SCOPE);
+    d->valid = 1;
 
     return tt_store_key(k, "bcc", h, (size_t) TT_LIST_SCOPE, kind,
                         (int) cls);

@@ -38,6 +38,7 @@ t_open(t_env_t *e)
     memset(&conf, 0, sizeof(conf));
     conf.path = e->dir;
     conf.nosync = 1;
+    conf.map_size = (size_t) 256 << 20;
     assert_int_equal(tt_store_open(&conf, &e->st, err, sizeof(err)), TT_OK);
 }
 
@@ -595,6 +596,267 @@ test_migrate_6_7(void **state)
 }
 
 
+/* a large re-arrangement: the reference is every post as stored */
+#define T_BIG       1200
+#define T_EXACT     60
+#define T_ALL       (T_BIG + T_EXACT)
+
+static tt_post_t            *t_ref[T_ALL];
+static const tt_post_query_t *t_ref_q;
+
+
+static int
+t_ref_cmp(const void *x, const void *y)
+{
+    const tt_post_t  *a = *(tt_post_t * const *) x;
+    const tt_post_t  *b = *(tt_post_t * const *) y;
+
+    if (t_ref_q->after >= 0 || t_ref_q->before >= 0) {
+        if (a->scheduled_at != b->scheduled_at) {
+            return a->scheduled_at < b->scheduled_at ? -1 : 1;
+        }
+
+    } else if (a->created_at != b->created_at) {
+        return a->created_at > b->created_at ? -1 : 1;
+    }
+
+    return strcmp(a->id, b->id);
+}
+
+
+static int
+t_ref_match(const tt_post_t *p, const tt_post_query_t *q)
+{
+    if ((q->group_id && strcmp(p->profile_group_id, q->group_id) != 0)
+        || (q->queue_id && strcmp(p->queue_id, q->queue_id) != 0)
+        || !(tt_post_classes(p) & (1u << q->cls)))
+    {
+        return 0;
+    }
+
+    if ((q->after >= 0 || q->before >= 0) && p->scheduled_at < 0) {
+        return 0;
+    }
+
+    return (q->after < 0 || p->scheduled_at >= q->after)
+           && (q->before < 0 || p->scheduled_at < q->before);
+}
+
+
+typedef struct {
+    char            ids[100][TT_ID_SIZE];
+    size_t          n;
+} t_page_t;
+
+
+static int
+t_page_cb(void *ctx, const char *id, const tt_str_t *rec)
+{
+    t_page_t  *pg = ctx;
+
+    (void) rec;
+    assert_true(pg->n < 100);
+    memcpy(pg->ids[pg->n++], id, TT_ID_SIZE);
+
+    return 0;
+}
+
+
+/* every page of q, its total and its order, against the reference */
+static void
+t_list(t_env_t *e, tt_post_query_t *q)
+{
+    size_t      i, n, k;
+    uint64_t    total;
+    t_page_t    pg;
+    tt_post_t  *ref[T_ALL];
+
+    for (i = 0, n = 0; i < T_ALL; i++) {
+        if (t_ref_match(t_ref[i], q)) {
+            ref[n++] = t_ref[i];
+        }
+    }
+
+    t_ref_q = q;
+    qsort(ref, n, sizeof(ref[0]), t_ref_cmp);
+
+    for (q->offset = 0; q->offset <= n; q->offset += q->limit) {
+        memset(&pg, 0, sizeof(pg));
+        assert_int_equal(tt_post_list(&e->t, q, &total, t_page_cb, &pg),
+                         TT_OK);
+        assert_int_equal(total, n);
+
+        k = n - q->offset < q->limit ? n - q->offset : q->limit;
+        assert_int_equal(pg.n, k);
+
+        for (i = 0; i < k; i++) {
+            assert_string_equal(pg.ids[i], ref[q->offset + i]->id);
+        }
+    }
+}
+
+
+static int
+t_due_cb(void *ctx, int64_t at, const char *id)
+{
+    size_t  *n = ctx;
+    size_t   i;
+
+    for (i = 0; i < T_ALL; i++) {
+        if (strcmp(t_ref[i]->id, id) == 0) {
+            assert_int_equal(t_ref[i]->due_at, at);
+            (*n)++;
+            return 0;
+        }
+    }
+
+    fail_msg("%s in the agenda is no post of the test", id);
+    return 1;
+}
+
+
+/*
+ * 1,200 posts of a queue (a few started) and 60 exact-time posts, some
+ * at the very times the queue's posts move to; the queue's timezone,
+ * timeslots and jitter change, and it is re-arranged in one transaction.
+ * Afterwards every post's time (its record, its queue entry, its agenda
+ * entry), every list's order and total, by creation and by scheduled_at
+ * over ranges that cut the counts' buckets, and the summary are checked.
+ */
+static void
+test_large_rearrange(void **state)
+{
+    t_env_t         *e = *state;
+    char             id[TT_ID_SIZE];
+    size_t           i, moved, n;
+    int64_t          at, slot;
+    MDB_val          key, val;
+    tt_post_t        p;
+    tt_skey_t        k;
+    MDB_cursor      *c;
+    tt_timeslot_t    tokyo[3] = {
+        { "ts_mon", 1, 9 * 60 }, { "ts_wed", 3, 13 * 60 + 30 },
+        { "ts_sat", 6, 18 * 60 }
+    };
+    unsigned         g, qu, cls, r;
+    tt_post_query_t  q;
+    static const tt_list_class_e  classes[] = {
+        TT_LIST_ANY, TT_LIST_SCHEDULED, TT_LIST_DRAFT
+    };
+    static const int64_t  ranges[][2] = {
+        { -1, -1 },
+        { T_NOW + 100 * T_DAY + 1, -1 },
+        { -1, T_NOW + 400 * T_DAY + 777 },
+        { T_NOW + 33 * T_DAY + 65537, T_NOW + 1500 * T_DAY + 255 },
+        { T_NOW + 2 * T_DAY, T_NOW + 2 * T_DAY + 7 * T_HOUR }
+    };
+
+    e->q.jitter = 5;
+    assert_int_equal(tt_queue_put(&e->t, &e->q), TT_OK);
+
+    for (i = 0; i < T_BIG; i++) {
+        snprintf(id, sizeof(id), "p_q%04zu", i);
+        /* in the queue's order, so that each goes last */
+        t_post(e, &p, id, i < T_BIG / 7 ? TT_PRIORITY_HIGH
+                          : i >= T_BIG - T_BIG / 5 ? TT_PRIORITY_LOW
+                          : TT_PRIORITY_MEDIUM,
+               T_NOW - 10000000 + (int64_t) i * 1000);
+
+        /* the scheduler claimed a few */
+        if (i % 400 == 3) {
+            p.status = TT_POST_PROCESSING;
+            assert_int_equal(tt_post_put(&e->t, &p), TT_OK);
+        }
+    }
+
+    /* exact times, some where the queue's posts go (Mondays 09:00 in
+     * Tokyo: Sunday 00:00 UTC), one a draft */
+    for (i = 0; i < T_EXACT; i++) {
+        tt_post_init(&p, T_NOW - 5000 + (int64_t) i);
+        snprintf(p.id, TT_ID_SIZE, "p_x%04zu", i);
+        snprintf(p.workspace_id, TT_ID_SIZE, "%s", "ws_1");
+        snprintf(p.profile_group_id, TT_ID_SIZE, "%s", i % 2 ? "pg_1" : "pg_2");
+        p.scheduled_at = T_NOW + 4 * T_DAY - 12 * T_HOUR
+                         + (int64_t) (i % 20) * 7 * T_DAY
+                         + (i % 3 == 0 ? 0 : (int64_t) i * 60000);
+        p.draft = (i == 7);
+        tt_post_settle(&p, T_NOW);
+        assert_int_equal(tt_post_put(&e->t, &p), TT_OK);
+    }
+
+    /* another zone, other slots, less jitter: every waiting post moves */
+    snprintf(e->q.timezone, sizeof(e->q.timezone), "%s", "Asia/Tokyo");
+    e->q.slots = tokyo;
+    e->q.nslots = 3;
+    e->q.jitter = 2;
+    assert_int_equal(tt_queue_put(&e->t, &e->q), TT_OK);
+    assert_int_equal(tt_queue_rearrange(&e->t, &e->q, T_NOW, 0, &moved),
+                     TT_OK);
+    assert_int_equal(moved, T_BIG - 3);
+
+    /* the reference: every post as stored */
+    for (i = 0; i < T_ALL; i++) {
+        t_ref[i] = tt_arena_alloc(e->a, sizeof(tt_post_t));
+        assert_non_null(t_ref[i]);
+        snprintf(id, sizeof(id), i < T_BIG ? "p_q%04zu" : "p_x%04zu",
+                 i < T_BIG ? i : i - T_BIG);
+        assert_int_equal(tt_post_get(&e->t, id, e->a, t_ref[i]), TT_OK);
+    }
+
+    /* each queue entry: its post's time, a slot within the jitter, and
+     * the waiting posts in (priority, creation) order */
+    assert_int_equal(tt_store_key(&k, "i", e->q.id), TT_OK);
+    assert_int_equal(tt_db_cursor(&e->t, TT_DB_QUEUE_POSTS, &c), TT_OK);
+    key = k.val;
+    n = 0;
+
+    for (int rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
+         rc == MDB_SUCCESS && memcmp(key.mv_data, k.data, TT_ID_SIZE) == 0;
+         rc = mdb_cursor_get(c, &key, &val, MDB_NEXT))
+    {
+        slot = (int64_t) tt_store_be64((uint8_t *) key.mv_data + TT_ID_SIZE);
+        at = (int64_t) tt_store_be64(val.mv_data);
+        tt_store_key_id((uint8_t *) key.mv_data + TT_ID_SIZE + 8, id);
+        assert_int_equal(tt_post_get(&e->t, id, e->a, &p), TT_OK);
+        assert_int_equal(p.scheduled_at, at);
+        assert_true(((uint8_t *) val.mv_data)[17]
+                    || (at >= slot - 2 * 60000 && at <= slot + 2 * 60000
+                        && slot % (30 * 60000) == 0));
+        n++;
+    }
+
+    mdb_cursor_close(c);
+    assert_int_equal(n, T_BIG);
+
+    /* the summary, and a second arrangement moves nothing */
+    t_check(e, &e->q, 1);
+
+    /* the agenda: exactly the posts with a due time, at it */
+    n = 0;
+    assert_int_equal(tt_due_iter(&e->t, INT64_MAX, t_due_cb, &n), TT_OK);
+    for (i = 0, moved = 0; i < T_ALL; i++) {
+        moved += t_ref[i]->due_at >= 0;
+    }
+    assert_int_equal(n, moved);
+
+    /* every list */
+    for (g = 0; g < 2; g++)
+    for (qu = 0; qu < 2; qu++)
+    for (cls = 0; cls < TT_ARRAY_SIZE(classes); cls++)
+    for (r = 0; r < TT_ARRAY_SIZE(ranges); r++) {
+        memset(&q, 0, sizeof(q));
+        q.ws_id = "ws_1";
+        q.group_id = g ? "pg_1" : NULL;
+        q.queue_id = qu ? e->q.id : NULL;
+        q.cls = classes[cls];
+        q.after = ranges[r][0];
+        q.before = ranges[r][1];
+        q.limit = 100;
+        t_list(e, &q);
+    }
+}
+
+
 int
 main(void)
 {
@@ -608,6 +870,8 @@ main(void)
                                         t_teardown),
         cmocka_unit_test_setup_teardown(test_summary, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_migrate_6_7, t_setup,
+                                        t_teardown),
+        cmocka_unit_test_setup_teardown(test_large_rearrange, t_setup,
                                         t_teardown),
     };
 
