@@ -93,6 +93,15 @@ void tt_jw_member_int(tt_jw_t *w, const char *key, int64_t v);
 int tt_post_terms_set(tt_txn_t *t, const tt_post_t *p);
 int tt_post_terms_drop(tt_txn_t *t, const char *id);
 
+/*
+ * tt_store_list_move.c: between begin and end, the posts of t whose
+ * scheduled_at alone changes have their lists by scheduled_at moved at
+ * the end, all in one go (a queue re-arranged).  Nothing may read the
+ * lists in between, and each post moves once.
+ */
+int tt_list_moves_begin(tt_txn_t *t);
+int tt_list_moves_end(tt_txn_t *t, int apply);
+
 /* schema 2's migration: indexes built from the records */
 int tt_post_reindex(tt_txn_t *t);
 int tt_post_unlist(tt_txn_t *t);

@@ -472,11 +472,15 @@ tt_queue_move(tt_txn_t *t, const char *id, int64_t slot, int64_t at)
 static int
 tt_queue_store_moved(tt_txn_t *t, tt_qp_set_t *s, size_t n, unsigned flags)
 {
-    int               rc;
+    int               rc, batch, end;
     size_t            i;
     tt_queue_post_t  *qp;
 
-    for (i = 0; i < n; i++) {
+    /* their lists by scheduled_at move in one go, after them */
+    batch = (tt_list_moves_begin(t) == TT_OK);
+    rc = TT_OK;
+
+    for (i = 0; i < n && rc == TT_OK; i++) {
         qp = &s->posts[i];
 
         if (!qp->moved && !((flags & TT_QUEUE_STORE_ALL) && !qp->started)) {
@@ -484,12 +488,14 @@ tt_queue_store_moved(tt_txn_t *t, tt_qp_set_t *s, size_t n, unsigned flags)
         }
 
         rc = tt_queue_move(t, s->ids[qp->key], qp->slot, qp->at);
-        if (rc != TT_OK) {
-            return rc;
-        }
     }
 
-    return TT_OK;
+    if (batch) {
+        end = tt_list_moves_end(t, rc == TT_OK);
+        rc = (rc == TT_OK) ? end : rc;
+    }
+
+    return rc;
 }
 
 
@@ -936,64 +942,4 @@ tt_queue_del(tt_txn_t *t, const char *id, int64_t now)
     tt_qp_free(&s);
 
     return rc;
-}
-
-
-/*
- * Schema 3's migration: every post that names a stored queue joins its
- * live posts at the slot of its time (a store of schema 2 has no queue:
- * nothing to do there but look).
- */
-typedef struct {
-    int             rc;
-    tt_txn_t       *t;
-} tt_queue_reindex_t;
-
-
-static int
-tt_queue_reindex_post(void *data, const char *id, const tt_str_t *rec)
-{
-    tt_post_t            p;
-    tt_queue_t           q;
-    tt_arena_t          *a;
-    tt_queue_reindex_t  *c = data;
-
-    (void) id;
-
-    a = tt_arena_create(4096);
-    if (a == NULL) {
-        c->rc = TT_NOMEM;
-        return 1;
-    }
-
-    c->rc = tt_post_decode(rec->data, rec->len, a, &p);
-
-    if (c->rc == TT_OK && p.queue_id[0] != '\0'
-        && tt_queue_get(c->t, p.queue_id, a, &q) == TT_OK)
-    {
-        c->rc = tt_queue_post_sync(c->t, &p, TT_QUEUE_NO_SLOT);
-    }
-
-    tt_arena_destroy(a);
-
-    return c->rc != TT_OK;
-}
-
-
-int
-tt_queue_reindex(tt_txn_t *t)
-{
-    int                 rc;
-    char                pos[TT_ID_SIZE];
-    tt_queue_reindex_t  c;
-
-    pos[0] = '\0';
-    c.rc = TT_OK;
-    c.t = t;
-
-    do {
-        rc = tt_post_scan(t, pos, 1024, tt_queue_reindex_post, &c);
-    } while (rc == TT_OK && c.rc == TT_OK && pos[0] != '\0');
-
-    return rc != TT_OK ? rc : c.rc;
 }
