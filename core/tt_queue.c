@@ -437,6 +437,16 @@ tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
     tt_arena_t *arena, size_t *moved)
 {
+    return tt_queue_arrange_from(def, tz, now, now, posts, n, flags, rng,
+                                 arena, moved);
+}
+
+
+int
+tt_queue_arrange_from(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
+    int64_t from, tt_queue_post_t *posts, size_t n, unsigned flags,
+    tt_queue_rng_t *rng, tt_arena_t *arena, size_t *moved)
+{
     int              rc;
     size_t            i, k, m, t, j;
     int64_t           s, *taken;
@@ -482,7 +492,7 @@ tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     qsort(idx, m, sizeof(uint32_t), tt_queue_idx_cmp);
     tt_queue_sorted = NULL;
 
-    rc = tt_queue_iter_init(&it, def, tz, now);
+    rc = tt_queue_iter_init(&it, def, tz, from > now ? from : now);
     if (rc != TT_OK) {
         return rc;
     }

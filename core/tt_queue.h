@@ -177,6 +177,16 @@ int tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_arena_t *arena, size_t *moved);
 
 /*
+ * The same for the posts of an arranged queue that come after a post
+ * that may move and keeps its slot, from (the caller's): they and any new
+ * one take the free slots after from, as tt_queue_arrange() on the whole
+ * queue would give them.
+ */
+int tt_queue_arrange_from(const tt_queue_def_t *def, tt_tz_t *tz,
+    int64_t now, int64_t from, tt_queue_post_t *posts, size_t n,
+    unsigned flags, tt_queue_rng_t *rng, tt_arena_t *arena, size_t *moved);
+
+/*
  * A new post, posts[n - 1], joins an arranged queue (posts[0 .. n - 2]
  * as tt_queue_arrange() left them).  When it goes after every post that
  * may move, it takes the first free slot after them and nothing else

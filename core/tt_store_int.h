@@ -143,6 +143,8 @@ int tt_queue_join_last(tt_txn_t *t, const char *queue,
     const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_queue_post_t *fresh, tt_queue_rng_t *rng, tt_arena_t *a);
 int tt_qsum_reindex(tt_txn_t *t);
+/* tt_store_queue.c: a post of a queue stored at its new slot and time */
+int tt_queue_move(tt_txn_t *t, const char *id, int64_t slot, int64_t at);
 int tt_queue_head_put(tt_txn_t *t, const tt_queue_t *q, int add);
 
 /* tt_store_queue.c: schema 4's migration */

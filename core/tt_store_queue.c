@@ -35,8 +35,6 @@ static int tt_queue_index(tt_txn_t *t, const tt_queue_t *q, int add);
 static int tt_qp_push(tt_qp_set_t *s);
 static void tt_qp_free(tt_qp_set_t *s);
 static int tt_qp_load(tt_txn_t *t, const char *queue, tt_qp_set_t *s);
-static int tt_queue_move(tt_txn_t *t, const char *id, int64_t slot,
-    int64_t at);
 static int tt_queue_store_moved(tt_txn_t *t, tt_qp_set_t *s, size_t n,
     unsigned flags);
 static int tt_queue_join_all(tt_txn_t *t, const char *queue,
@@ -435,7 +433,7 @@ tt_qp_load(tt_txn_t *t, const char *queue, tt_qp_set_t *s)
 
 
 /* a post stored at its new time (or again, slot unchanged) */
-static int
+int
 tt_queue_move(tt_txn_t *t, const char *id, int64_t slot, int64_t at)
 {
     int          rc;

@@ -14,8 +14,12 @@
 #include "tt_store_int.h"
 
 
-/* how far back from a queue's last entry a post that goes last looks */
-#define TT_QSUM_WALK  32
+/* how far back from a queue's last entry a new post looks */
+#define TT_QSUM_WALK  128
+
+/* how much earlier than its priority's latest a new post may be created
+ * and still be slotted from the queue's tail (ms) */
+#define TT_QSUM_LATE  10000
 
 /* queue_head: ws, group, enabled, jitter, timezone, n, n x 3 bytes */
 #define TT_QHEAD_LEN  (2 * TT_ID_SIZE + 2 + TT_TZ_NAME_MAX + 2)
@@ -154,10 +158,12 @@ tt_qsum_add(tt_txn_t *t, const char *queue, const uint8_t *val, int delta)
 
 
 /*
- * Whether fresh goes after every waiting post as the summary bounds
- * them: no waiting post of a lower priority, none of its own created
- * later.  A post that is due (pinned) still counts: the answer may be no
- * where tt_queue_add() would append, never the other way round.
+ * Whether fresh may be slotted from the queue's tail: no waiting post of
+ * a lower priority (those would all move), and none of its own created
+ * more than TT_QSUM_LATE before it (a post the API wrote a moment after
+ * another one created later, as two workers' writes cross, moves the few
+ * it goes before; others read the whole queue).  A post that is due
+ * (pinned) still counts: the answer may be no where the tail would do.
  */
 static int
 tt_qsum_last(const tt_qsum_t *s, const tt_queue_post_t *fresh)
@@ -171,27 +177,39 @@ tt_qsum_last(const tt_qsum_t *s, const tt_queue_post_t *fresh)
     }
 
     return s->waiting[fresh->priority] == 0
-           || s->created_max[fresh->priority] <= fresh->created;
+           || s->created_max[fresh->priority] <= fresh->created + TT_QSUM_LATE;
 }
 
 
+/* the queue's tail as read: the posts after the one that stays */
+typedef struct {
+    tt_queue_post_t  posts[TT_QSUM_WALK + 1];
+    char             ids[TT_QSUM_WALK + 1][TT_ID_SIZE];
+    size_t           n;
+    int64_t          from;          /* the slot of the one that stays */
+} tt_qsum_tail_t;
+
+
 /*
- * The queue's last entries, from its last slot back to the last post
- * that may move (the slots after it are pinned posts'), into posts.
- * TT_CONFLICT when more than TT_QSUM_WALK entries would be needed.
+ * The queue's entries from its last back to the last one that may move
+ * and goes before fresh (it and the posts before it keep their slots in
+ * an arranged queue), in slot order; tail->from is its slot, or now when
+ * there is none.  TT_CONFLICT past TT_QSUM_WALK entries.
  */
 static int
 tt_qsum_tail(tt_txn_t *t, const char *queue, int64_t now,
-    tt_queue_post_t *posts, size_t *n)
+    const tt_queue_post_t *fresh, tt_qsum_tail_t *tail)
 {
     int               rc;
+    size_t            i;
     MDB_val           key, val;
     tt_skey_t         k;
     MDB_cursor       *c;
     const uint8_t    *v;
-    tt_queue_post_t  *qp;
+    tt_queue_post_t   qp, swap;
 
-    *n = 0;
+    tail->n = 0;
+    tail->from = now;
 
     if (tt_store_key(&k, "iu", queue, UINT64_MAX) != TT_OK) {
         return TT_CONFLICT;
@@ -209,58 +227,87 @@ tt_qsum_tail(tt_txn_t *t, const char *queue, int64_t now,
     while (rc == MDB_SUCCESS && key.mv_size == TT_QP_KEY_LEN
            && memcmp(key.mv_data, k.data, TT_ID_SIZE) == 0)
     {
-        if (val.mv_size != TT_QP_VAL_LEN || *n == TT_QSUM_WALK) {
-            rc = (val.mv_size != TT_QP_VAL_LEN) ? MDB_CORRUPTED : TT_CONFLICT;
+        if (val.mv_size != TT_QP_VAL_LEN) {
+            rc = MDB_CORRUPTED;
             break;
         }
 
         v = val.mv_data;
-        qp = &posts[*n];
-        memset(qp, 0, sizeof(tt_queue_post_t));
-        qp->key = *n;
-        qp->slot = (int64_t) tt_store_be64((uint8_t *) key.mv_data
-                                           + TT_ID_SIZE);
-        qp->at = (int64_t) tt_store_be64(v);
-        qp->created = (int64_t) tt_store_be64(v + 8);
-        qp->priority = v[16];
-        qp->started = v[17];
-        (*n)++;
+        memset(&qp, 0, sizeof(tt_queue_post_t));
+        qp.slot = (int64_t) tt_store_be64((uint8_t *) key.mv_data
+                                          + TT_ID_SIZE);
+        qp.at = (int64_t) tt_store_be64(v);
+        qp.created = (int64_t) tt_store_be64(v + 8);
+        qp.priority = v[16];
+        qp.started = v[17];
 
-        if (!tt_queue_pinned(qp, now, 0)) {
+        if (!tt_queue_pinned(&qp, now, 0)
+            && (qp.priority < fresh->priority
+                || (qp.priority == fresh->priority
+                    && qp.created <= fresh->created)))
+        {
+            tail->from = qp.slot;
             rc = MDB_NOTFOUND;
             break;
         }
+
+        if (tail->n == TT_QSUM_WALK) {
+            rc = TT_CONFLICT;
+            break;
+        }
+
+        tail->posts[tail->n] = qp;
+        tt_store_key_id((uint8_t *) key.mv_data + TT_ID_SIZE + 8,
+                        tail->ids[tail->n]);
+        tail->n++;
 
         rc = mdb_cursor_get(c, &key, &val, MDB_PREV);
     }
 
     mdb_cursor_close(c);
 
-    if (rc == MDB_NOTFOUND || rc == MDB_SUCCESS) {
-        return TT_OK;
+    if (rc != MDB_NOTFOUND && rc != MDB_SUCCESS) {
+        return rc == TT_CONFLICT ? TT_CONFLICT
+                                 : tt_txn_fail(t, tt_store_rc(t->st, rc));
     }
 
-    return rc == TT_CONFLICT ? TT_CONFLICT
-                             : tt_txn_fail(t, tt_store_rc(t->st, rc));
+    /* in slot order, keys too: ties of creation go by slot, as a load */
+    for (i = 0; i < tail->n / 2; i++) {
+        swap = tail->posts[i];
+        tail->posts[i] = tail->posts[tail->n - 1 - i];
+        tail->posts[tail->n - 1 - i] = swap;
+        memcpy(tail->ids[TT_QSUM_WALK], tail->ids[i], TT_ID_SIZE);
+        memcpy(tail->ids[i], tail->ids[tail->n - 1 - i], TT_ID_SIZE);
+        memcpy(tail->ids[tail->n - 1 - i], tail->ids[TT_QSUM_WALK],
+               TT_ID_SIZE);
+    }
+
+    for (i = 0; i < tail->n; i++) {
+        tail->posts[i].key = i;
+    }
+
+    return TT_OK;
 }
 
 
 /*
- * A new post, fresh, slotted last without reading the queue: the
- * summary says it goes after every waiting post, and the queue's last
- * entries give the slot to start from and the pinned slots after it.
- * fresh->slot and at are set; no other post moves.  TT_CONFLICT: the
- * queue must be read and arranged (tt_queue_add() on all of it).
+ * A new post, fresh, slotted without reading the whole queue: the
+ * summary says it goes after every waiting post but a few of its own
+ * priority, and the queue's tail gives them, the slot to start from and
+ * the pinned slots after it.  They and fresh are arranged from there, as
+ * a full arrangement would (the posts before keep their slots), and those
+ * that move are stored.  fresh->slot and at are set.  TT_CONFLICT: the
+ * queue must be read whole.
  */
 int
 tt_queue_join_last(tt_txn_t *t, const char *queue, const tt_queue_def_t *def,
     tt_tz_t *tz, int64_t now, tt_queue_post_t *fresh, tt_queue_rng_t *rng,
     tt_arena_t *a)
 {
-    int              rc;
-    size_t           n, moved;
+    int              rc, end, batch;
+    size_t           i, n, moved;
     tt_qsum_t        s;
-    tt_queue_post_t  posts[TT_QSUM_WALK + 1];
+    tt_qsum_tail_t  *tail;
 
     rc = tt_qsum_get(t, queue, &s);
     if (rc != TT_OK) {
@@ -271,19 +318,42 @@ tt_queue_join_last(tt_txn_t *t, const char *queue, const tt_queue_def_t *def,
         return TT_CONFLICT;
     }
 
-    rc = tt_qsum_tail(t, queue, now, posts, &n);
+    tail = tt_arena_alloc(a, sizeof(tt_qsum_tail_t));
+    if (tail == NULL) {
+        return tt_txn_fail(t, TT_NOMEM);
+    }
+
+    rc = tt_qsum_tail(t, queue, now, fresh, tail);
     if (rc != TT_OK) {
         return rc;
     }
 
-    posts[n] = *fresh;
-    posts[n].key = n;
+    n = tail->n;
+    tail->posts[n] = *fresh;
+    tail->posts[n].key = n;
 
-    rc = tt_queue_append(def, tz, now, posts, n + 1, 0, rng, a, &moved);
+    rc = tt_queue_arrange_from(def, tz, now, tail->from, tail->posts, n + 1,
+                               0, rng, a, &moved);
+
+    /* the posts it goes before, stored at their new slots, lists at once */
+    batch = (rc == TT_OK && moved > 1 && tt_list_moves_begin(t) == TT_OK);
+
+    for (i = 0; rc == TT_OK && i < n; i++) {
+        if (tail->posts[i].moved) {
+            rc = tt_queue_move(t, tail->ids[i], tail->posts[i].slot,
+                               tail->posts[i].at);
+        }
+    }
+
+    if (batch) {
+        end = tt_list_moves_end(t, rc == TT_OK);
+        rc = (rc == TT_OK) ? end : rc;
+    }
+
     if (rc == TT_OK) {
-        fresh->slot = posts[n].slot;
-        fresh->at = posts[n].at;
-        fresh->moved = posts[n].moved;
+        fresh->slot = tail->posts[n].slot;
+        fresh->at = tail->posts[n].at;
+        fresh->moved = tail->posts[n].moved;
     }
 
     return rc;

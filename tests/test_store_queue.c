@@ -447,6 +447,14 @@ test_summary(void **state)
         t_check(e, &e->q, 1);
     }
 
+    /* posts written a moment after others created later (two workers'
+     * writes crossing): each goes before those, which move one slot */
+    for (i = 0; i < 5; i++) {
+        snprintf(id, sizeof(id), "p_late%zu", i);
+        t_post(e, &p, id, TT_PRIORITY_LOW, T_NOW - 50000 - (int64_t) i * 100);
+        t_check(e, &e->q, 1);
+    }
+
     /* a queue out of order (as schema 3's migration may leave it: each
      * post at the slot of its time): a low post before a medium one.  A
      * new medium post must not go last after the medium one alone: the
