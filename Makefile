@@ -168,10 +168,11 @@ run: deps
 	PORT=$(PORT) TT_BUILD=$(abspath $(BUILD)) sh scripts/run.sh
 
 # the whole e2e suite on a build with ASan and UBSan (module, scheduler,
-# tools) in BUILD_ASAN; nginx loads the sanitized module with the
-# runtimes preloaded (scripts/e2e-asan.sh)
+# tools) in BUILD_ASAN, t/www.t's driver installed there too; nginx loads
+# the sanitized module with the runtimes preloaded (scripts/e2e-asan.sh)
 BUILD_ASAN ?= $(BUILD)-asan
-e2e-asan:
+e2e-asan: deps
+	@BUILD=$(BUILD_ASAN) sh scripts/www-deps.sh
 	sh scripts/e2e-asan.sh $(BUILD_ASAN)
 
 # valgrind's memcheck on the scheduler: publish, refresh, downloads

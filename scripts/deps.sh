@@ -7,6 +7,8 @@ libabsl-dev g++ libssl-dev libcmocka-dev libavformat-dev libavcodec-dev libavuti
 python3-jsonschema python3-yaml
 wrk pkg-config libpcre2-dev zlib1g-dev python3 clang libclang-rt-14-dev
 perl make gcc curl chromium"
+# gcc brings the sanitizers' runtimes make unit-asan and make e2e-asan
+# use (gcc-12 -> libgcc-12-dev -> libasan8, libubsan1)
 # the calendar page's browser test drives chromium from Node.js
 # (scripts/www-deps.sh): Debian's nodejs and npm, unless a Node.js is there
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"

@@ -28,6 +28,8 @@
     queues: [],
     cal: null,
     open: null,      /* the post shown in the post dialog */
+    deleting: null,  /* the id of a post whose DELETE is on its way */
+    focusId: null,   /* the id of the event the keyboard is on */
     timer: 0,
   };
 
@@ -373,6 +375,7 @@
       eventDidMount: (info) => {
         const p = info.event.extendedProps.post;
         const s = info.event.extendedProps.slot;
+        keepFocus(info);
         info.el.setAttribute('aria-label', s
           ? 'Free slot of ' + s.name + ', ' + fmt(info.event.startStr)
             + ': create a post in it'
@@ -396,6 +399,22 @@
       },
     });
     st.cal.render();
+  }
+
+  /* A refetch (the poll) renders the events anew: an event that had the
+     keyboard's focus gets it back, so that polling never takes it away */
+  document.addEventListener('focusin', (e) => {
+    const ev = e.target.closest && e.target.closest('.fc-event');
+    st.focusId = ev ? ev.dataset.id : null;
+  });
+
+  function keepFocus(info) {
+    const a = document.activeElement;
+    info.el.dataset.id = info.event.id;
+    if (info.event.id && info.event.id === st.focusId
+        && (!a || a === document.body || !a.isConnected)) {
+      info.el.focus();
+    }
   }
 
   function renderEvent(arg) {
@@ -575,7 +594,7 @@
     if (!document.hidden) {
       try {
         await refresh();
-        if (st.open && $('post-dialog').open) {
+        if (st.open && $('post-dialog').open && st.deleting !== st.open.id) {
           const p = await api('GET', '/api/posts/' + st.open.id, undefined,
                               inGroup());
           showPost(p, true);
@@ -749,7 +768,14 @@
   });
 
   $('post-delete-confirm').addEventListener('click', postAction(async (p) => {
-    await api('DELETE', '/api/posts/' + p.id, undefined, inGroup());
+    /* the poll must not ask for the post while it is being deleted: its
+       GET would come back 404, an error in the console */
+    st.deleting = p.id;
+    try {
+      await api('DELETE', '/api/posts/' + p.id, undefined, inGroup());
+    } finally {
+      st.deleting = null;
+    }
     st.open = null;
     $('post-dialog').close();
     return null;
