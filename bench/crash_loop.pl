@@ -17,8 +17,9 @@
 #
 # Each kill is aimed at a moment: the scheduler's log is read as it is
 # written and SIGKILL sent as soon as it shows a chunk's PUT
-# (mid-chunk), a token refresh (mid-refresh) or a download (mid-download)
-# starting; for mid-commit, bench/crash_hold.so (preloaded) holds the
+# (mid-chunk), a token refresh (mid-refresh: TikTok first expires the
+# access tokens of 3 creators with posts due) or a download
+# (mid-download) starting; for mid-commit, bench/crash_hold.so (preloaded) holds the
 # store's fdatasync() for 300 ms and says so in the log; one kill in 5 is
 # at a random time.  TikTok's endpoints answer after 150 ms, as over the
 # internet (chunks, tokens, media), and a post in 10 is created during
@@ -104,13 +105,14 @@ END
 # again after a kill is another init); a creator in 5 has an access token
 # that expires in 60 to 120 s: refreshes happen during the run
 my $ncreators = int(($POSTS + 4) / 5);
-my (@profs, @groups, @users, %open_of);
+my (@profs, @groups, @users, %open_of, %user_of, %due_of);
 for my $i (1 .. $ncreators) {
     my ($prof, $u) = $t->add_sim_creator($sim,
         $i % 5 == 0 ? (expires_in => 60 + int(rand(60))) : ());
     push @profs, $prof;
     push @users, $u;
     $open_of{$prof} = $u->{open_id};
+    $user_of{$prof} = $u if $i % 5;
     push @groups, $t->{prof_group}{$prof};
 }
 printf "creators: %d\n", $ncreators;
@@ -189,6 +191,7 @@ sub create_post {
     $post{ $r->{json}{id} } = { kind => $kind, media => \@media,
                                 urls => \@urls, prof => $prof };
     $last_due = $at if !%extra && $at > $last_due;
+    push @{ $due_of{$prof} }, $at unless %extra;
     $made++;
 }
 
@@ -291,7 +294,9 @@ if ($SOAK) {
 
 # the loop: the scheduler runs 0.5 to 2 s (its start, its recovery), then
 # is killed at the moment aimed at (the one aimed at least so far; every
-# fifth kill at a random time), or after 8 s if that moment does not come
+# fifth kill at a random time), or after 8 s if that moment does not come;
+# for a refresh, TikTok first expires 3 creators' access tokens whose
+# posts are due
 my @aims = qw(chunk refresh download commit);
 my %aim_re = (chunk => qr/: PUT chunk /,
               refresh => qr/: refreshing the access token /,
@@ -311,6 +316,18 @@ for my $k (1 .. $KILLS) {
     my @life = log_new();
     # this round's late posts: their downloads start now
     create_post($_, time + 10 + rand(30), 1) for splice(@late, 0, $n);
+    if ($aim eq 'refresh') {
+        # TikTok expires the access tokens of 3 creators with a post due
+        # in the next seconds: that post's first call refreshes
+        my $now = time;
+        my @due = grep { $user_of{$_}
+                         && grep { $_ > $now - 2 && $_ < $now + 6 }
+                                 @{ $due_of{$_} || [] } } keys %user_of;
+        for my $prof (@due[0 .. ($#due < 2 ? $#due : 2)]) {
+            my $u = delete $user_of{$prof};
+            eval { $sim->expire_token($u->{access_token}) };
+        }
+    }
     if ($aim eq 'random') {
         sleep(rand(5));
     } else {
