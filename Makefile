@@ -179,9 +179,16 @@ e2e-asan: deps
 valgrind:
 	sh scripts/valgrind.sh $(BUILD)
 
-# 1,000 posts of every kind, the scheduler killed 50 times, the ledger
-# checked (bench/crash_loop.pl; POSTS=, KILLS=, SPREAD=, SEED=)
-crash-loop: all
+# 1,000 posts of every kind, the scheduler killed 50 times, each kill
+# aimed at a moment (a chunk, a refresh, a download, a commit in flight),
+# the ledger checked (bench/crash_loop.pl; POSTS=, KILLS=, SPREAD=, SEED=)
+CRASH_HOLD = $(BUILD)/crash_hold.so
+
+$(CRASH_HOLD): bench/crash_hold.c Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -shared -o $@ $< -ldl
+
+crash-loop: all $(CRASH_HOLD)
 	TT_BUILD=$(abspath $(BUILD)) perl bench/crash_loop.pl
 
 # the same posts with TikTok misbehaving: every post published or failed

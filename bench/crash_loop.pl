@@ -15,6 +15,19 @@
 #              are not the post's
 #   stuck      a post still pending or processing at the deadline
 #
+# Each kill is aimed at a moment: the scheduler's log is read as it is
+# written and SIGKILL sent as soon as it shows a chunk's PUT
+# (mid-chunk), a token refresh (mid-refresh: TikTok first expires the
+# access tokens of 3 creators with posts due) or a download
+# (mid-download) starting; for mid-commit, bench/crash_hold.so (preloaded) holds the
+# store's fdatasync() for 300 ms and says so in the log; one kill in 5 is
+# at a random time.  TikTok's endpoints answer after 150 ms, as over the
+# internet (chunks, tokens, media), and a post in 10 is created during
+# the loop with a video URL of its own, so that downloads go on all along.
+# What was in flight when each kill landed is then read from the
+# simulator's request log (each request's start and end) and the hold's
+# log line, and printed as a table of kills by moment.
+#
 # Prints the figures; exits 1 on any lost, duplicate, wrong or stuck.
 # Environment: TT_BUILD, POSTS (1000), KILLS (50), SPREAD (180), SEED.
 #
@@ -92,12 +105,14 @@ END
 # again after a kill is another init); a creator in 5 has an access token
 # that expires in 60 to 120 s: refreshes happen during the run
 my $ncreators = int(($POSTS + 4) / 5);
-my (@profs, @groups, @users);
+my (@profs, @groups, @users, %open_of, %user_of, %due_of);
 for my $i (1 .. $ncreators) {
     my ($prof, $u) = $t->add_sim_creator($sim,
         $i % 5 == 0 ? (expires_in => 60 + int(rand(60))) : ());
     push @profs, $prof;
     push @users, $u;
+    $open_of{$prof} = $u->{open_id};
+    $user_of{$prof} = $u if $i % 5;
     push @groups, $t->{prof_group}{$prof};
 }
 printf "creators: %d\n", $ncreators;
@@ -107,18 +122,34 @@ sub iso { strftime('%Y-%m-%dT%H:%M:%SZ', gmtime($_[0])) }
 # the kinds, in turn: small video, big video, photo, inbox video, queued
 my @kinds = qw(small small big photo photo inbox small queued);
 my $start = time + 20;
-my (%post, %queue_of_group);
+my $last_due = $start + $SPREAD;
+my (%post, %queue_of_group, @late);
+my ($api_slow, $api_over1) = (0, 0);
 my $made = 0;
 
+# with kills, a post in 10 is created while the loop runs (below), its
+# media at URLs of their own (the same files: "?copy=N"): downloads then
+# happen all through the loop, not only at its start
 for my $n (0 .. $POSTS - 1) {
+    if ($KILLS && $n % 10 == 9) {
+        push @late, $n;
+        next;
+    }
+    create_post($n, $start + rand($SPREAD), 0);
+}
+
+sub create_post {
+    my ($n, $at, $copy) = @_;
     my $kind = $kinds[$n % @kinds];
     # 5 posts in a row a creator: each gets a mix of the kinds
     my $prof = $profs[int($n / 5) % $ncreators];
     my $group = $t->{prof_group}{$prof};
-    my $at = $start + rand($SPREAD);
     my %tk = (privacy_status => 'SELF_ONLY');
     my @media = ('small.mp4');
     my %extra;
+
+    # a queue's slots are minutes away: a late post is a video instead
+    $kind = 'small' if $copy && $kind eq 'queued';
 
     if ($kind eq 'big') {
         @media = ('big.mp4');
@@ -137,17 +168,30 @@ for my $n (0 .. $POSTS - 1) {
         }
     }
 
+    my @urls = map { $sim->media_url($_) . ($copy ? "?copy=$n" : '') }
+               @media;
+    # an answer later than 30 s is a finding, not a reason to give up on
+    # a post that may be stored: the slowest is reported
+    my $t1 = time;
     my $r = $t->api(POST => '/api/posts', {
         post => { body => "crash loop $n",
                   %extra ? () : (scheduled_at => iso($at)) },
         profiles => [$prof],
-        media => [map { $sim->media_url($_) } @media],
+        media => \@urls,
         platforms => { tiktok => \%tk },
-        %extra });
+        %extra }, timeout => 300);
+    my $took = time - $t1;
+    if ($copy) {
+        $api_slow = $took if $took > $api_slow;
+        $api_over1++ if $took > 1;
+    }
     if ($r->{status} != 201) {
         die "create $kind: $r->{status} $r->{raw}\n";
     }
-    $post{ $r->{json}{id} } = { kind => $kind, media => \@media };
+    $post{ $r->{json}{id} } = { kind => $kind, media => \@media,
+                                urls => \@urls, prof => $prof };
+    $last_due = $at if !%extra && $at > $last_due;
+    push @{ $due_of{$prof} }, $at unless %extra;
     $made++;
 }
 
@@ -167,10 +211,8 @@ sub make_queue {
     return $r->{status} == 201 ? $r->{json}{id} : undef;
 }
 
-my %kinds;
-$kinds{ $_->{kind} }++ for values %post;
-printf "posts: %d (%s)\n", $made,
-       join(', ', map { "$kinds{$_} $_" } sort keys %kinds);
+printf "posts: %d made, %d to make during the loop\n", $made,
+       scalar @late;
 
 # the soak's faults, in bursts spread over the run
 my $faults = 0;
@@ -202,9 +244,39 @@ if ($SOAK) {
     }
 }
 
-# the loop: the scheduler runs; every 1 to 7 s it is killed and started
-# again, until KILLS kills are done (the soak: tokens expire early
-# instead, one creator in 10 every 5 s, for the spread)
+# kills: the hold on commits (bench/crash_hold.c) preloaded into the
+# scheduler, armed by a file; TikTok's latency on chunks, tokens, media
+my $hold = "$run/hold";
+my $logf = "$t->{dir}/scheduler.log";
+if ($KILLS) {
+    my $so = "$TT::BUILD/crash_hold.so";
+    -f $so or die "$so is missing: make crash-loop builds it\n";
+    $ENV{TT_SCHED_WRAPPER} = join ' ', "env", "LD_PRELOAD=$so",
+        "TT_HOLD_FILE=$hold", "TT_HOLD_MS=300",
+        $ENV{TT_SCHED_WRAPPER} || ();
+    if (!$SOAK) {
+        $sim->faults(map { { endpoint => $_, action => 'delay', ms => 150,
+                             count => -1 } } qw(upload token media));
+    }
+}
+open my $touch, '>>', $logf or die "$logf: $!";
+close $touch;
+open my $logfh, '<', $logf or die "$logf: $!";
+sysseek($logfh, 0, 2);
+my $logbuf = '';
+
+# the log's lines written since the last call
+sub log_new {
+    my ($got, @l);
+    while (sysread($logfh, $got, 65536)) {
+        $logbuf .= $got;
+    }
+    push @l, $1 while $logbuf =~ s/^([^\n]*)\n//;
+    return @l;
+}
+
+# the soak: tokens expire early instead, one creator in 10 every 5 s, for
+# the spread
 my $sched = $t->start_scheduler();
 my $expired = 0;
 if ($SOAK) {
@@ -219,20 +291,84 @@ if ($SOAK) {
     printf "faults: %d rules in bursts, %d tokens expired early, "
          . "upload URLs live 20 s\n", $faults, $expired;
 }
-my $kills = 0;
+
+# the loop: the scheduler runs 0.5 to 2 s (its start, its recovery), then
+# is killed at the moment aimed at (the one aimed at least so far; every
+# fifth kill at a random time), or after 8 s if that moment does not come;
+# for a refresh, TikTok first expires 3 creators' access tokens whose
+# posts are due
+my @aims = qw(chunk refresh download commit);
+my %aim_re = (chunk => qr/: PUT chunk /,
+              refresh => qr/: refreshing the access token /,
+              download => qr/: fetching /,
+              commit => qr/^crash-hold: /);
+my (@kill, %aimed);
 my $t0 = time;
-while ($kills < $KILLS) {
-    sleep(1 + rand(6));
+for my $k (1 .. $KILLS) {
+    my $n = int(@late / ($KILLS - $k + 1) + 0.999);
+    sleep(0.5 + rand(1.5));
+    my $aim = 'random';
+    if ($k % 5) {
+        ($aim) = sort { ($aimed{$a} // 0) <=> ($aimed{$b} // 0) } @aims;
+    }
+    $aimed{$aim}++;
+    my $seen = 0;
+    my @life = log_new();
+    # this round's late posts: their downloads start now
+    create_post($_, time + 10 + rand(30), 1) for splice(@late, 0, $n);
+    if ($aim eq 'refresh') {
+        # TikTok expires the access tokens of 3 creators with a post due
+        # in the next seconds: that post's first call refreshes
+        my $now = time;
+        my @due = grep { $user_of{$_}
+                         && grep { $_ > $now - 2 && $_ < $now + 6 }
+                                 @{ $due_of{$_} || [] } } keys %user_of;
+        for my $prof (@due[0 .. ($#due < 2 ? $#due : 2)]) {
+            my $u = delete $user_of{$prof};
+            eval { $sim->expire_token($u->{access_token}) };
+        }
+    }
+    if ($aim eq 'random') {
+        sleep(rand(5));
+    } else {
+        if ($aim eq 'commit') {
+            open my $h, '>', $hold or die "$hold: $!";
+            close $h;
+        }
+        my $until = time + 8;
+        while (!$seen && time < $until) {
+            my @l = log_new();
+            push @life, @l;
+            $seen = grep { $_ =~ $aim_re{$aim} } @l;
+            sleep 0.002 unless $seen;
+        }
+    }
+    my $at = time;
     kill 'KILL', $sched;
     waitpid $sched, 0;
-    $kills++;
+    unlink $hold;
+    # the holds this scheduler said it was in: when, how long
+    my @holds;
+    for (@life, log_new()) {
+        push @holds, [$2, $2 + $1 / 1000]
+            if /^crash-hold: .* held (\d+) ms from ([\d.]+) \(pid $sched\)/;
+    }
+    push @kill, { at => $at, aim => $aim, seen => $seen, holds => \@holds,
+                  n => $k };
     sleep(rand(0.5));
     $sched = $t->start_scheduler();
 }
-printf "kills: %d in %.0f s\n", $kills, time - $t0;
+printf "kills: %d in %.0f s\n", scalar @kill, time - $t0;
+printf "posts created during the loop: slowest answer %.2f s, %d over 1 s\n",
+       $api_slow, $api_over1 if $KILLS;
+
+my %kinds;
+$kinds{ $_->{kind} }++ for values %post;
+printf "posts: %d (%s)\n", $made,
+       join(', ', map { "$kinds{$_} $_" } sort keys %kinds);
 
 # settle: every post published or failed, within a deadline
-my $deadline = $start + $SPREAD + 600;
+my $deadline = $last_due + 600;
 my %final;
 while (time < $deadline) {
     my $open = 0;
@@ -249,8 +385,62 @@ while (time < $deadline) {
     last if $open == 0;
     sleep 2;
 }
-printf "settled in %.0f s after the last due time\n",
-       time - ($start + $SPREAD);
+printf "settled in %.0f s after the last due time\n", time - $last_due;
+
+# what each kill interrupted: the requests the simulator had in flight
+# (begun, not yet answered) at that instant, and the commit held
+my %moment_of = (upload => 'chunk', token => 'refresh', media => 'download',
+                 video_init => 'init', inbox_init => 'init',
+                 content_init => 'init', creator_info => 'creator_info',
+                 status => 'status');
+my @order = qw(commit chunk refresh download init creator_info status
+               other idle);
+my (%primary, %inflight, %aim_of, %refresh_cut);
+sub label { return $_[0] eq 'idle' ? 'idle' : "mid-$_[0]" }
+my $reqs = @kill ? $sim->requests()->{requests} : [];
+for my $kl (@kill) {
+    my %in;
+    for my $r (@$reqs) {
+        next if $r->{time} > $kl->{at}
+                || $r->{time} + $r->{duration} < $kl->{at};
+        $in{ $moment_of{ $r->{endpoint} } // 'other' } = 1;
+        $refresh_cut{ $r->{open_id} } = $kl->{n}
+            if $r->{endpoint} eq 'token' && $r->{open_id};
+    }
+    for my $h (@{ $kl->{holds} }) {
+        $in{commit} = 1 if $h->[0] <= $kl->{at} && $kl->{at} <= $h->[1];
+    }
+    $in{idle} = 1 unless %in;
+    my ($first) = grep { $in{$_} } @order;
+    printf "kill %d at %s: aimed at %s%s, in flight: %s\n", $kl->{n},
+           strftime('%H:%M:%S', gmtime($kl->{at})), $kl->{aim},
+           $kl->{aim} eq 'random' ? '' : $kl->{seen} ? ' (seen)'
+                                                     : ' (not seen)',
+           join(', ', grep { $in{$_} } @order);
+    $primary{$first}++;
+    $inflight{$_}++ for keys %in;
+    $aim_of{ $kl->{aim} }{$first}++;
+}
+if (@kill) {
+    print "kills by moment (what was in flight when SIGKILL landed):\n";
+    printf "  %-14s %6s %8s %10s\n", 'moment', 'aimed', 'kills',
+           'in flight';
+    for my $m (@order) {
+        next unless $aimed{$m} || $inflight{$m};
+        printf "  %-14s %6d %8d %10d\n", label($m), $aimed{$m} // 0,
+               $primary{$m} // 0, $inflight{$m} // 0;
+    }
+    printf "  %-14s %6d\n", 'random time', $aimed{random} // 0;
+    for my $a (@aims, 'random') {
+        next unless $aim_of{$a};
+        printf "  aimed at %s: %s\n", $a,
+               join(', ', map { label($_) . " $aim_of{$a}{$_}" }
+                          grep { $aim_of{$a}{$_} } @order);
+    }
+    for my $m (@aims) {
+        print "  mid-$m: no kill landed there\n" unless $primary{$m};
+    }
+}
 
 # the ledger against the posts
 my %complete;
@@ -259,7 +449,8 @@ for my $e (@{ $sim->ledger->{publishes} }) {
     $complete{ $e->{publish_id} } = $e;
 }
 
-my ($published, $lost, $dup, $wrong, $stuck, $failed) = (0) x 6;
+my ($published, $lost, $dup, $wrong, $stuck, $failed, $lost_refresh)
+    = (0) x 7;
 my %reasons;
 my %mine;
 for my $id (sort keys %post) {
@@ -279,6 +470,13 @@ for my $id (sort keys %post) {
             next;
         }
         $lost++;
+        my $cut = $refresh_cut{ $open_of{ $post{$id}{prof} } };
+        if ($cut) {
+            $lost_refresh++;
+            $why .= " (kill $cut cut its profile's token refresh: TikTok"
+                  . " had rotated the refresh token, the new one died with"
+                  . " the scheduler)";
+        }
         print "lost: $id ($post{$id}{kind}): ", ($why || 'no reason'), "\n";
         next;
     }
@@ -295,8 +493,7 @@ for my $id (sort keys %post) {
     }
     if ($post{$id}{kind} eq 'photo') {
         my $urls = join ' ', @{ $e->{photo_images} || [] };
-        my $want = join ' ', map { $sim->media_url($_) }
-                             @{ $post{$id}{media} };
+        my $want = join ' ', @{ $post{$id}{urls} };
         if ($urls ne $want) {
             $wrong++;
             print "wrong: $id: photos $urls\n";
@@ -324,10 +521,13 @@ if ($SOAK) {
     printf "faults fired: %s\n",
            join(', ', map { "$_ $fired->{$_}" } sort keys %$fired);
 }
-printf "figures: posts %d, published %d, kills %d, inits at TikTok %d, "
-     . "lost %d, duplicates %d, wrong bytes %d, stuck %d (seed %s)\n",
-       $made, $published, $kills, $inits, $lost, $dup, $wrong, $stuck,
-       $SEED;
+printf "figures: posts %d, published %d, kills %d (%s), inits at TikTok "
+     . "%d, lost %d (%d to a refresh cut by a kill), duplicates %d, wrong "
+     . "bytes %d, stuck %d (seed %s)\n",
+       $made, $published, scalar @kill,
+       join(', ', map { label($_) . " $primary{$_}" }
+                  grep { $primary{$_} } @order) || 'none',
+       $inits, $lost, $lost_refresh, $dup, $wrong, $stuck, $SEED;
 
 $t->stop_scheduler();
 $t->stop();             # checks error.log as a test of its own

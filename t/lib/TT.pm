@@ -328,7 +328,9 @@ sub api {
         $path .= ($path =~ /\?/ ? '&' : '?') . "profile_group_id=$pg";
     }
 
-    my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 0);
+    # timeout => N: seconds to wait for the answer (30)
+    my $http = HTTP::Tiny->new(timeout => $o{timeout} || 30,
+                               keep_alive => 0);
     my $res = $http->request($method, $self->url($path), {
         headers => \%h, defined $content ? (content => $content) : () });
 
