@@ -257,6 +257,8 @@ struct sched_job_s {
     unsigned            id_check:1;         /* published: asks for the
                                              * post id (sched_upload.c) */
     unsigned            done:1;
+    unsigned            probe_turn:1;       /* waits for a probe's room
+                                             * (sched_media.c) */
     sched_job_fail_pt   failing;            /* NULL: sched_job_fail's */
 };
 

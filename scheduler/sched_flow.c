@@ -279,7 +279,8 @@ sched_profile_dead(sched_t *s, sched_job_t *j, tt_profile_status_e status,
 
     sched_job_fail_msg(s, j, SCHED_R_FAIL,
                        status == TT_PROFILE_REVOKED
-                       ? "The TikTok account's authorization was revoked"
+                       ? "The TikTok account's authorization was revoked "
+                         "(or its refreshed token was lost)"
                        : "The TikTok account's authorization expired",
                        SCHED_RECONNECT);
 }
@@ -288,7 +289,11 @@ sched_profile_dead(sched_t *s, sched_job_t *j, tt_profile_status_e status,
 /*
  * invalid_grant: TikTok says the same for a refresh token that expired
  * and for one whose grant was revoked (the user disconnected the app, or
- * TikTok removed it).  One refused well before its expiry was revoked.
+ * TikTok removed it).  One refused well before its expiry was revoked,
+ * or rotated by a refresh whose answer (the new token) was lost: TikTok
+ * retires the old token at once, and a scheduler killed between TikTok's
+ * answer and its commit never saved the new one.  Either way only a new
+ * connection helps.
  */
 static void
 sched_refresh_refused(sched_t *s, sched_job_t *j)
@@ -296,7 +301,8 @@ sched_refresh_refused(sched_t *s, sched_job_t *j)
     if (j->profile.refresh_expires_at > tt_now_ms() + SCHED_REFRESH_SKEW) {
         sched_profile_dead(s, j, TT_PROFILE_REVOKED, "TikTok refused its "
                            "refresh token before its expiry: the "
-                           "authorization was revoked");
+                           "authorization was revoked, or a refresh's "
+                           "new token was lost before it was saved");
         return;
     }
 

@@ -48,6 +48,14 @@
 #define SCHED_PROBE_MS       120000
 #define SCHED_PROBE_OUT_MAX  65536
 
+/*
+ * Probes at once.  A probe takes a core for a moment: a restart that
+ * finds a thousand posts in media intake must not start a thousand (the
+ * loop would starve for the CPU, its store transaction open, and
+ * nginx's writes would wait for it).  The others wait for their turn.
+ */
+#define SCHED_PROBES_MAX     4
+
 
 static void sched_probe_start(sched_t *s, sched_job_t *j);
 static void sched_media_fetched(sched_t *s, sched_job_t *j,
@@ -362,6 +370,22 @@ sched_media_fetched(sched_t *s, sched_job_t *j, const sched_fetch_out_t *o)
 
 /* the probe child */
 
+/* a probe ended: the first job that waits for a probe's room goes on */
+static void
+sched_probe_next_turn(sched_t *s)
+{
+    sched_job_t  *j;
+
+    for (j = s->jobs; j; j = j->next) {
+        if (j->probe_turn) {
+            j->probe_turn = 0;
+            sched_job_kick(s, j);
+            return;
+        }
+    }
+}
+
+
 /*
  * The job stops waiting: for a download (which goes on for the others,
  * and is stopped if for SCHED_FETCH_ORPHAN_MS no job waits for it: the
@@ -374,6 +398,7 @@ sched_media_cancel(sched_t *s, sched_job_t *j)
     sched_child_t  *c;
 
     sched_fetch_leave(j);
+    j->probe_turn = 0;
 
     c = j->child;
     if (c == NULL) {
@@ -388,6 +413,7 @@ sched_media_cancel(sched_t *s, sched_job_t *j)
     free(c);
     j->child = NULL;
     s->children--;
+    sched_probe_next_turn(s);
 }
 
 
@@ -504,6 +530,7 @@ sched_probe_end(sched_t *s, sched_job_t *j)
     sched_reap(s, c->pid);
     j->child = NULL;
     s->children--;
+    sched_probe_next_turn(s);
 
     sched_probe_record(s, j, c);
 
@@ -585,6 +612,15 @@ sched_probe_start(sched_t *s, sched_job_t *j)
                            "is not installed next to tiktok-scheduler");
         return;
     }
+
+    if (s->children >= SCHED_PROBES_MAX) {
+        /* kicked when a probe ends; its step finds the file again */
+        sched_debug("post %s: waits for a probe's turn", j->post_id);
+        j->probe_turn = 1;
+        return;
+    }
+
+    j->probe_turn = 0;
 
     argv[0] = (char *) s->probe_path;
     argv[1] = (char *) m->spool_path;
