@@ -47,7 +47,7 @@ trap cleanup EXIT INT TERM
 for prog in store_seed store_admin store_list; do
     cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$top/core" -o "$dir/$prog" \
        "$top/bench/$prog.c" "$build/libttcore.a" -llmdb -lyajl -lcrypto \
-       -licui18n -licuuc -licudata -lm
+       -labsl_time_zone -lstdc++ -lm
 done
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
