@@ -202,12 +202,20 @@ const char *tt_store_last_error(tt_store_t *st);   /* mdb_strerror text */
  * input, nothing written) leave the transaction usable.  tt_txn_abort is
  * a no-op on an ended transaction, so cleanup paths may always call it.
  */
-typedef struct {
+typedef struct tt_counts_s  tt_counts_t;
+
+typedef struct tt_txn_s  tt_txn_t;
+
+struct tt_txn_s {
     tt_store_t     *st;
     void           *txn;            /* MDB_txn */
     int             rc;
     unsigned        write:1;
-} tt_txn_t;
+    unsigned        absorbed:1;     /* its ancestors' counts are in it */
+    tt_txn_t       *parent;         /* a nested one's */
+    tt_counts_t    *counts;         /* the lists' counts it will write
+                                     * (tt_store_counts.c) */
+};
 
 int tt_txn_begin(tt_store_t *st, tt_txn_t *t, int write);
 int tt_txn_begin_nested(tt_txn_t *parent, tt_txn_t *child);

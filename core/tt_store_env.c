@@ -274,6 +274,9 @@ tt_txn_begin(tt_store_t *st, tt_txn_t *t, int write)
 
     t->st = st;
     t->write = write ? 1 : 0;
+    t->absorbed = 0;
+    t->parent = NULL;
+    t->counts = NULL;
     t->rc = tt_txn_start(st, NULL, write ? 0 : MDB_RDONLY, &txn);
     t->txn = txn;
 
@@ -289,6 +292,9 @@ tt_txn_begin_nested(tt_txn_t *parent, tt_txn_t *child)
     child->st = parent->st;
     child->write = parent->write;
     child->txn = NULL;
+    child->absorbed = 0;
+    child->parent = parent;
+    child->counts = NULL;
 
     if (parent->rc != TT_OK || parent->txn == NULL) {
         child->rc = parent->rc != TT_OK ? parent->rc : TT_ERR;
@@ -313,7 +319,13 @@ tt_txn_commit(tt_txn_t *t)
     int  rc;
 
     if (t->txn == NULL) {
+        tt_counts_free(t);
         return t->rc != TT_OK ? t->rc : TT_ERR;
+    }
+
+    /* the lists' counts are written last, each once */
+    if (t->rc == TT_OK && t->write && t->parent == NULL) {
+        (void) tt_counts_flush(t);
     }
 
     if (t->rc != TT_OK) {
@@ -324,6 +336,14 @@ tt_txn_commit(tt_txn_t *t)
     rc = mdb_txn_commit(t->txn);
     t->txn = NULL;
     t->rc = tt_store_rc(t->st, rc);
+
+    /* a nested one's counts are its parent's to write now */
+    if (t->rc == TT_OK && t->parent != NULL && tt_counts_commit(t) != TT_OK) {
+        t->st->last_error = "a list count could not be kept";
+        (void) tt_txn_fail(t->parent, TT_NOMEM);
+    }
+
+    tt_counts_free(t);
 
     return t->rc;
 }
@@ -336,6 +356,8 @@ tt_txn_abort(tt_txn_t *t)
         mdb_txn_abort(t->txn);
         t->txn = NULL;
     }
+
+    tt_counts_free(t);
 }
 
 

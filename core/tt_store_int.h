@@ -61,6 +61,13 @@ int tt_store_key(tt_skey_t *k, const char *fmt, ...);
 void tt_store_key_id(const uint8_t *p, char id[TT_ID_SIZE]);
 uint64_t tt_store_be64(const uint8_t *p);
 
+/* tt_store_counts.c: the lists' counts, written once per transaction */
+int tt_counts_add(tt_txn_t *t, const void *key, size_t len, int64_t delta);
+int tt_counts_flush(tt_txn_t *t);
+int tt_counts_commit(tt_txn_t *t);
+int tt_counts_pending(const tt_txn_t *t);
+void tt_counts_free(tt_txn_t *t);
+
 int tt_db_get(tt_txn_t *t, int db, tt_skey_t *k, MDB_val *v);
 int tt_db_put(tt_txn_t *t, int db, tt_skey_t *k, const void *data,
     size_t len);
