@@ -63,6 +63,22 @@ tt_store_close(tt_store_t *st)
 
 
 int
+tt_store_sync(tt_store_t *st)
+{
+    unsigned  flags;
+
+    /* tiktok_store_nosync: never */
+    if (mdb_env_get_flags(st->env, &flags) == MDB_SUCCESS
+        && (flags & MDB_NOSYNC))
+    {
+        return TT_OK;
+    }
+
+    return tt_store_rc(st, mdb_env_sync(st->env, 1));
+}
+
+
+int
 tt_store_grow(tt_store_t *st)
 {
     int     rc, err;

@@ -4,13 +4,16 @@
  *
  * Each worker has one batch in flight at a time.  Writes that arrive
  * while it runs wait in `pending'; when it completes, all of them leave
- * together in the next batch: one LMDB transaction, one fsync, however
- * many requests.  Inside the batch each request runs in a nested
+ * together in the next batch: one LMDB transaction, however many
+ * requests, and its syncs: its pages' in the commit, its meta page's
+ * after it, once LMDB's writers' lock is free for the other workers'
+ * batches.  Inside the batch each request runs in a nested
  * transaction, so one request's 4xx leaves no trace while the others
  * commit.  The event loop never touches the disk for a write; it only
  * moves queues and answers.
  *
- *   pending --post--> running (thread: begin, nested execxN, commit)
+ *   pending --post--> running (thread: begin, nested execxN, commit,
+ *                       |          sync)
  *                       |
  *                       |- TT_FULL:    grow the map, run the batch again
  *                       |- TT_RESIZED: adopt the map, run it again
@@ -489,6 +492,15 @@ ngx_http_tiktok_batch_thread(void *data, ngx_log_t *log)
 
     } else if (txn.txn) {
         tt_txn_abort(&txn);
+    }
+
+    /*
+     * The commit synced its pages; its meta page, which makes them the
+     * store's, is synced here, with the writers' lock let go: the other
+     * workers' batches run meanwhile.  Nobody is answered before.
+     */
+    if (rc == TT_OK) {
+        rc = tt_store_sync(batch->store);
     }
 
     batch->rc = rc;
