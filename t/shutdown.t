@@ -18,8 +18,6 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use HTTP::Tiny;
-use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use TT;
@@ -42,82 +40,31 @@ my $t = TT->new(before_start => sub {
 });
 $t->add_profile();
 
-my $master = TT::read_file("$t->{dir}/nginx.pid");
-chomp $master;
-my $stop = "$t->{dir}/clients.stop";
-
-# a client: posts, and deletes every third post, until told to stop; one
+# a client posts, and deletes every third post, until told to stop; one
 # line per request: what, its status, the post's id
-sub client {
-    my ($n) = @_;
-    my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 1);
+$t->start_clients($CLIENTS, sub {
+    my ($n, $i, $http, $out) = @_;
     my %auth = (Authorization => "Bearer $t->{key}");
-    open my $out, '>', "$t->{dir}/client.$n" or POSIX::_exit(1);
-    $out->autoflush(1);
+    my $body = "shutdown c$n n$i";
+    my $r = $http->request('POST', $t->url('/api/posts'), {
+        headers => { %auth, 'Content-Type' => 'application/json',
+                     'Idempotency-Key' => "k-$n-$i" },
+        content => TT::draft_json($body) });
+    my $id = eval { $TT::JSON->decode($r->{content})->{id} } // '-';
+    print $out "post\t$body\t$r->{status}\t$id\n";
 
-    for (my $i = 0; !-e $stop; $i++) {
-        my $body = "shutdown c$n n$i";
-        my $r = $http->request('POST', $t->url('/api/posts'), {
-            headers => { %auth, 'Content-Type' => 'application/json',
-                         'Idempotency-Key' => "k-$n-$i" },
-            content => $TT::JSON->encode({
-                post => { body => $body, draft => JSON::PP::true },
-                profiles => ['tiktok'],
-                media => ['https://cdn.example/v.mp4'],
-                platforms => { tiktok => {
-                    privacy_status => 'SELF_ONLY' } } }) });
-        my $id = eval { $TT::JSON->decode($r->{content})->{id} } // '-';
-        print $out "post\t$body\t$r->{status}\t$id\n";
+    return unless $r->{status} == 201 && $i % 3 == 0;
 
-        next unless $r->{status} == 201 && $i % 3 == 0;
-
-        # a write without a body: the handler holds the request's count
-        $r = $http->request('DELETE', $t->url("/api/posts/$id"),
-                            { headers => \%auth });
-        print $out "delete\t$body\t$r->{status}\t$id\n";
-    }
-
-    close $out;
-    POSIX::_exit(0);
-}
-
-my @kids;
-for my $n (1 .. $CLIENTS) {
-    my $pid = fork() // die "fork: $!";
-    client($n) if $pid == 0;
-    push @kids, $pid;
-}
-
-sub answered {
-    my $n = 0;
-    for my $c (1 .. $CLIENTS) {
-        my $text = TT::read_file("$t->{dir}/client.$c");
-        $n += () = $text =~ /^post\t[^\t]*\t201\t/mg;
-    }
-    return $n;
-}
-
-sub wait_answers {
-    my ($more) = @_;
-    my $want = answered() + $more;
-    for (my $end = time + 30; time < $end && answered() < $want; ) {
-        sleep 0.05;
-    }
-}
+    # a write without a body: the handler holds the request's count
+    $r = $http->request('DELETE', $t->url("/api/posts/$id"),
+                        { headers => \%auth });
+    print $out "delete\t$body\t$r->{status}\t$id\n";
+});
 
 # each reload: the old workers close their connections 1ms after
-for my $i (1 .. $RELOADS) {
-    wait_answers(100);
-    kill 'HUP', $master;
-    for (my $end = time + 10; time < $end; sleep 0.05) {
-        my $n = () = $t->error_log() =~ /gracefully shutting down/g;
-        last if $n >= 2 * $i;
-    }
-}
-wait_answers(100);
-
-TT::write_file($stop, '');
-waitpid($_, 0) for @kids;
+$t->reload_under_load(reloads => $RELOADS, between => 100,
+                      answered => qr/^post\t[^\t]*\t201\t/);
+$t->stop_clients();
 
 # let the last old workers leave
 for (my $end = time + 10; time < $end; sleep 0.05) {
@@ -135,20 +82,18 @@ is($crashed, 0, 'no worker crashed') or diag(join("\n",
 # what the clients were told.  HTTP::Tiny sends a DELETE cut on a kept
 # connection once more: a 404 then says the first one committed, unanswered
 my (%told, %deleted, %unsure, %other);
-for my $c (1 .. $CLIENTS) {
-    for my $line (split /\n/, TT::read_file("$t->{dir}/client.$c")) {
-        my ($what, $body, $status, $id) = split /\t/, $line;
-        if ($what eq 'post' && $status == 201) {
-            $told{$body} = $id;
-        } elsif ($what eq 'delete' && $status == 200) {
-            $deleted{$body} = 1;
-        } elsif ($what eq 'delete' && $status == 404) {
-            $deleted{$body} = 1;
-            $other{"$what $status"}++;
-        } else {
-            $other{"$what $status"}++;
-            $unsure{$body} = 1 if $what eq 'delete';
-        }
+for my $line ($t->client_lines()) {
+    my ($what, $body, $status, $id) = split /\t/, $line;
+    if ($what eq 'post' && $status == 201) {
+        $told{$body} = $id;
+    } elsif ($what eq 'delete' && $status == 200) {
+        $deleted{$body} = 1;
+    } elsif ($what eq 'delete' && $status == 404) {
+        $deleted{$body} = 1;
+        $other{"$what $status"}++;
+    } else {
+        $other{"$what $status"}++;
+        $unsure{$body} = 1 if $what eq 'delete';
     }
 }
 ok(keys(%told) > 300, keys(%told) . ' posts answered 201, '
@@ -160,15 +105,7 @@ ok($cut > 0, "$cut requests were cut by the shutdown")
             . join(', ', map { "$_ x$other{$_}" } sort keys %other));
 
 # what the store holds: each answer told the truth
-my %stored;
-for (my $page = 0; ; $page++) {
-    my $r = $t->api(GET => "/api/posts?per_page=100&page=$page");
-    is($r->{status}, 200, "list page $page") or last
-        unless $r->{status} == 200;
-    my $data = $r->{json}{data};
-    $stored{$_->{body}} = $_->{id} for @$data;
-    last if @$data < 100;
-}
+my %stored = %{ $t->stored_posts() };
 
 my @lost = grep { !$deleted{$_} && !$unsure{$_}
                   && ($stored{$_} // '') ne $told{$_} } sort keys %told;

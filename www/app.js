@@ -28,6 +28,7 @@
     queues: [],
     cal: null,
     open: null,      /* the post shown in the post dialog */
+    deleting: null,  /* the id of a post whose DELETE is on its way */
     timer: 0,
   };
 
@@ -575,7 +576,7 @@
     if (!document.hidden) {
       try {
         await refresh();
-        if (st.open && $('post-dialog').open) {
+        if (st.open && $('post-dialog').open && st.deleting !== st.open.id) {
           const p = await api('GET', '/api/posts/' + st.open.id, undefined,
                               inGroup());
           showPost(p, true);
@@ -749,7 +750,14 @@
   });
 
   $('post-delete-confirm').addEventListener('click', postAction(async (p) => {
-    await api('DELETE', '/api/posts/' + p.id, undefined, inGroup());
+    /* the poll must not ask for the post while it is being deleted: its
+       GET would come back 404, an error in the console */
+    st.deleting = p.id;
+    try {
+      await api('DELETE', '/api/posts/' + p.id, undefined, inGroup());
+    } finally {
+      st.deleting = null;
+    }
     st.open = null;
     $('post-dialog').close();
     return null;

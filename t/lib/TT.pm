@@ -366,6 +366,103 @@ sub check_openapi {
     return ($? >> 8, $out);
 }
 
+# Clients on many connections that write while nginx reloads (t/reload.t,
+# t/shutdown.t):
+#
+#   $t->start_clients(16, sub { my ($n, $i, $http, $out) = @_; ... });
+#   $t->reload_under_load(reloads => 5, between => 200,
+#                         answered => qr/\t201\t/);
+#   $t->stop_clients;
+#   for my $line ($t->client_lines) { ... }
+#
+# Client n (1..N, a process of its own) calls the sub with i = 0, 1, ...
+# until stop_clients, with its HTTP::Tiny (kept connections) and its log,
+# a line per answer, in $t->{dir}/client.n.
+sub start_clients {
+    my ($self, $n, $each) = @_;
+    my $stop = "$self->{dir}/clients.stop";
+    for my $c (1 .. $n) {
+        my $pid = fork() // die "fork: $!";
+        if ($pid == 0) {
+            my $http = HTTP::Tiny->new(timeout => 30, keep_alive => 1);
+            open my $out, '>', "$self->{dir}/client.$c" or POSIX::_exit(1);
+            $out->autoflush(1);
+            for (my $i = 0; !-e $stop; $i++) {
+                $each->($c, $i, $http, $out);
+            }
+            close $out;
+            POSIX::_exit(0);
+        }
+        push @{ $self->{clients} }, $pid;
+    }
+}
+
+sub stop_clients {
+    my ($self) = @_;
+    write_file("$self->{dir}/clients.stop", '');
+    waitpid($_, 0) for @{ $self->{clients} || [] };
+}
+
+sub client_lines {
+    my ($self) = @_;
+    my $n = @{ $self->{clients} || [] };
+    return map { split /\n/, read_file("$self->{dir}/client.$_") } 1 .. $n;
+}
+
+# nginx reloaded RELOADS times, each after BETWEEN more answers that match
+# ANSWERED, and each until its old workers log that they are leaving
+sub reload_under_load {
+    my ($self, %o) = @_;
+    my $master = read_file("$self->{dir}/nginx.pid");
+    chomp $master;
+
+    my $answered = sub {
+        return scalar grep { $_ =~ $o{answered} } $self->client_lines;
+    };
+    my $wait = sub {
+        my $want = $answered->() + $o{between};
+        for (my $end = time + 30; time < $end && $answered->() < $want; ) {
+            sleep 0.05;
+        }
+    };
+
+    for my $i (1 .. $o{reloads}) {
+        $wait->();
+        kill 'HUP', $master;
+        for (my $end = time + 10; time < $end; sleep 0.05) {
+            my $n = () = $self->error_log() =~ /gracefully shutting down/g;
+            last if $n >= 2 * $i;
+        }
+    }
+    $wait->();
+}
+
+# body => id of every post GET /api/posts lists, page by page
+sub stored_posts {
+    my ($self) = @_;
+    my %stored;
+    for (my $page = 0; ; $page++) {
+        my $r = $self->api(GET => "/api/posts?per_page=100&page=$page");
+        if ($r->{status} != 200) {
+            Test::More::is($r->{status}, 200, "list page $page");
+            last;
+        }
+        my $data = $r->{json}{data};
+        $stored{$_->{body}} = $_->{id} for @$data;
+        last if @$data < 100;
+    }
+    return \%stored;
+}
+
+# the body of a draft post (no media fetched, nothing published)
+sub draft_json {
+    my ($body) = @_;
+    return $JSON->encode({
+        post => { body => $body, draft => JSON::PP::true },
+        profiles => ['tiktok'], media => ['https://cdn.example/v.mp4'],
+        platforms => { tiktok => { privacy_status => 'SELF_ONLY' } } });
+}
+
 # the error log so far, for assertions
 sub error_log { my ($self) = @_; return read_file("$self->{dir}/error.log"); }
 

@@ -103,7 +103,8 @@ async function findEvent(page, text) {
 }
 
 // drags an event of the week view to a column (a date) and a slot (a time
-// not far from the event's: both are in view at once)
+// not far from the event's: both are in view at once).  The boxes are
+// measured in one go, again while the calendar re-renders (it polls).
 async function drag(page, from, col, time) {
   const at = await from.evaluate((e) => {
     e.scrollIntoView({ block: 'center' });
@@ -112,21 +113,29 @@ async function drag(page, from, col, time) {
   if (at !== col) {
     throw new Error('the event is on ' + at + ', not on ' + col);
   }
-  const colBox = await page.locator('.fc-timegrid-col[data-date="' + col
-                                    + '"]').boundingBox();
-  const slot = page.locator('.fc-timegrid-slot-lane[data-time="' + time
-                            + '"]');
-  const slotBox = await slot.boundingBox();
-  const b2 = await from.boundingBox();
-  const x0 = b2.x + b2.width / 2;
-  const y0 = b2.y + Math.min(6, b2.height / 2);
+  const boxes = await until(async () => {
+    const ev = await from.elementHandle({ timeout: 2000 }).catch(() => null);
+    return ev && ev.evaluate((e, [c, t]) => {
+      const box = (x) => {
+        const r = x && x.getBoundingClientRect();
+        return r && r.width > 0 && r.height > 0 ? r.toJSON() : null;
+      };
+      const b = { ev: box(e),
+        col: box(document.querySelector('.fc-timegrid-col[data-date="' + c
+                                        + '"]')),
+        slot: box(document.querySelector('.fc-timegrid-slot-lane[data-time="'
+                                         + t + '"]')) };
+      return b.ev && b.col && b.slot && e.isConnected ? b : null;
+    }, [col, time]).catch(() => null);
+  }, 10000, 'the boxes of a drag');
+  const x0 = boxes.ev.x + boxes.ev.width / 2;
+  const y0 = boxes.ev.y + Math.min(6, boxes.ev.height / 2);
   await page.mouse.move(x0, y0);
   await page.mouse.down();
   await page.mouse.move(x0 + 5, y0 + 5, { steps: 5 });
-  await page.mouse.move(colBox.x + colBox.width / 2, slotBox.y + 4,
+  await page.mouse.move(boxes.col.x + boxes.col.width / 2, boxes.slot.y + 4,
                         { steps: 15 });
   await page.mouse.up();
-
 }
 
 // the UTC ISO time of a wall time in a zone, by the page's own luxon
@@ -394,8 +403,10 @@ async function conflict(browser) {
   const r = await api('POST', '/api/posts/' + id + '/publish', {});
   ok(r.status === 200, 'the post is published behind the page\'s back',
      JSON.stringify(r));
-  await until(async () => (await api('GET', '/api/posts/' + id)).json
-    .status !== 'scheduled', 20000, 'publishing started');
+  // published for good: a post claimed but not yet sent to TikTok may
+  // still be moved, so "no longer scheduled" is not enough to expect a 409
+  await until(async () => ((await api('GET', '/api/posts/' + id)).json
+    .platforms[0] || {}).status === 'published', 90000, 'the post published');
   phase = 'conflict';
   const date = await ev.evaluate((e) => e.closest('.fc-timegrid-col')
     .getAttribute('data-date'));
