@@ -46,6 +46,9 @@ ok(map_size() <= 4 * $MIB, 'after tiktok-admin, the map is within 4m: '
 my $r = $t->api(POST => '/api/posts', post(0));
 is($r->{status}, 201, 'created');
 my $id = $r->{json}{id};
+# the 201 answers the bytes stored for the post, which a GET answers
+is($t->api(GET => "/api/posts/$id")->{raw}, $r->{raw},
+   'the 201 is byte for byte what GET answers');
 
 my $master = TT::read_file("$t->{dir}/nginx.pid");
 chomp $master;
