@@ -22,7 +22,7 @@
 
 
 #define TT_COUNTS_KEY       32
-#define TT_COUNTS_INIT      64
+#define TT_COUNTS_INIT      512
 #define TT_COUNTS_FLUSH     8192
 
 
@@ -51,17 +51,23 @@ static int tt_counts_write(tt_txn_t *t, MDB_cursor *c, const tt_count_t *e);
 static void tt_counts_clear(tt_counts_t *m);
 
 
-/* FNV-1a: keys are a digest and big-endian numbers, short and varied */
+/*
+ * Keys start with a digest (random bytes) and end with big-endian
+ * numbers: their 8-byte words, mixed, spread them well
+ */
 static uint64_t
 tt_counts_hash(const uint8_t *key, size_t len)
 {
     size_t    i;
-    uint64_t  h;
+    uint64_t  h, word;
 
-    h = 14695981039346656037ULL;
+    h = len;
 
-    for (i = 0; i < len; i++) {
-        h = (h ^ key[i]) * 1099511628211ULL;
+    for (i = 0; i < len; i += 8) {
+        word = 0;
+        memcpy(&word, key + i, len - i < 8 ? len - i : 8);
+        h = (h ^ word) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
     }
 
     return h;
