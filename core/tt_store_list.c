@@ -295,18 +295,23 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add)
             continue;
         }
 
+        /* the scope's digest once; its lists differ by their last two
+         * bytes, order and class */
+        if (tt_list_prefix(&k, tm->ws, (s & 1) ? tm->group : "",
+                           (s & 2) ? tm->queue : "", TT_LIST_CREATED, 0)
+            != TT_OK)
+        {
+            t->st->last_error = "a post's list terms are invalid";
+            return tt_txn_fail(t, TT_ERR);
+        }
+
         for (cls = 0; cls < TT_LIST_CLASSES; cls++) {
             if (!(tm->classes & (1u << cls))) {
                 continue;
             }
 
-            if (tt_list_prefix(&k, tm->ws, (s & 1) ? tm->group : "",
-                               (s & 2) ? tm->queue : "", TT_LIST_CREATED,
-                               cls) != TT_OK)
-            {
-                t->st->last_error = "a post's list terms are invalid";
-                return tt_txn_fail(t, TT_ERR);
-            }
+            k.data[TT_LIST_SCOPE] = TT_LIST_CREATED;
+            k.data[TT_LIST_SCOPE + 1] = (uint8_t) cls;
 
             rc = tt_list_entry(t, &k, ~(uint64_t) tm->created, id, add);
             if (rc != TT_OK || tm->scheduled < 0) {
