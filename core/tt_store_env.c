@@ -65,7 +65,9 @@ tt_store_close(tt_store_t *st)
 int
 tt_store_sync(tt_store_t *st)
 {
-    unsigned  flags;
+    int          rc;
+    unsigned     flags;
+    MDB_envinfo  info;
 
     /* tiktok_store_nosync: never */
     if (mdb_env_get_flags(st->env, &flags) == MDB_SUCCESS
@@ -74,7 +76,22 @@ tt_store_sync(tt_store_t *st)
         return TT_OK;
     }
 
-    return tt_store_rc(st, mdb_env_sync(st->env, 1));
+    /* no commit since the last sync (a batch of 4xx wrote nothing) */
+    if (mdb_env_info(st->env, &info) != MDB_SUCCESS) {
+        info.me_last_txnid = 0;
+
+    } else if ((uint64_t) info.me_last_txnid == st->synced_txnid) {
+        return TT_OK;
+    }
+
+    rc = mdb_env_sync(st->env, 1);
+    if (rc != MDB_SUCCESS) {
+        return tt_store_rc(st, rc);
+    }
+
+    st->synced_txnid = (uint64_t) info.me_last_txnid;
+
+    return TT_OK;
 }
 
 

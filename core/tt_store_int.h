@@ -29,6 +29,7 @@ struct tt_store_s {
     const char     *last_error;
     tt_keyring_t    keys;               /* the first seals */
     uint64_t        list_reads;     /* what tt_post_list() read, counted */
+    uint64_t        synced_txnid;   /* the last commit tt_store_sync() saw */
     unsigned        has_key:1;          /* keys to seal with */
     unsigned        open_tokens:1;      /* records' tokens are opened */
 };

@@ -325,6 +325,11 @@ test_sync_later(void **state)
         assert_int_equal(tt_txn_commit(&t), TT_OK);
         assert_int_equal(tt_store_sync(st), TT_OK);
 
+        /* nothing committed since: nothing to sync */
+        assert_int_equal(tt_txn_begin(st, &t, 1), TT_OK);
+        assert_int_equal(tt_txn_commit(&t), TT_OK);
+        assert_int_equal(tt_store_sync(st), TT_OK);
+
         assert_int_equal(tt_txn_begin(st, &t, 0), TT_OK);
         assert_int_equal(tt_meta_get(&t, "t_sync", &v), TT_OK);
         assert_int_equal(v.len, 5);
