@@ -55,8 +55,8 @@ SCHEDULER  = $(BUILD)/tiktok-scheduler
 ADMIN      = $(BUILD)/tiktok-admin
 
 .PHONY: all deps module scheduler unit unit-asan e2e test run fuzz bench \
-        bench-queue bench-queue-store check-style clean install mutate \
-        fuzz-long e2e-asan valgrind crash-loop soak \
+        bench-queue bench-queue-store bench-queue-http check-style clean \
+        install mutate fuzz-long e2e-asan valgrind crash-loop soak \
         nginx-restart
 
 all: module scheduler
@@ -178,10 +178,11 @@ run: deps
 	PORT=$(PORT) TT_BUILD=$(abspath $(BUILD)) sh scripts/run.sh
 
 # the whole e2e suite on a build with ASan and UBSan (module, scheduler,
-# tools) in BUILD_ASAN; nginx loads the sanitized module with the
-# runtimes preloaded (scripts/e2e-asan.sh)
+# tools) in BUILD_ASAN, t/www.t's driver installed there too; nginx loads
+# the sanitized module with the runtimes preloaded (scripts/e2e-asan.sh)
 BUILD_ASAN ?= $(BUILD)-asan
-e2e-asan:
+e2e-asan: deps
+	@BUILD=$(BUILD_ASAN) sh scripts/www-deps.sh
 	sh scripts/e2e-asan.sh $(BUILD_ASAN)
 
 # valgrind's memcheck on the scheduler: publish, refresh, downloads
@@ -238,6 +239,11 @@ $(QUEUE_STORE_BENCH): bench/queue_store_bench.c $(BUILD)/libttcore.a
 
 bench-queue-store: $(QUEUE_STORE_BENCH)
 	$(QUEUE_STORE_BENCH)
+
+# queued against exact-time creates through HTTP, one nginx, one run
+bench-queue-http: deps
+	$(MAKE) all
+	TT_BUILD=$(abspath $(BUILD)) sh bench/queue_http.sh
 
 # as Debian's libnginx-mod-* packages lay a module out: the .so in nginx's
 # modules path, a load_module snippet in modules-available (linked from

@@ -302,7 +302,8 @@ tt_api_exec(tt_txn_t *t, const tt_api_req_t *req, tt_api_resp_t *resp)
     if (req->route.open) {
         /* health is the one open route */
         if (req->route.id == TT_ROUTE_HEALTH) {
-            return tt_api_health(&c);
+            return req->route.write ? tt_api_health_probe(&c)
+                                    : tt_api_health(&c);
         }
 
         if (req->route.id == TT_ROUTE_OAUTH_CALLBACK) {

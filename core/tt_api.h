@@ -114,6 +114,14 @@ typedef struct {
     tt_arena_t     *arena;          /* scratch for this request */
     unsigned        webhook_http:1; /* http:// webhook URLs allowed
                                      * (tiktok_webhook_allow_private) */
+
+    /*
+     * GET /api/health: why the adapter's last write to the store did not
+     * commit (its probe's, or a recent batch's), NULL: it committed.  In
+     * a write transaction (route.write set by the adapter) the route is
+     * that probe: a small write that must commit.
+     */
+    const char     *unwritable;
 } tt_api_req_t;
 
 typedef struct {

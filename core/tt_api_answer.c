@@ -145,6 +145,9 @@ tt_api_answer(tt_api_ctx_t *c, int status, const char *fmt, ...)
         return TT_ERR;
     }
 
+    /* what it quotes (a header, a field) may be cut inside a character */
+    tt_utf8_scrub(msg, strlen(msg));
+
     tt_api_error(c->resp, status, msg);
 
     return tt_buf_ok(&c->resp->body) ? TT_OK : TT_ERR;

@@ -80,6 +80,7 @@ int tt_api_posts_list(tt_api_ctx_t *c);
 
 /* tt_api_misc.c; one: the :id route, else the list */
 int tt_api_health(tt_api_ctx_t *c);
+int tt_api_health_probe(tt_api_ctx_t *c);
 int tt_api_export_open(tt_api_ctx_t *c);
 int tt_api_posts_stats(tt_api_ctx_t *c);
 int tt_api_queue_render(tt_api_ctx_t *c, tt_jw_t *w, const tt_queue_t *q);

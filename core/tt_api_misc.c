@@ -11,7 +11,6 @@ static int tt_api_groups_load(tt_api_ctx_t *c, int one, tt_group_t *g,
     tt_group_t **list, size_t *n);
 static int tt_api_profiles_load(tt_api_ctx_t *c, int one, tt_profile_t *p,
     tt_profile_t **list, size_t *n);
-static void tt_api_render_profile(tt_jw_t *w, const tt_profile_t *p);
 
 
 /* GET /api/profile_groups/:id (one), else GET /api/profile_groups */
@@ -120,7 +119,7 @@ tt_api_profiles(tt_api_ctx_t *c, int one)
     }
 
     for (i = 0; i < n; i++) {
-        tt_api_render_profile(&w, &list[i]);
+        tt_profile_render(&w, &list[i]);
     }
 
     return tt_api_data_end(c, &w, !one, 200);
@@ -164,46 +163,4 @@ tt_api_profiles_load(tt_api_ctx_t *c, int one, tt_profile_t *p,
     *n = 1;
 
     return TT_OK;
-}
-
-
-/* what a client may know of a profile: never a token */
-static void
-tt_api_render_profile(tt_jw_t *w, const tt_profile_t *p)
-{
-    const char  *s, *e;
-
-    tt_jw_obj_open(w);
-    tt_jw_key(w, "id");
-    tt_jw_cstr(w, p->id);
-    tt_jw_key(w, "platform");
-    tt_jw_cstr(w, p->platform);
-    tt_jw_key(w, "name");
-    tt_jw_cstr(w, p->name);
-    tt_jw_key(w, "username");
-    tt_jw_cstr(w, p->username);
-    tt_jw_key(w, "status");
-    tt_jw_cstr(w, tt_profile_status_name(p->status));
-    tt_jw_key(w, "profile_group_id");
-    tt_jw_cstr(w, p->profile_group_id);
-    tt_jw_key(w, "expires_at");
-    tt_jw_time(w, p->expires_at);
-    tt_jw_key(w, "avatar_url");
-    tt_jw_cstr(w, p->avatar_url);
-    tt_jw_key(w, "scopes");
-    tt_jw_arr_open(w);
-
-    for (s = p->scope; s != NULL && *s != '\0'; s = e + (*e == ',')) {
-        e = strchr(s, ',');
-        if (e == NULL) {
-            e = s + strlen(s);
-        }
-
-        if (e > s) {
-            tt_jw_str(w, s, (size_t) (e - s));
-        }
-    }
-
-    tt_jw_arr_close(w);
-    tt_jw_obj_close(w);
 }

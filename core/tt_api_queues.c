@@ -147,9 +147,9 @@ int
 tt_api_queue_of_group(tt_api_ctx_t *c, const char *group,
     const tt_str_t *id, const char **why)
 {
-    int         rc;
-    char        qid[TT_ID_SIZE];
-    tt_queue_t  q;
+    int              rc;
+    char             qid[TT_ID_SIZE];
+    tt_queue_head_t  q;
 
     *why = NULL;
 
@@ -160,7 +160,8 @@ tt_api_queue_of_group(tt_api_ctx_t *c, const char *group,
     memcpy(qid, id->data, id->len);
     qid[id->len] = '\0';
 
-    rc = tt_queue_get(c->t, qid, c->a, &q);
+    /* the queue's head: no JSON to parse on a queued post's way in */
+    rc = tt_queue_head(c->t, qid, &q);
     if (rc != TT_OK) {
         return rc == TT_NOTFOUND ? rc : tt_api_fail(rc);
     }
@@ -171,7 +172,7 @@ tt_api_queue_of_group(tt_api_ctx_t *c, const char *group,
         return TT_NOTFOUND;
     }
 
-    if (q.nslots == 0) {
+    if (q.def.nslots == 0) {
         *why = "has no timeslot: add one with PATCH /api/post_queues/:id";
         return TT_INVALID;
     }

@@ -138,6 +138,7 @@ size_t tt_utf16_len(const char *s, size_t len);
 
 /* strictly valid UTF-8 (RFC 3629): no overlong form, surrogate, > U+10FFFF */
 int tt_utf8_valid(const char *s, size_t len);
+void tt_utf8_scrub(char *s, size_t len);
 
 
 #endif /* _TT_JSON_H_INCLUDED_ */

@@ -57,37 +57,72 @@ tt_utf8_lead(unsigned c, unsigned char *need, unsigned char *lo,
 }
 
 
+/* the length of the valid UTF-8 character at p (len bytes left), or 0 */
+static size_t
+tt_utf8_char(const unsigned char *p, size_t len)
+{
+    size_t         i;
+    unsigned char  need, lo, hi;
+
+    if (p[0] < 0x80) {
+        return 1;
+    }
+
+    if (tt_utf8_lead(p[0], &need, &lo, &hi) != TT_OK
+        || len - 1 < need
+        || p[1] < lo || p[1] > hi)
+    {
+        return 0;
+    }
+
+    for (i = 2; i <= need; i++) {
+        if (p[i] < 0x80 || p[i] > 0xbf) {
+            return 0;
+        }
+    }
+
+    return (size_t) need + 1;
+}
+
+
 int
 tt_utf8_valid(const char *s, size_t len)
 {
-    size_t               i;
-    unsigned char        need, lo, hi;
+    size_t               i, n;
     const unsigned char *p;
 
     p = (const unsigned char *) s;
 
-    for (i = 0; i < len; i++) {
-        if (p[i] < 0x80) {
-            continue;
-        }
-
-        if (tt_utf8_lead(p[i], &need, &lo, &hi) != TT_OK
-            || len - i - 1 < need
-            || p[i + 1] < lo || p[i + 1] > hi)
-        {
+    for (i = 0; i < len; i += n) {
+        n = tt_utf8_char(p + i, len - i);
+        if (n == 0) {
             return 0;
         }
-
-        for (i += 2, need--; need; i++, need--) {
-            if (p[i] < 0x80 || p[i] > 0xbf) {
-                return 0;
-            }
-        }
-
-        i--;
     }
 
     return 1;
+}
+
+
+/*
+ * Makes s valid UTF-8 in place: each byte that starts no valid character
+ * (a character cut by "%.40s", a stray byte) becomes '?'.
+ */
+void
+tt_utf8_scrub(char *s, size_t len)
+{
+    size_t          i, n;
+    unsigned char  *p;
+
+    p = (unsigned char *) s;
+
+    for (i = 0; i < len; i += n) {
+        n = tt_utf8_char(p + i, len - i);
+        if (n == 0) {
+            p[i] = '?';
+            n = 1;
+        }
+    }
 }
 
 

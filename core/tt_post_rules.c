@@ -131,6 +131,10 @@ tt_errors_vadd(tt_errors_t *e, const char *prefix, const char *fmt,
     memcpy(msg, prefix, plen);
     vsnprintf(msg + plen, (size_t) n + 1, fmt, ap);
 
+    /* an answer's messages are JSON strings: a quoted field cut inside a
+       character ("%.64s") must not make the whole answer a 500 */
+    tt_utf8_scrub(msg, plen + (size_t) n);
+
     e->msgs[e->n++] = msg;
 }
 

@@ -30,8 +30,6 @@ static int tt_queue_idx_cmp(const void *a, const void *b);
 static int tt_queue_order(const tt_queue_post_t *a,
     const tt_queue_post_t *b);
 static int tt_queue_int64_cmp(const void *a, const void *b);
-static int tt_queue_pinned(const tt_queue_post_t *p, int64_t now,
-    unsigned flags);
 static void tt_queue_place(const tt_queue_def_t *def, tt_queue_post_t *p,
     int64_t slot, int64_t now, tt_queue_rng_t *rng);
 static uint64_t tt_queue_random(tt_queue_rng_t *rng);
@@ -379,7 +377,7 @@ tt_queue_int64_cmp(const void *a, const void *b)
  * minutes); or, unless TT_QUEUE_RESLOT_DUE, its time has come and the
  * scheduler is about to claim it.
  */
-static int
+int
 tt_queue_pinned(const tt_queue_post_t *p, int64_t now, unsigned flags)
 {
     if (p->started) {
@@ -439,6 +437,16 @@ tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
     tt_arena_t *arena, size_t *moved)
 {
+    return tt_queue_arrange_from(def, tz, now, now, posts, n, flags, rng,
+                                 arena, moved);
+}
+
+
+int
+tt_queue_arrange_from(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
+    int64_t from, tt_queue_post_t *posts, size_t n, unsigned flags,
+    tt_queue_rng_t *rng, tt_arena_t *arena, size_t *moved)
+{
     int              rc;
     size_t            i, k, m, t, j;
     int64_t           s, *taken;
@@ -484,7 +492,7 @@ tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     qsort(idx, m, sizeof(uint32_t), tt_queue_idx_cmp);
     tt_queue_sorted = NULL;
 
-    rc = tt_queue_iter_init(&it, def, tz, now);
+    rc = tt_queue_iter_init(&it, def, tz, from > now ? from : now);
     if (rc != TT_OK) {
         return rc;
     }
@@ -559,6 +567,22 @@ tt_queue_add(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
     tt_arena_t *arena, size_t *moved)
 {
+    int  rc;
+
+    rc = tt_queue_append(def, tz, now, posts, n, flags, rng, arena, moved);
+    if (rc != TT_CONFLICT) {
+        return rc;
+    }
+
+    return tt_queue_arrange(def, tz, now, posts, n, flags, rng, arena, moved);
+}
+
+
+int
+tt_queue_append(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
+    tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
+    tt_arena_t *arena, size_t *moved)
+{
     int       rc;
     size_t    i, t;
     int64_t   after, s, *taken;
@@ -570,8 +594,7 @@ tt_queue_add(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     }
 
     if (!tt_queue_appends(def, now, posts, n, flags, &after)) {
-        return tt_queue_arrange(def, tz, now, posts, n, flags, rng, arena,
-                                moved);
+        return TT_CONFLICT;
     }
 
     /* the slots that stay taken past the last post that may move */

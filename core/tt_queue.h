@@ -155,6 +155,13 @@ typedef struct {
 #define TT_QUEUE_RESLOT_DUE  0x1
 
 /*
+ * A post that stays where it is whatever comes: publishing started; or
+ * its slot has passed and its time has not; or, without
+ * TT_QUEUE_RESLOT_DUE, its time has come (the scheduler claims it).
+ */
+int tt_queue_pinned(const tt_queue_post_t *p, int64_t now, unsigned flags);
+
+/*
  * Arranges the queue: posts that never move (started, or due without
  * TT_QUEUE_RESLOT_DUE) keep their slots, which stay taken; the others
  * take the free slots after now in order of priority, then creation,
@@ -170,6 +177,16 @@ int tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_arena_t *arena, size_t *moved);
 
 /*
+ * The same for the posts of an arranged queue that come after a post
+ * that may move and keeps its slot, from (the caller's): they and any new
+ * one take the free slots after from, as tt_queue_arrange() on the whole
+ * queue would give them.
+ */
+int tt_queue_arrange_from(const tt_queue_def_t *def, tt_tz_t *tz,
+    int64_t now, int64_t from, tt_queue_post_t *posts, size_t n,
+    unsigned flags, tt_queue_rng_t *rng, tt_arena_t *arena, size_t *moved);
+
+/*
  * A new post, posts[n - 1], joins an arranged queue (posts[0 .. n - 2]
  * as tt_queue_arrange() left them).  When it goes after every post that
  * may move, it takes the first free slot after them and nothing else
@@ -177,6 +194,15 @@ int tt_queue_arrange(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
  * tt_queue_arrange() on the same posts.
  */
 int tt_queue_add(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
+    tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
+    tt_arena_t *arena, size_t *moved);
+
+/*
+ * tt_queue_add()'s first case alone: TT_CONFLICT, posts untouched but
+ * their moved flags, when the new post does not go after every post that
+ * may move (the caller then arranges the queue).
+ */
+int tt_queue_append(const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
     tt_queue_post_t *posts, size_t n, unsigned flags, tt_queue_rng_t *rng,
     tt_arena_t *arena, size_t *moved);
 

@@ -58,7 +58,9 @@ static const char  *tt_store_db_names[TT_DB_COUNT] = {
     [TT_DB_POST_SIG] = "post_sig",
     [TT_DB_METRICS] = "metrics",
     [TT_DB_STATS] = "stats",
-    [TT_DB_STATS_DUE] = "stats_due"
+    [TT_DB_STATS_DUE] = "stats_due",
+    [TT_DB_QUEUE_SUM] = "queue_sum",
+    [TT_DB_QUEUE_HEAD] = "queue_head"
 };
 
 
@@ -80,7 +82,8 @@ static const tt_store_migration_t  tt_store_migrations[] = {
     { 2, tt_store_migrate_2_3 },
     { 3, tt_store_migrate_3_4 },
     { 4, tt_event_post_reindex },   /* webhooks: each post's statuses */
-    { TT_SCHEMA_OPS_FROM, tt_store_migrate_ops }
+    { TT_SCHEMA_OPS_FROM, tt_store_migrate_ops },
+    { 6, tt_qsum_reindex }          /* each queue's summary and head */
 };
 
 

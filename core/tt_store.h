@@ -43,6 +43,11 @@
  *   queue_posts q id, slot BE64, post id      -> at BE64, created BE64,
  *               priority, started  (a queue's live posts, in slot order)
  *   post_slot   post id                       -> q id, slot BE64
+ *   queue_sum   q id                          -> waiting BE64 x 3 (by
+ *               priority), started BE64, latest created BE64 x 3 (a
+ *               bound, by priority): a queue's live posts summed up
+ *   queue_head  q id                          -> ws id, pg id, enabled,
+ *               jitter, timezone [64], n BE16, n x (day, minute BE16)
  *   idem        ws id, key                    -> JSON (replay)
  *   idem_exp    expires BE64, ws id, key      -> ""
  *   oauth       connection id                 -> JSON (tt_conn_t; the
@@ -123,10 +128,12 @@ enum {
     TT_DB_METRICS,
     TT_DB_STATS,
     TT_DB_STATS_DUE,
+    TT_DB_QUEUE_SUM,
+    TT_DB_QUEUE_HEAD,
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  6
+#define TT_SCHEMA_VERSION  7
 
 
 typedef struct tt_store_s  tt_store_t;
@@ -353,6 +360,8 @@ int tt_profile_by_open_id(tt_txn_t *t, const char *ws_id, const char *open_id,
 int tt_profile_check(tt_txn_t *t, const tt_profile_t *p, tt_arena_t *a,
     tt_profile_t *other, const char **why);
 const char *tt_profile_status_name(tt_profile_status_e s);
+/* the object GET /api/profiles/:id answers (never a token) */
+void tt_profile_render(tt_jw_t *w, const tt_profile_t *p);
 
 
 /* posts: the record is tt_post_encode()'s; the store keeps ws_posts and
@@ -448,6 +457,19 @@ int tt_queue_list(tt_txn_t *t, const char *group_id, tt_arena_t *a,
     tt_queue_t **out, size_t *n);               /* oldest first */
 /* the slot arithmetic's definition of q */
 void tt_queue_to_def(const tt_queue_t *q, tt_queue_def_t *def);
+
+/*
+ * What slotting reads of a queue: its owners and its definition, from a
+ * compact record of its own (queue_head, kept by tt_queue_put), no JSON
+ * to parse whatever its timeslots.
+ */
+typedef struct {
+    char            workspace_id[TT_ID_SIZE];
+    char            profile_group_id[TT_ID_SIZE];
+    tt_queue_def_t  def;
+} tt_queue_head_t;
+
+int tt_queue_head(tt_txn_t *t, const char *id, tt_queue_head_t *h);
 
 /* posts_count: the queue's live posts (not ended, not drafts) */
 int tt_queue_count(tt_txn_t *t, const char *id, uint64_t *n);
@@ -583,9 +605,10 @@ int tt_revoke_put(tt_txn_t *t, const tt_revoke_t *r);
 int tt_revoke_del(tt_txn_t *t, const char *profile_id);
 
 /*
- * Seals every token, code and verifier of the store again with the ring's
- * first key (after a new key was put first in tiktok_token_key_file);
- * *n counts the values sealed.  TT_ERR when one opens with no key.
+ * Seals every token, webhook signing secret, code and verifier of the
+ * store again with the ring's first key (after a new key was put first in
+ * tiktok_token_key_file), in t: all or none; *n counts the values
+ * sealed.  TT_ERR when one opens with no key.
  */
 int tt_store_reseal(tt_txn_t *t, size_t *n);
 

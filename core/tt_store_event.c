@@ -355,29 +355,13 @@ tt_event_post_reindex(tt_txn_t *t)
 
 /* profiles */
 
+/* {"profile": profile}, the profile as GET /api/profiles/:id shows it */
 static void
 tt_event_profile_data(tt_jw_t *w, const void *obj)
 {
-    const tt_profile_t  *p = obj;
-
     tt_jw_obj_open(w);
     tt_jw_key(w, "profile");
-    tt_jw_obj_open(w);
-    tt_jw_key(w, "id");
-    tt_jw_cstr(w, p->id);
-    tt_jw_key(w, "platform");
-    tt_jw_cstr(w, p->platform ? p->platform : "tiktok");
-    tt_jw_key(w, "name");
-    tt_jw_cstr(w, p->name);
-    tt_jw_key(w, "username");
-    tt_jw_cstr(w, p->username);
-    tt_jw_key(w, "status");
-    tt_jw_cstr(w, tt_profile_status_name(p->status));
-    tt_jw_key(w, "profile_group_id");
-    tt_jw_cstr(w, p->profile_group_id);
-    tt_jw_key(w, "expires_at");
-    tt_jw_time(w, p->expires_at);
-    tt_jw_obj_close(w);
+    tt_profile_render(w, obj);
     tt_jw_obj_close(w);
 }
 
@@ -386,15 +370,19 @@ int
 tt_event_profile(tt_txn_t *t, const tt_profile_t *old, const tt_profile_t *p)
 {
     int                  ev;
+    tt_profile_t         gone;
     const tt_profile_t  *of;
 
     ev = -1;
     of = p;
 
     if (p == NULL) {
+        /* deleted: as it was, revoked (its tokens are, at TikTok) */
         if (old != NULL && old->status != TT_PROFILE_REVOKED) {
             ev = TT_EVT_PROFILE_DISCONNECTED;
-            of = old;
+            gone = *old;
+            gone.status = TT_PROFILE_REVOKED;
+            of = &gone;
         }
 
     } else if (old == NULL || old->status != p->status) {

@@ -101,6 +101,15 @@ void tt_jw_member_int(tt_jw_t *w, const char *key, int64_t v);
 int tt_post_terms_set(tt_txn_t *t, const tt_post_t *p);
 int tt_post_terms_drop(tt_txn_t *t, const char *id);
 
+/*
+ * tt_store_list_move.c: between begin and end, the posts of t whose
+ * scheduled_at alone changes have their lists by scheduled_at moved at
+ * the end, all in one go (a queue re-arranged).  Nothing may read the
+ * lists in between, and each post moves once.
+ */
+int tt_list_moves_begin(tt_txn_t *t);
+int tt_list_moves_end(tt_txn_t *t, int apply);
+
 /* schema 2's migration: indexes built from the records */
 int tt_post_reindex(tt_txn_t *t);
 int tt_post_unlist(tt_txn_t *t);
@@ -124,6 +133,27 @@ int tt_queue_live(const tt_post_t *p);
 uint8_t tt_queue_prio(tt_priority_e p);
 int tt_queue_slot_of(tt_txn_t *t, const char *post_id,
     char queue[TT_ID_SIZE], int64_t *slot, int *prio);
+
+/* tt_store_queue_sum.c: a queue's summary, kept with queue_posts */
+#define TT_QSUM_LEN     56
+
+typedef struct {
+    uint64_t        waiting[3];         /* by priority, not started */
+    uint64_t        started;
+    int64_t         created_max[3];     /* bounds the waiting ones' */
+} tt_qsum_t;
+
+int tt_qsum_get(tt_txn_t *t, const char *queue, tt_qsum_t *s);
+int tt_qsum_put(tt_txn_t *t, const char *queue, const tt_qsum_t *s);
+int tt_qsum_add(tt_txn_t *t, const char *queue, const uint8_t *val,
+    int delta);
+int tt_queue_join_last(tt_txn_t *t, const char *queue,
+    const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
+    tt_queue_post_t *fresh, tt_queue_rng_t *rng, tt_arena_t *a);
+int tt_qsum_reindex(tt_txn_t *t);
+/* tt_store_queue.c: a post of a queue stored at its new slot and time */
+int tt_queue_move(tt_txn_t *t, const char *id, int64_t slot, int64_t at);
+int tt_queue_head_put(tt_txn_t *t, const tt_queue_t *q, int add);
 
 /* tt_store_queue.c: schema 4's migration */
 int tt_queue_reindex(tt_txn_t *t);

@@ -7,56 +7,12 @@
 
 
 #include "tt_store_int.h"
+#include "tt_store_list_int.h"
 
-
-/*
- * The counts of a list, by level: 0 its total; 1 to 4 buckets of 2^32,
- * 2^24, 2^16 and 2^8 of the key (49.7 days, 4.7 hours, 65.5 s, 256 ms);
- * and, in the lists by scheduled_at, 5: cells of one key and the id's
- * first TT_LIST_IDPART bytes ("p_" and a random character), which split
- * posts of the same time 62 ways (thousands may share a scheduled_at).
- * A cell holds at most 256 cells of the level below (62 at level 5), so
- * an entry is found by reading a bounded number of counts, whatever the
- * list holds, then by stepping through its last cell: 256 ms of
- * creations (a few thousand at the API's highest rate), or a 62nd of the
- * posts of one scheduled_at.
- */
-#define TT_LIST_LEVELS      6
-#define TT_LIST_CELL        5
-#define TT_LIST_IDPART      3
-
-#define tt_list_last(kind)  ((kind) == TT_LIST_CREATED ? 4 : TT_LIST_CELL)
 
 static const unsigned  tt_list_shifts[TT_LIST_LEVELS] = {
     64, 32, 24, 16, 8, 0
 };
-
-#define TT_LIST_CREATED     'c'     /* key ~created_at: newest first */
-#define TT_LIST_SCHED       's'     /* key scheduled_at: earliest first */
-
-/*
- * A list's keys start with its scope's digest (the first TT_LIST_SCOPE
- * bytes of the SHA-256 of ws, group and queue ids, 32 bytes each), its
- * order and its class: 18 bytes rather than 98, so that entries and
- * counts take a third of the pages.
- */
-#define TT_LIST_SCOPE       16
-#define TT_LIST_PREFIX      (TT_LIST_SCOPE + 2)
-#define TT_LIST_KEY         (TT_LIST_PREFIX + 8 + TT_ID_SIZE)
-#define TT_LIST_COUNT_KEY   (TT_LIST_PREFIX + 1 + 8)
-#define TT_LIST_CELL_KEY    (TT_LIST_COUNT_KEY + TT_LIST_IDPART)
-#define TT_TERMS_SIZE       (3 * TT_ID_SIZE + 1 + 16)
-
-
-/* what a post is listed by; equal terms need no index work */
-typedef struct {
-    char            ws[TT_ID_SIZE];
-    char            group[TT_ID_SIZE];
-    char            queue[TT_ID_SIZE];
-    unsigned        classes;
-    int64_t         created;
-    int64_t         scheduled;
-} tt_terms_t;
 
 
 /* one walk of a list: its prefix and its range of keys, both ends in */
@@ -92,14 +48,8 @@ typedef struct {
 static void tt_terms_of(const tt_post_t *p, tt_terms_t *tm);
 static void tt_terms_dec(const uint8_t *b, tt_terms_t *tm);
 static int tt_terms_get(tt_txn_t *t, tt_skey_t *k, tt_terms_t *tm);
-static int tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id,
-    int add);
-static int tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
-    const char *queue, int kind, unsigned cls);
 static int tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key,
     const char *id, int add);
-static int tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix,
-    int level, uint64_t key, const void *id);
 static int tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level,
     uint64_t key, const char *id, int delta);
 static int tt_list_count_get(tt_list_walk_t *w, int level, uint64_t bucket,
@@ -215,6 +165,8 @@ int
 tt_post_terms_set(tt_txn_t *t, const tt_post_t *p)
 {
     int         rc, had;
+    int64_t     sched;
+    unsigned    kinds;
     tt_skey_t   k, v;
     tt_terms_t  old, tm;
 
@@ -239,8 +191,26 @@ tt_post_terms_set(tt_txn_t *t, const tt_post_t *p)
         return TT_OK;
     }
 
+    /* only its time changed (a queue's post moved): its lists by
+     * creation stay as they are */
+    kinds = TT_TERMS_BY_CREATED | TT_TERMS_BY_SCHED;
+    sched = old.scheduled;
+    old.scheduled = tm.scheduled;
+
+    if (had && memcmp(&old, &tm, sizeof(tt_terms_t)) == 0) {
+        kinds = TT_TERMS_BY_SCHED;
+    }
+
+    old.scheduled = sched;
+
+    /* one of a batch of moves: its lists move with the others' */
+    if (kinds == TT_TERMS_BY_SCHED && tt_list_move_defer(t, &old, &tm, p->id))
+    {
+        return tt_db_put(t, TT_DB_POST_TERMS, &k, v.data, v.val.mv_size);
+    }
+
     if (had) {
-        rc = tt_terms_apply(t, &old, p->id, 0);
+        rc = tt_terms_apply(t, &old, p->id, 0, kinds);
         if (rc != TT_OK) {
             return rc;
         }
@@ -251,7 +221,7 @@ tt_post_terms_set(tt_txn_t *t, const tt_post_t *p)
         return rc;
     }
 
-    return tt_terms_apply(t, &tm, p->id, 1);
+    return tt_terms_apply(t, &tm, p->id, 1, kinds);
 }
 
 
@@ -271,7 +241,8 @@ tt_post_terms_drop(tt_txn_t *t, const char *id)
         return rc == TT_NOTFOUND ? TT_OK : rc;
     }
 
-    rc = tt_terms_apply(t, &old, id, 0);
+    rc = tt_terms_apply(t, &old, id, 0,
+                        TT_TERMS_BY_CREATED | TT_TERMS_BY_SCHED);
     if (rc != TT_OK) {
         return rc;
     }
@@ -280,9 +251,11 @@ tt_post_terms_drop(tt_txn_t *t, const char *id)
 }
 
 
-/* every list entry of the terms, in or out: 2 x 2 scopes x classes */
-static int
-tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add)
+/* the list entries of the terms, in or out: 2 x 2 scopes x classes,
+ * those by creation, by scheduled_at or both (kinds) */
+int
+tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add,
+    unsigned kinds)
 {
     int        rc;
     unsigned   s, cls;
@@ -313,11 +286,14 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add)
             k.data[TT_LIST_SCOPE] = TT_LIST_CREATED;
             k.data[TT_LIST_SCOPE + 1] = (uint8_t) cls;
 
-            rc = tt_list_entry(t, &k, ~(uint64_t) tm->created, id, add);
-            if (rc != TT_OK || tm->scheduled < 0) {
+            if (kinds & TT_TERMS_BY_CREATED) {
+                rc = tt_list_entry(t, &k, ~(uint64_t) tm->created, id, add);
                 if (rc != TT_OK) {
                     return rc;
                 }
+            }
+
+            if (tm->scheduled < 0 || !(kinds & TT_TERMS_BY_SCHED)) {
                 continue;
             }
 
@@ -332,24 +308,6 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add)
     }
 
     return TT_OK;
-}
-
-
-static int
-tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
-    const char *queue, int kind, unsigned cls)
-{
-    uint8_t    h[32];
-    tt_skey_t  scope;
-
-    if (tt_store_key(&scope, "zzz", ws, group, queue) != TT_OK
-        || tt_sha256(scope.data, scope.val.mv_size, h) != TT_OK)
-    {
-        return TT_INVALID;
-    }
-
-    return tt_store_key(k, "bcc", h, (size_t) TT_LIST_SCOPE, kind,
-                        (int) cls);
 }
 
 
@@ -403,7 +361,7 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *id,
 
 
 /* the count key of the cell of the level holding key (and id at 5) */
-static int
+int
 tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,
     uint64_t key, const void *id)
 {

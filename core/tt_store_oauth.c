@@ -7,6 +7,7 @@
 
 
 #include "tt_store_int.h"
+#include "tt_webhook.h"
 
 
 #define TT_WORK_EXCHANGE  'x'
@@ -730,6 +731,10 @@ tt_store_reseal(tt_txn_t *t, size_t *n)
     l.a = a;
 
     rc = tt_reseal_profiles(t, a, n);
+
+    if (rc == TT_OK) {
+        rc = tt_webhook_reseal(t, a, n);
+    }
 
     if (rc == TT_OK) {
         rc = tt_work_walk(t, TT_WORK_PURGE, tt_reseal_conn, &l);

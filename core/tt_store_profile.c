@@ -313,6 +313,48 @@ tt_profile_put(tt_txn_t *t, const tt_profile_t *p)
 }
 
 
+/* the API's profile object: what a client may know, never a token */
+void
+tt_profile_render(tt_jw_t *w, const tt_profile_t *p)
+{
+    const char  *s, *e;
+
+    tt_jw_obj_open(w);
+    tt_jw_key(w, "id");
+    tt_jw_cstr(w, p->id);
+    tt_jw_key(w, "platform");
+    tt_jw_cstr(w, p->platform);
+    tt_jw_key(w, "name");
+    tt_jw_cstr(w, p->name);
+    tt_jw_key(w, "username");
+    tt_jw_cstr(w, p->username);
+    tt_jw_key(w, "status");
+    tt_jw_cstr(w, tt_profile_status_name(p->status));
+    tt_jw_key(w, "profile_group_id");
+    tt_jw_cstr(w, p->profile_group_id);
+    tt_jw_key(w, "expires_at");
+    tt_jw_time(w, p->expires_at);
+    tt_jw_key(w, "avatar_url");
+    tt_jw_cstr(w, p->avatar_url);
+    tt_jw_key(w, "scopes");
+    tt_jw_arr_open(w);
+
+    for (s = p->scope; s != NULL && *s != '\0'; s = e + (*e == ',')) {
+        e = strchr(s, ',');
+        if (e == NULL) {
+            e = s + strlen(s);
+        }
+
+        if (e > s) {
+            tt_jw_str(w, s, (size_t) (e - s));
+        }
+    }
+
+    tt_jw_arr_close(w);
+    tt_jw_obj_close(w);
+}
+
+
 int
 tt_profile_get(tt_txn_t *t, const char *id, tt_arena_t *a, tt_profile_t *p)
 {

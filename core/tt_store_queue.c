@@ -35,10 +35,12 @@ static int tt_queue_index(tt_txn_t *t, const tt_queue_t *q, int add);
 static int tt_qp_push(tt_qp_set_t *s);
 static void tt_qp_free(tt_qp_set_t *s);
 static int tt_qp_load(tt_txn_t *t, const char *queue, tt_qp_set_t *s);
-static int tt_queue_move(tt_txn_t *t, const char *id, int64_t slot,
-    int64_t at);
 static int tt_queue_store_moved(tt_txn_t *t, tt_qp_set_t *s, size_t n,
     unsigned flags);
+static int tt_queue_join_all(tt_txn_t *t, const char *queue,
+    const tt_queue_def_t *def, tt_tz_t *tz, int64_t now,
+    tt_queue_post_t *fresh, const char *id, tt_queue_rng_t *rng,
+    tt_arena_t *a);
 static int tt_queue_join(tt_txn_t *t, tt_post_t *p, int64_t now,
     tt_arena_t *a);
 static int tt_queue_rearrange_id(tt_txn_t *t, const char *id, int64_t now);
@@ -171,7 +173,7 @@ tt_queue_dec_slots(const tt_json_t *r, tt_arena_t *a, tt_queue_t *q)
 }
 
 
-/* the group's index entry and the paused flag */
+/* the group's index entry, the paused flag and the queue's head */
 static int
 tt_queue_index(tt_txn_t *t, const tt_queue_t *q, int add)
 {
@@ -183,6 +185,11 @@ tt_queue_index(tt_txn_t *t, const tt_queue_t *q, int add)
         || tt_store_key(&off, "i", q->id) != TT_OK)
     {
         return TT_INVALID;
+    }
+
+    rc = tt_queue_head_put(t, q, add);
+    if (rc != TT_OK) {
+        return rc;
     }
 
     if (!add) {
@@ -426,7 +433,7 @@ tt_qp_load(tt_txn_t *t, const char *queue, tt_qp_set_t *s)
 
 
 /* a post stored at its new time (or again, slot unchanged) */
-static int
+int
 tt_queue_move(tt_txn_t *t, const char *id, int64_t slot, int64_t at)
 {
     int          rc;
@@ -463,11 +470,15 @@ tt_queue_move(tt_txn_t *t, const char *id, int64_t slot, int64_t at)
 static int
 tt_queue_store_moved(tt_txn_t *t, tt_qp_set_t *s, size_t n, unsigned flags)
 {
-    int               rc;
+    int               rc, batch, end;
     size_t            i;
     tt_queue_post_t  *qp;
 
-    for (i = 0; i < n; i++) {
+    /* their lists by scheduled_at move in one go, after them */
+    batch = (tt_list_moves_begin(t) == TT_OK);
+    rc = TT_OK;
+
+    for (i = 0; i < n && rc == TT_OK; i++) {
         qp = &s->posts[i];
 
         if (!qp->moved && !((flags & TT_QUEUE_STORE_ALL) && !qp->started)) {
@@ -475,12 +486,14 @@ tt_queue_store_moved(tt_txn_t *t, tt_qp_set_t *s, size_t n, unsigned flags)
         }
 
         rc = tt_queue_move(t, s->ids[qp->key], qp->slot, qp->at);
-        if (rc != TT_OK) {
-            return rc;
-        }
     }
 
-    return TT_OK;
+    if (batch) {
+        end = tt_list_moves_end(t, rc == TT_OK);
+        rc = (rc == TT_OK) ? end : rc;
+    }
+
+    return rc;
 }
 
 
@@ -495,66 +508,89 @@ tt_queue_rng_init(tt_queue_rng_t *rng)
 
 /* slotting */
 
-/* p joins its queue's live posts: its slot, and the posts it moves */
+/* fresh joins all of the queue's live posts; those it moves are stored */
 static int
-tt_queue_join(tt_txn_t *t, tt_post_t *p, int64_t now, tt_arena_t *a)
+tt_queue_join_all(tt_txn_t *t, const char *queue, const tt_queue_def_t *def,
+    tt_tz_t *tz, int64_t now, tt_queue_post_t *fresh, const char *id,
+    tt_queue_rng_t *rng, tt_arena_t *a)
 {
-    int               rc;
-    size_t            moved;
-    tt_tz_t          *tz;
-    tt_queue_t        q;
-    tt_qp_set_t       s;
-    tt_queue_rng_t    rng;
-    tt_queue_def_t    def;
-    tt_queue_post_t  *np;
+    int          rc;
+    size_t       moved;
+    tt_qp_set_t  s;
 
-    rc = tt_queue_get(t, p->queue_id, a, &q);
-    if (rc != TT_OK) {
-        return rc;
-    }
-
-    tt_queue_to_def(&q, &def);
-
-    if (tt_tz_open(def.timezone, strlen(def.timezone), &tz) != TT_OK) {
-        return tt_txn_fail(t, TT_ERR);
-    }
-
-    rc = tt_qp_load(t, q.id, &s);
+    rc = tt_qp_load(t, queue, &s);
 
     if (rc == TT_OK) {
         rc = tt_qp_push(&s);
     }
 
     if (rc == TT_OK) {
-        np = &s.posts[s.n];
-        memset(np, 0, sizeof(tt_queue_post_t));
-        np->key = s.n;
-        np->created = p->created_at;
-        np->slot = TT_QUEUE_NO_SLOT;
-        np->at = -1;
-        np->priority = tt_queue_prio(p->queue_priority);
-        memcpy(s.ids[s.n], p->id, TT_ID_SIZE);
+        s.posts[s.n] = *fresh;
+        s.posts[s.n].key = s.n;
+        memcpy(s.ids[s.n], id, TT_ID_SIZE);
         s.n++;
 
-        tt_queue_rng_init(&rng);
-        rc = tt_queue_add(&def, tz, now, s.posts, s.n, 0, &rng, a, &moved);
+        rc = tt_queue_add(def, tz, now, s.posts, s.n, 0, rng, a, &moved);
     }
 
     if (rc == TT_OK) {
         rc = tt_queue_store_moved(t, &s, s.n - 1, 0);
+        *fresh = s.posts[s.n - 1];
     }
 
-    if (rc == TT_OK) {
-        np = &s.posts[s.n - 1];
-        p->scheduled_at = np->at;
-        tt_post_settle(p, p->updated_at);
-        rc = tt_post_put_slot(t, p, np->slot);
-    }
-
-    tt_tz_close(tz);
     tt_qp_free(&s);
 
     return rc;
+}
+
+
+/*
+ * p joins its queue's live posts: its slot, and the posts it moves.  A
+ * post that goes last reads the queue's summary and last entries only.
+ */
+static int
+tt_queue_join(tt_txn_t *t, tt_post_t *p, int64_t now, tt_arena_t *a)
+{
+    int               rc;
+    tt_tz_t          *tz;
+    tt_queue_rng_t    rng;
+    tt_queue_head_t   h;
+    tt_queue_post_t   fresh;
+
+    rc = tt_queue_head(t, p->queue_id, &h);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    if (tt_tz_open(h.def.timezone, strlen(h.def.timezone), &tz) != TT_OK) {
+        return tt_txn_fail(t, TT_ERR);
+    }
+
+    memset(&fresh, 0, sizeof(tt_queue_post_t));
+    fresh.created = p->created_at;
+    fresh.slot = TT_QUEUE_NO_SLOT;
+    fresh.at = -1;
+    fresh.priority = tt_queue_prio(p->queue_priority);
+
+    tt_queue_rng_init(&rng);
+
+    rc = tt_queue_join_last(t, p->queue_id, &h.def, tz, now, &fresh, &rng,
+                            a);
+    if (rc == TT_CONFLICT) {
+        rc = tt_queue_join_all(t, p->queue_id, &h.def, tz, now, &fresh,
+                               p->id, &rng, a);
+    }
+
+    tt_tz_close(tz);
+
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    p->scheduled_at = fresh.at;
+    tt_post_settle(p, p->updated_at);
+
+    return tt_post_put_slot(t, p, fresh.slot);
 }
 
 
@@ -799,77 +835,36 @@ tt_queue_next_slot(tt_txn_t *t, const tt_queue_t *q, int64_t now,
 }
 
 
+/* both from the queue's summary: one read */
 int
 tt_queue_count(tt_txn_t *t, const char *id, uint64_t *n)
 {
-    int          rc;
-    MDB_val      key;
-    tt_skey_t    k;
-    MDB_cursor  *c;
+    int        rc;
+    tt_qsum_t  s;
 
     tt_txn_check(t);
 
     *n = 0;
 
-    if (tt_store_key(&k, "i", id) != TT_OK) {
-        return TT_OK;
+    rc = tt_qsum_get(t, id, &s);
+    if (rc == TT_OK) {
+        *n = s.waiting[0] + s.waiting[1] + s.waiting[2] + s.started;
     }
 
-    rc = tt_db_cursor(t, TT_DB_QUEUE_POSTS, &c);
-    if (rc != TT_OK) {
-        return rc;
-    }
-
-    key = k.val;
-    rc = mdb_cursor_get(c, &key, NULL, MDB_SET_RANGE);
-
-    while (rc == MDB_SUCCESS && key.mv_size == TT_QP_KEY_LEN
-           && memcmp(key.mv_data, k.data, TT_ID_SIZE) == 0)
-    {
-        (*n)++;
-        rc = mdb_cursor_get(c, &key, NULL, MDB_NEXT);
-    }
-
-    mdb_cursor_close(c);
-
-    return rc == MDB_NOTFOUND || rc == MDB_SUCCESS
-           ? TT_OK : tt_txn_fail(t, tt_store_rc(t->st, rc));
+    return rc;
 }
 
 
 int
 tt_queue_has_waiting(tt_txn_t *t, const char *id)
 {
-    int          rc, found;
-    MDB_val      key, val;
-    tt_skey_t    k;
-    MDB_cursor  *c;
+    tt_qsum_t  s;
 
-    if (tt_store_key(&k, "i", id) != TT_OK
-        || tt_db_cursor(t, TT_DB_QUEUE_POSTS, &c) != TT_OK)
-    {
+    if (tt_qsum_get(t, id, &s) != TT_OK) {
         return 0;
     }
 
-    found = 0;
-    key = k.val;
-    rc = mdb_cursor_get(c, &key, &val, MDB_SET_RANGE);
-
-    while (rc == MDB_SUCCESS && key.mv_size == TT_QP_KEY_LEN
-           && memcmp(key.mv_data, k.data, TT_ID_SIZE) == 0)
-    {
-        if (val.mv_size == TT_QP_VAL_LEN && ((uint8_t *) val.mv_data)[17] == 0)
-        {
-            found = 1;
-            break;
-        }
-
-        rc = mdb_cursor_get(c, &key, &val, MDB_NEXT);
-    }
-
-    mdb_cursor_close(c);
-
-    return found;
+    return s.waiting[0] + s.waiting[1] + s.waiting[2] != 0;
 }
 
 
@@ -945,64 +940,4 @@ tt_queue_del(tt_txn_t *t, const char *id, int64_t now)
     tt_qp_free(&s);
 
     return rc;
-}
-
-
-/*
- * Schema 3's migration: every post that names a stored queue joins its
- * live posts at the slot of its time (a store of schema 2 has no queue:
- * nothing to do there but look).
- */
-typedef struct {
-    int             rc;
-    tt_txn_t       *t;
-} tt_queue_reindex_t;
-
-
-static int
-tt_queue_reindex_post(void *data, const char *id, const tt_str_t *rec)
-{
-    tt_post_t            p;
-    tt_queue_t           q;
-    tt_arena_t          *a;
-    tt_queue_reindex_t  *c = data;
-
-    (void) id;
-
-    a = tt_arena_create(4096);
-    if (a == NULL) {
-        c->rc = TT_NOMEM;
-        return 1;
-    }
-
-    c->rc = tt_post_decode(rec->data, rec->len, a, &p);
-
-    if (c->rc == TT_OK && p.queue_id[0] != '\0'
-        && tt_queue_get(c->t, p.queue_id, a, &q) == TT_OK)
-    {
-        c->rc = tt_queue_post_sync(c->t, &p, TT_QUEUE_NO_SLOT);
-    }
-
-    tt_arena_destroy(a);
-
-    return c->rc != TT_OK;
-}
-
-
-int
-tt_queue_reindex(tt_txn_t *t)
-{
-    int                 rc;
-    char                pos[TT_ID_SIZE];
-    tt_queue_reindex_t  c;
-
-    pos[0] = '\0';
-    c.rc = TT_OK;
-    c.t = t;
-
-    do {
-        rc = tt_post_scan(t, pos, 1024, tt_queue_reindex_post, &c);
-    } while (rc == TT_OK && c.rc == TT_OK && pos[0] != '\0');
-
-    return rc != TT_OK ? rc : c.rc;
 }

@@ -481,6 +481,39 @@ tt_webhook_secret(tt_store_t *st, const tt_webhook_t *wh, tt_arena_t *a,
 }
 
 
+/*
+ * Every webhook's signing secret opened (with any key of the ring) and
+ * sealed again under its first key, in t; *n counts them.  TT_ERR when
+ * one opens with no key of the ring.
+ */
+int
+tt_webhook_reseal(tt_txn_t *t, tt_arena_t *a, size_t *n)
+{
+    int            rc;
+    size_t         i, nw;
+    const char    *plain;
+    tt_webhook_t  *list;
+
+    rc = tt_store_scan(t, TT_DB_WEBHOOKS, a, tt_webhook_dec, NULL, NULL,
+                       sizeof(tt_webhook_t), (void **) &list, &nw);
+
+    for (i = 0; rc == TT_OK && i < nw; i++) {
+        if (tt_webhook_secret(t->st, &list[i], a, &plain) != TT_OK) {
+            t->st->last_error = "a webhook's signing secret does not open "
+                                "with the token keys";
+            return tt_txn_fail(t, TT_ERR);
+        }
+
+        list[i].secret = plain;
+        rc = tt_webhook_put(t, &list[i]);
+        explicit_bzero((char *) plain, strlen(plain));
+        (*n)++;
+    }
+
+    return rc;
+}
+
+
 /* attempts */
 
 static int

@@ -78,6 +78,8 @@ int tt_webhook_list(tt_txn_t *t, const char *ws_id, tt_arena_t *a,
     tt_webhook_t **out, size_t *n);             /* oldest first */
 /* the record, its index, its attempts; its deliveries die when due */
 int tt_webhook_del(tt_txn_t *t, const char *id);
+/* every secret sealed again under the ring's first key (tt_store_reseal) */
+int tt_webhook_reseal(tt_txn_t *t, tt_arena_t *a, size_t *n);
 /* the plain secret (into a): TT_ERR without the store's token key */
 int tt_webhook_secret(tt_store_t *st, const tt_webhook_t *wh, tt_arena_t *a,
     const char **plain);

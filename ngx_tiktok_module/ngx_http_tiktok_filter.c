@@ -4,6 +4,13 @@
  * (nginx's $request_id, so that a log_format can name it too), and the
  * errors nginx answers by itself there (a bad chunked body, 414, 500,
  * ...) are JSON in the API's shapes rather than nginx's HTML pages.
+ *
+ * Every error-log line of such a request, the module's and nginx's own,
+ * ends with ", request_id: <the same id>" after nginx's context (client,
+ * server, request, host): the request's log handler is ours from its
+ * headers on (the post-read phase), or from its answer for one that
+ * broke before (its request line or headers).  The OAuth callback's
+ * lines leave its query string out: it holds TikTok's one-time code.
  */
 
 
@@ -20,11 +27,12 @@ struct ngx_http_tiktok_error_page_s {
 static ngx_http_output_header_filter_pt  ngx_http_tiktok_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_tiktok_next_output_filter;
 static ngx_int_t                         ngx_http_tiktok_request_id_index;
+static ngx_http_log_handler_pt           ngx_http_tiktok_next_log_handler;
 
 static ngx_str_t  ngx_http_tiktok_request_id_name = ngx_string("request_id");
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_tiktok_request_id(ngx_http_request_t *r, ngx_str_t *id)
 {
     ngx_http_variable_value_t  *v;
@@ -39,6 +47,135 @@ ngx_http_tiktok_request_id(ngx_http_request_t *r, ngx_str_t *id)
     id->len = v->len;
 
     return NGX_OK;
+}
+
+
+/*
+ * Leaves the query string out of the request line that nginx's context
+ * wrote in [start, end): ", request: \"GET /path?query HTTP/1.1\"".
+ * Returns the new end.
+ */
+static u_char *
+ngx_http_tiktok_log_no_query(u_char *start, u_char *end)
+{
+    u_char  *p, *q;
+
+    static u_char  label[] = ", request: \"";
+
+    p = ngx_strlcasestrn(start, end, label, sizeof(label) - 2);
+    if (p == NULL) {
+        return end;
+    }
+
+    /* past the method, then the path up to its query */
+    for (p += sizeof(label) - 1; p < end && *p != ' ' && *p != '"'; p++) {
+        /* void */
+    }
+
+    for (p++; p < end && *p != '?' && *p != ' ' && *p != '"'; p++) {
+        /* void */
+    }
+
+    if (p == end || *p != '?') {
+        return end;
+    }
+
+    for (q = p; q < end && *q != ' ' && *q != '"'; q++) {
+        /* void */
+    }
+
+    ngx_memmove(p, q, end - q);
+
+    return end - (q - p);
+}
+
+
+/*
+ * r's log handler: nginx's context, then the request id.  It never makes
+ * the id (no allocation while logging): the id was made when the handler
+ * was installed, and sits in r's variables.
+ */
+static u_char *
+ngx_http_tiktok_log_error(ngx_http_request_t *r, ngx_http_request_t *sr,
+    u_char *buf, size_t len)
+{
+    u_char                      *p;
+    ngx_http_variable_value_t   *v;
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    p = ngx_http_tiktok_next_log_handler(r, sr, buf, len);
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+
+    if (tlcf != NULL && tlcf->oauth_callback) {
+        p = ngx_http_tiktok_log_no_query(buf, p);
+    }
+
+    len -= p - buf;
+    v = &r->variables[ngx_http_tiktok_request_id_index];
+
+    if (!v->valid || v->not_found) {
+        return p;
+    }
+
+    return ngx_snprintf(p, len, ", request_id: %v", v);
+}
+
+
+/* the request's error-log lines carry its id from now on */
+static void
+ngx_http_tiktok_log_request_id(ngx_http_request_t *r)
+{
+    ngx_str_t  id;
+
+    r = r->main;
+
+    if (r->log_handler == ngx_http_tiktok_log_error
+        || r->log_handler == NULL
+        || ngx_http_tiktok_request_id(r, &id) != NGX_OK)
+    {
+        return;
+    }
+
+    /* nginx's ngx_http_log_error_handler, the same for every request */
+    ngx_http_tiktok_next_log_handler = r->log_handler;
+    r->log_handler = ngx_http_tiktok_log_error;
+}
+
+
+/* the post-read phase: every request of a server with an API location */
+static ngx_int_t
+ngx_http_tiktok_post_read(ngx_http_request_t *r)
+{
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+
+    if (tlcf != NULL && tlcf->api_server) {
+        ngx_http_tiktok_log_request_id(r);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * A 413's line in the error log, as nginx's client_max_body_size writes
+ * one; a chunked body's size is what came before its end (the rest was
+ * read and dropped)
+ */
+void
+ngx_http_tiktok_log_too_big(ngx_http_request_t *r)
+{
+    ngx_http_tiktok_loc_conf_t  *tlcf;
+
+    tlcf = ngx_http_get_module_loc_conf(r, ngx_http_tiktok_module);
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "client %s: %O bytes, over tiktok_body_limit's %uz",
+                  r->headers_in.chunked ? "sent too large chunked body"
+                                        : "intended to send too large body",
+                  r->headers_in.content_length_n, tlcf->body_limit);
 }
 
 
@@ -210,6 +347,8 @@ ngx_http_tiktok_header_filter(ngx_http_request_t *r)
         return ngx_http_tiktok_next_header_filter(r);
     }
 
+    ngx_http_tiktok_log_request_id(r);
+
     if (ngx_http_tiktok_request_id(r, &id) == NGX_OK) {
         h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL) {
@@ -268,7 +407,9 @@ ngx_http_tiktok_output_filter(ngx_http_request_t *r, ngx_chain_t *in)
 ngx_int_t
 ngx_http_tiktok_filter_init(ngx_conf_t *cf)
 {
-    ngx_int_t  index;
+    ngx_int_t                   index;
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
 
     index = ngx_http_get_variable_index(cf, &ngx_http_tiktok_request_id_name);
     if (index == NGX_ERROR) {
@@ -276,6 +417,15 @@ ngx_http_tiktok_filter_init(ngx_conf_t *cf)
     }
 
     ngx_http_tiktok_request_id_index = index;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_tiktok_post_read;
 
     ngx_http_tiktok_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_tiktok_header_filter;

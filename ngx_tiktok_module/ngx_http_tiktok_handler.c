@@ -27,7 +27,6 @@ static ngx_int_t ngx_http_tiktok_copy(ngx_http_tiktok_op_t *op,
     tt_str_t *dst, const char *data, size_t len);
 static ngx_int_t ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_reread(ngx_http_tiktok_op_t *op);
 static void ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op);
 static ngx_int_t ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op);
@@ -146,6 +145,7 @@ ngx_http_tiktok_route(ngx_http_tiktok_op_t *op)
 static ngx_http_tiktok_op_t *
 ngx_http_tiktok_op_create(ngx_http_request_t *r)
 {
+    ngx_str_t              id;
     ngx_pool_cleanup_t    *cln;
     ngx_http_tiktok_op_t  *op;
 
@@ -162,6 +162,11 @@ ngx_http_tiktok_op_create(ngx_http_request_t *r)
 
     op->request = r;
     tt_api_resp_init(&op->resp);
+
+    if (ngx_http_tiktok_request_id(r, &id) == NGX_OK) {
+        op->request_id_len = ngx_min(id.len, sizeof(op->request_id));
+        ngx_memcpy(op->request_id, id.data, op->request_id_len);
+    }
 
     cln->handler = ngx_http_tiktok_cleanup;
     cln->data = op;
@@ -305,6 +310,7 @@ ngx_http_tiktok_read_body(ngx_http_tiktok_op_t *op)
 
     if (r->headers_in.content_length_n > (off_t) tlcf->body_limit) {
         r->keepalive = 0;
+        ngx_http_tiktok_log_too_big(r);
         return ngx_http_tiktok_reject(op, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                       ngx_http_tiktok_too_big(r));
     }
@@ -339,6 +345,7 @@ ngx_http_tiktok_body_handler(ngx_http_request_t *r)
 
     if (op->body_too_big) {
         r->keepalive = 0;
+        ngx_http_tiktok_log_too_big(r);
         status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
         message = ngx_http_tiktok_too_big(r);
 
@@ -573,6 +580,10 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
 
     r = op->request;
 
+    if (op->req.route.id == TT_ROUTE_HEALTH) {
+        return ngx_http_tiktok_health(op);
+    }
+
     if (!op->req.route.write) {
         rc = ngx_http_tiktok_read(op);
 
@@ -614,7 +625,7 @@ ngx_http_tiktok_dispatch(ngx_http_tiktok_op_t *op)
  * has a transaction open in the thread; the batch's end reads it again
  * (ngx_http_tiktok_wait_map()).
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_tiktok_read(ngx_http_tiktok_op_t *op)
 {
     int        rc;

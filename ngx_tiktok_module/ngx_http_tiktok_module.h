@@ -95,6 +95,9 @@ struct ngx_http_tiktok_op_s {
     unsigned                answered:1;     /* the API's own answer */
     unsigned                held:2;         /* NGX_HTTP_TIKTOK_OP_* */
     unsigned                refused:1;      /* the thread pool was full */
+    size_t                  request_id_len;
+    u_char                  request_id[32]; /* for the log once the
+                                             * request is gone */
 };
 
 
@@ -114,6 +117,11 @@ typedef struct {
     ngx_socket_t            wake_fd;
     ngx_log_t              *log;
     tt_api_conf_t           api_conf;       /* what the API needs */
+
+    /* the last batch that wrote, or failed to: GET /api/health's */
+    ngx_msec_t              wrote_at;       /* 0: none yet */
+    const char             *unwritable;     /* why not, NULL: committed */
+    u_char                  unwritable_buf[256];
 } ngx_http_tiktok_worker_t;
 
 
@@ -122,6 +130,14 @@ extern ngx_http_tiktok_worker_t   ngx_http_tiktok_worker;
 
 
 ngx_int_t ngx_http_tiktok_handler(ngx_http_request_t *r);
+/* a read route, inline (ngx_http_tiktok_handler.c); NGX_DONE: it waits
+ * for the map, and op->done reads again */
+ngx_int_t ngx_http_tiktok_read(ngx_http_tiktok_op_t *op);
+
+/* ngx_http_tiktok_health.c: GET /api/health, its write, and the result
+ * of each batch that wrote (or failed to) */
+ngx_int_t ngx_http_tiktok_health(ngx_http_tiktok_op_t *op);
+void ngx_http_tiktok_write_result(int rc, const char *error);
 
 /* ngx_http_tiktok_store.c: the module's process hooks */
 ngx_int_t ngx_http_tiktok_init_module(ngx_cycle_t *cycle);
@@ -132,6 +148,10 @@ void ngx_http_tiktok_exit_process(ngx_cycle_t *cycle);
 char *ngx_http_tiktok_cstr(ngx_pool_t *pool, ngx_str_t *s);
 ngx_int_t ngx_http_tiktok_body_filter_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_tiktok_filter_init(ngx_conf_t *cf);
+/* ngx_http_tiktok_filter.c: the request's $request_id (made once, then
+ * kept in its variables), and a 413's error-log line */
+ngx_int_t ngx_http_tiktok_request_id(ngx_http_request_t *r, ngx_str_t *id);
+void ngx_http_tiktok_log_too_big(ngx_http_request_t *r);
 void ngx_http_tiktok_send(ngx_http_tiktok_op_t *op);
 
 /* the writer (ngx_http_tiktok_write.c): each calls op->done when done */

@@ -61,6 +61,7 @@ typedef struct {
     ngx_uint_t              nested;     /* batches still to nest */
     int                     rc;
     ngx_uint_t              pending_count;
+    unsigned                wrote:1;        /* a request's write is in */
 } ngx_http_tiktok_batch_t;
 
 
@@ -76,7 +77,9 @@ static ngx_int_t ngx_http_tiktok_batch_retry(ngx_http_tiktok_batch_t *batch,
 static void ngx_http_tiktok_batch_failed(ngx_http_tiktok_batch_t *batch,
     int rc);
 static void ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch,
-    int rc);
+    int rc, ngx_uint_t level, const char *why, const char *detail);
+static void ngx_http_tiktok_op_log(ngx_http_tiktok_op_t *op,
+    ngx_uint_t level, const char *why, const char *detail);
 static void ngx_http_tiktok_hold(void);
 static void ngx_http_tiktok_hold_handler(ngx_event_t *ev);
 static void ngx_http_tiktok_release(void);
@@ -258,6 +261,7 @@ ngx_http_tiktok_post_batch(void)
 
     batch->nops = 0;
     batch->retries = 0;
+    batch->wrote = 0;
 
     while (!ngx_queue_empty(&w->pending)
            && batch->nops < NGX_HTTP_TIKTOK_BATCH_MAX)
@@ -411,9 +415,8 @@ ngx_http_tiktok_op_done(ngx_http_tiktok_op_t *op)
         return NGX_OK;
     }
 
-    ngx_log_error(NGX_LOG_INFO, ngx_http_tiktok_worker.log, 0,
-                  "tiktok write done for a client that is gone: "
-                  "not answered");
+    ngx_http_tiktok_op_log(op, NGX_LOG_INFO, "tiktok write done for a "
+                           "client that is gone: not answered", "");
 
     ngx_http_tiktok_op_free(op);
 
@@ -529,6 +532,9 @@ ngx_http_tiktok_batch_run(ngx_http_tiktok_batch_t *batch, int nested)
                 rc = tt_txn_commit(&child);
             }
 
+            /* in, once the batch's transaction commits */
+            batch->wrote |= (rc == TT_OK);
+
             continue;
         }
 
@@ -590,6 +596,11 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
 
     ngx_http_tiktok_read_again();
 
+    /* what GET /api/health says of the store's writes */
+    if (rc != TT_OK || batch->wrote) {
+        ngx_http_tiktok_write_result(rc, tt_store_last_error(batch->store));
+    }
+
     if (rc != TT_OK) {
         ngx_http_tiktok_batch_failed(batch, rc);
         return;
@@ -602,9 +613,10 @@ ngx_http_tiktok_batch_done(ngx_event_t *ev)
         wake |= op->resp.wake;
 
         if (op->rc != TT_OK) {
-            ngx_log_error(NGX_LOG_ALERT, w->log, 0,
-                          "tiktok store write failed: %s",
-                          op->store_error ? op->store_error : "unknown");
+            ngx_http_tiktok_op_log(op, NGX_LOG_ALERT,
+                                   "tiktok store write failed: ",
+                                   op->store_error ? op->store_error
+                                                   : "unknown");
         }
 
         if (ngx_http_tiktok_op_done(op) == NGX_OK) {
@@ -667,6 +679,8 @@ ngx_http_tiktok_batch_reset(ngx_http_tiktok_batch_t *batch)
     ngx_uint_t             i;
     ngx_http_tiktok_op_t  *op;
 
+    batch->wrote = 0;
+
     for (i = 0; i < batch->nops; i++) {
         op = batch->ops[i];
         tt_buf_reset(&op->resp.body);
@@ -692,16 +706,14 @@ ngx_http_tiktok_batch_refused(ngx_event_t *ev)
     w = &ngx_http_tiktok_worker;
     w->busy = 0;
 
-    ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                  "tiktok write of %ui requests refused: the thread pool's "
-                  "queue is full", batch->nops);
-
     for (i = 0; i < batch->nops; i++) {
         batch->ops[i]->refused = 1;
     }
 
     ngx_http_tiktok_read_again();
-    ngx_http_tiktok_batch_fail(batch, TT_ERR);
+    ngx_http_tiktok_batch_fail(batch, TT_ERR, NGX_LOG_ERR,
+                               "tiktok write refused: the thread pool's "
+                               "queue is full", "");
     ngx_http_tiktok_post_batch();
     ngx_http_tiktok_release();
 }
@@ -711,31 +723,28 @@ ngx_http_tiktok_batch_refused(ngx_event_t *ev)
 static void
 ngx_http_tiktok_batch_failed(ngx_http_tiktok_batch_t *batch, int rc)
 {
-    ngx_http_tiktok_worker_t  *w;
-
-    w = &ngx_http_tiktok_worker;
-
     if (rc == TT_FULL) {
         /* the operator's to fix: the clients were told with a 507 */
-        ngx_log_error(NGX_LOG_ERR, w->log, 0,
-                      "tiktok store is full at the maximum of "
-                      "tiktok_store_map_size: %ui requests refused",
-                      batch->nops);
+        ngx_http_tiktok_batch_fail(batch, rc, NGX_LOG_ERR,
+                                   "tiktok store is full at the maximum of "
+                                   "tiktok_store_map_size: the write is "
+                                   "refused", "");
 
     } else {
-        ngx_log_error(NGX_LOG_ALERT, w->log, 0,
-                      "tiktok store write of %ui requests failed: %s",
-                      batch->nops, tt_store_last_error(batch->store));
+        ngx_http_tiktok_batch_fail(batch, rc, NGX_LOG_ALERT,
+                                   "tiktok store write failed: ",
+                                   tt_store_last_error(batch->store));
     }
 
-    ngx_http_tiktok_batch_fail(batch, rc);
     ngx_http_tiktok_post_batch();
     ngx_http_tiktok_release();
 }
 
 
+/* each request of the batch fails with rc, a line each in the log */
 static void
-ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch, int rc)
+ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch, int rc,
+    ngx_uint_t level, const char *why, const char *detail)
 {
     ngx_uint_t             i;
     ngx_http_tiktok_op_t  *op;
@@ -744,10 +753,33 @@ ngx_http_tiktok_batch_fail(ngx_http_tiktok_batch_t *batch, int rc)
         op = batch->ops[i];
         op->rc = (rc == TT_OK) ? TT_ERR : rc;
 
+        ngx_http_tiktok_op_log(op, level, why, detail);
+
         if (ngx_http_tiktok_op_done(op) == NGX_OK) {
             op->done(op);
         }
     }
 
     batch->nops = 0;
+}
+
+
+/*
+ * A line about op's request, "why" and "detail": on the request's log,
+ * whose context carries its id, or once nginx freed the request, on the
+ * worker's with the id
+ */
+static void
+ngx_http_tiktok_op_log(ngx_http_tiktok_op_t *op, ngx_uint_t level,
+    const char *why, const char *detail)
+{
+    if (op->request != NULL) {
+        ngx_log_error(level, op->request->connection->log, 0, "%s%s",
+                      why, detail ? detail : "");
+        return;
+    }
+
+    ngx_log_error(level, ngx_http_tiktok_worker.log, 0,
+                  "%s%s, request_id: %*s", why, detail ? detail : "",
+                  op->request_id_len, op->request_id);
 }

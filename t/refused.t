@@ -88,7 +88,8 @@ ok(!$bad, 'each write is answered: done, or 503 with Retry-After');
 
 my $log = $t->error_log();
 unlike($log, qr/exited on signal/, 'no worker crashed');
-like($log, qr/tiktok write of \d+ requests refused/, 'the refusal is logged');
+like($log, qr/tiktok write refused: the thread pool's queue is full, client: .*, request_id: [0-9a-f]{32}$/m,
+     'the refusal is logged, a line per request with its id');
 
 $t->stop();
 

@@ -1911,6 +1911,32 @@ test_groups_profiles(void **state)
 }
 
 
+/*
+ * A field's name quoted in an error is cut at 64 bytes: cut inside a
+ * character, the answer must stay a 422 of valid JSON (it was a 500: the
+ * JSON writer refused the message), the cut character shown as '?'.
+ */
+static void
+test_cut_character(void **state)
+{
+    ans_t   ans;
+    fx_t   *fx = *state;
+    char    body[256], want[128];
+
+    /* 63 bytes of 'a', then a two-byte character across the cut */
+    snprintf(body, sizeof(body), "{\"profile_group_id\":\"%s\",\"%.63s"
+             "\xc3\xa9\":1,\"post_queue\":{\"name\":\"q\"}}", fx->g1,
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    snprintf(want, sizeof(want), "%.63s? is not a known field",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+
+    ans = call(fx, TT_METHOD_POST, "/api/post_queues", NULL, fx->auth_full,
+               NULL, body);
+    assert_status(&ans, 422);
+    assert_error(&ans, want);
+}
+
+
 int
 main(void)
 {
@@ -1930,6 +1956,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_publish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_character, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups_profiles, setup,
                                         teardown)
     };

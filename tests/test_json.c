@@ -941,6 +941,36 @@ test_writer_roundtrip(void **state)
 
 
 static void
+test_utf8_scrub(void **state)
+{
+    size_t  i;
+    char    s[32];
+
+    static const struct {
+        const char  *in;
+        const char  *out;
+    } cases[] = {
+        { "plain", "plain" },
+        { "caf\xc3\xa9", "caf\xc3\xa9" },              /* whole: kept */
+        { "caf\xc3", "caf?" },                         /* cut after lead */
+        { "\xe2\x82", "??" },                          /* cut 3-byte */
+        { "a\xff" "b", "a?b" },                          /* never UTF-8 */
+        { "\xc0\xaf", "??" },                          /* overlong */
+        { "\xf0\x9f\x9a\x80!", "\xf0\x9f\x9a\x80!" },   /* 4 bytes */
+    };
+
+    (void) state;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(s, sizeof(s), "%s", cases[i].in);
+        tt_utf8_scrub(s, strlen(s));
+        assert_string_equal(s, cases[i].out);
+        assert_true(tt_utf8_valid(s, strlen(s)));
+    }
+}
+
+
+static void
 test_utf16_len(void **state)
 {
     assert_int_equal(tt_utf16_len("", 0), 0);
@@ -1170,6 +1200,7 @@ main(void)
         cmocka_unit_test(test_writer_failures),
         cmocka_unit_test(test_writer_roundtrip),
         cmocka_unit_test(test_utf16_len),
+        cmocka_unit_test(test_utf8_scrub),
         cmocka_unit_test(test_conf_roundtrip),
         cmocka_unit_test(test_conf_decode),
         cmocka_unit_test(test_read_secret),

@@ -143,8 +143,8 @@ admin_keys_reseal_txn(admin_t *ad, tt_txn_t *t, void *ctx)
     rc = tt_store_reseal(t, ctx);
 
     if (rc == TT_ERR) {
-        admin_error("a token does not open with any key of the key file: "
-                    "%s", tt_store_last_error(ad->st));
+        admin_error("a sealed value does not open with any key of the "
+                    "key file: %s", tt_store_last_error(ad->st));
         return TT_NOTFOUND;
     }
 

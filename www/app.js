@@ -29,6 +29,7 @@
     cal: null,
     open: null,      /* the post shown in the post dialog */
     deleting: null,  /* the id of a post whose DELETE is on its way */
+    focusId: null,   /* the id of the event the keyboard is on */
     timer: 0,
   };
 
@@ -374,6 +375,7 @@
       eventDidMount: (info) => {
         const p = info.event.extendedProps.post;
         const s = info.event.extendedProps.slot;
+        keepFocus(info);
         info.el.setAttribute('aria-label', s
           ? 'Free slot of ' + s.name + ', ' + fmt(info.event.startStr)
             + ': create a post in it'
@@ -397,6 +399,22 @@
       },
     });
     st.cal.render();
+  }
+
+  /* A refetch (the poll) renders the events anew: an event that had the
+     keyboard's focus gets it back, so that polling never takes it away */
+  document.addEventListener('focusin', (e) => {
+    const ev = e.target.closest && e.target.closest('.fc-event');
+    st.focusId = ev ? ev.dataset.id : null;
+  });
+
+  function keepFocus(info) {
+    const a = document.activeElement;
+    info.el.dataset.id = info.event.id;
+    if (info.event.id && info.event.id === st.focusId
+        && (!a || a === document.body || !a.isConnected)) {
+      info.el.focus();
+    }
   }
 
   function renderEvent(arg) {

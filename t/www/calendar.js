@@ -376,6 +376,11 @@ async function desktop(browser) {
   await today(page);
   ok(await tabTo(page, () => document.activeElement.matches('.fc-event.post'),
                  80), 'Tab reaches a post');
+  const focused = await page.evaluate(() => document.activeElement.dataset.id);
+  await page.waitForTimeout(3000);
+  ok(await page.evaluate((id) => document.activeElement.matches('.fc-event')
+     && document.activeElement.dataset.id === id, focused),
+  'the polls that re-render the calendar keep the post focused');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#post-dialog[open]');
   ok(true, 'Enter opens it');
@@ -411,7 +416,9 @@ async function conflict(browser) {
   const date = await ev.evaluate((e) => e.closest('.fc-timegrid-col')
     .getAttribute('data-date'));
   const h = Number((await ev.locator('.ev-time').textContent()).slice(0, 2));
-  await drag(page, ev, date, String(h < 23 ? h + 1 : h - 1)
+  // two hours away: a post at hh:55 starts in the next half hour's row,
+  // where a drag to (hh + 1):00 would not move it at all
+  await drag(page, ev, date, String(h < 22 ? h + 2 : h - 2)
     .padStart(2, '0') + ':00:00');
   await page.waitForSelector('#notice.bad');
   const n = await page.textContent('#notice');

@@ -1,0 +1,76 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The lists' insides shared by tt_store_list.c (entries, counts, pages)
+ * and tt_store_list_move.c (scope digests, a queue's moves in one go).
+ */
+
+#ifndef _TT_STORE_LIST_INT_H_INCLUDED_
+#define _TT_STORE_LIST_INT_H_INCLUDED_
+
+
+/*
+ * The counts of a list, by level: 0 its total; 1 to 4 buckets of 2^32,
+ * 2^24, 2^16 and 2^8 of the key (49.7 days, 4.7 hours, 65.5 s, 256 ms);
+ * and, in the lists by scheduled_at, 5: cells of one key and the id's
+ * first TT_LIST_IDPART bytes ("p_" and a random character), which split
+ * posts of the same time 62 ways (thousands may share a scheduled_at).
+ * A cell holds at most 256 cells of the level below (62 at level 5), so
+ * an entry is found by reading a bounded number of counts, whatever the
+ * list holds, then by stepping through its last cell: 256 ms of
+ * creations (a few thousand at the API's highest rate), or a 62nd of the
+ * posts of one scheduled_at.
+ */
+#define TT_LIST_LEVELS      6
+#define TT_LIST_CELL        5
+#define TT_LIST_IDPART      3
+
+#define tt_list_last(kind)  ((kind) == TT_LIST_CREATED ? 4 : TT_LIST_CELL)
+
+
+#define TT_LIST_CREATED     'c'     /* key ~created_at: newest first */
+#define TT_LIST_SCHED       's'     /* key scheduled_at: earliest first */
+
+/* which of a post's lists tt_terms_apply() changes */
+#define TT_TERMS_BY_CREATED 0x1
+#define TT_TERMS_BY_SCHED   0x2
+
+/*
+ * A list's keys start with its scope's digest (the first TT_LIST_SCOPE
+ * bytes of the SHA-256 of ws, group and queue ids, 32 bytes each), its
+ * order and its class: 18 bytes rather than 98, so that entries and
+ * counts take a third of the pages.
+ */
+#define TT_LIST_SCOPE       16
+#define TT_LIST_PREFIX      (TT_LIST_SCOPE + 2)
+#define TT_LIST_KEY         (TT_LIST_PREFIX + 8 + TT_ID_SIZE)
+#define TT_LIST_COUNT_KEY   (TT_LIST_PREFIX + 1 + 8)
+#define TT_LIST_CELL_KEY    (TT_LIST_COUNT_KEY + TT_LIST_IDPART)
+#define TT_TERMS_SIZE       (3 * TT_ID_SIZE + 1 + 16)
+
+
+/* what a post is listed by; equal terms need no index work */
+typedef struct {
+    char            ws[TT_ID_SIZE];
+    char            group[TT_ID_SIZE];
+    char            queue[TT_ID_SIZE];
+    unsigned        classes;
+    int64_t         created;
+    int64_t         scheduled;
+} tt_terms_t;
+
+
+/* tt_store_list_move.c */
+int tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
+    const char *queue, int kind, unsigned cls);
+/* whether the moves of a batch take this one (its terms then stored) */
+int tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old,
+    const tt_terms_t *tm, const char *id);
+
+/* tt_store_list.c */
+int tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,
+    uint64_t key, const void *id);
+int tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id,
+    int add, unsigned kinds);
+
+
+#endif /* _TT_STORE_LIST_INT_H_INCLUDED_ */

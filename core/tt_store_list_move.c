@@ -1,0 +1,581 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The lists' scope digests, remembered; and a queue's re-arrangement's
+ * moves in one go: the posts whose scheduled_at alone changed have their
+ * lists by scheduled_at moved at the end, list by list, each list's
+ * entries and counts walked in key order with one cursor (LMDB then
+ * searches one leaf page, not the tree), and each count changed once
+ * however many of the moves fall in its bucket.
+ */
+
+
+#include "tt_store_int.h"
+#include "tt_store_list_int.h"
+
+
+/* scope digests remembered, per thread (a queue's posts share theirs) */
+#define TT_LIST_DIGESTS     8
+
+
+/* a post whose lists by scheduled_at move: its old terms, its new time */
+typedef struct {
+    tt_terms_t      tm;
+    int64_t         to;
+    char            id[TT_ID_SIZE];
+} tt_list_move_t;
+
+
+/* the moves of one transaction, until tt_list_moves_end() */
+typedef struct {
+    tt_txn_t       *t;
+    tt_list_move_t *moves;
+    size_t          n;
+    size_t          cap;
+} tt_list_moves_t;
+
+
+/* one side of a list's moves: the entries out (old times) or in (new) */
+typedef struct {
+    tt_list_move_t *moves;
+    size_t         *idx;            /* in key order */
+    uint8_t        *done;           /* the entry went out, or in */
+    size_t          n;
+    int             out;
+} tt_list_side_t;
+
+
+static __thread tt_list_moves_t  *tt_list_moves;
+
+
+/*
+ * The digests of the last scopes seen, per thread: a post's lists take
+ * eight prefixes of four scopes, and a queue's posts share them all.
+ */
+typedef struct {
+    uint8_t         scope[3 * TT_ID_SIZE];
+    uint8_t         h[TT_LIST_SCOPE];
+    unsigned        valid:1;
+} tt_list_digest_t;
+
+static __thread tt_list_digest_t  tt_list_digests[TT_LIST_DIGESTS];
+static __thread unsigned          tt_list_digest_next;
+
+
+int
+tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
+    const char *queue, int kind, unsigned cls)
+{
+    unsigned           i;
+    uint8_t            h[32];
+    tt_skey_t          scope;
+    tt_list_digest_t  *d;
+
+    if (tt_store_key(&scope, "zzz", ws, group, queue) != TT_OK
+        || scope.val.mv_size != sizeof(d->scope))
+    {
+        return TT_INVALID;
+    }
+
+    for (i = 0; i < TT_LIST_DIGESTS; i++) {
+        d = &tt_list_digests[i];
+
+        if (d->valid && memcmp(d->scope, scope.data, sizeof(d->scope)) == 0) {
+            return tt_store_key(k, "bcc", d->h, (size_t) TT_LIST_SCOPE, kind,
+                                (int) cls);
+        }
+    }
+
+    if (tt_sha256(scope.data, scope.val.mv_size, h) != TT_OK) {
+        return TT_INVALID;
+    }
+
+    d = &tt_list_digests[tt_list_digest_next++ % TT_LIST_DIGESTS];
+    memcpy(d->scope, scope.data, sizeof(d->scope));
+    memcpy(d->h, h, TT_LIST_SCOPE);
+    d->valid = 1;
+
+    return tt_store_key(k, "bcc", h, (size_t) TT_LIST_SCOPE, kind,
+                        (int) cls);
+}
+
+
+int
+tt_list_moves_begin(tt_txn_t *t)
+{
+    tt_list_moves_t  *m;
+
+    if (tt_list_moves != NULL) {
+        return TT_CONFLICT;
+    }
+
+    m = calloc(1, sizeof(tt_list_moves_t));
+    if (m == NULL) {
+        return TT_NOMEM;
+    }
+
+    m->t = t;
+    tt_list_moves = m;
+
+    return TT_OK;
+}
+
+
+int
+tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old, const tt_terms_t *tm,
+    const char *id)
+{
+    size_t            cap;
+    tt_list_move_t   *mv;
+    tt_list_moves_t  *m;
+
+    m = tt_list_moves;
+
+    if (m == NULL || m->t != t) {
+        return 0;
+    }
+
+    if (m->n == m->cap) {
+        cap = m->cap ? 2 * m->cap : 256;
+        mv = realloc(m->moves, cap * sizeof(tt_list_move_t));
+        if (mv == NULL) {
+            return 0;       /* this one moves now */
+        }
+
+        m->moves = mv;
+        m->cap = cap;
+    }
+
+    mv = &m->moves[m->n++];
+    mv->tm = *old;
+    mv->to = tm->scheduled;
+    memset(mv->id, 0, TT_ID_SIZE);
+    memcpy(mv->id, id, strnlen(id, TT_ID_SIZE - 1));
+
+    return 1;
+}
+
+
+static const tt_list_move_t  *tt_list_sorting;
+static int                    tt_list_sorting_out;
+
+
+static int64_t
+tt_list_move_at(const tt_list_move_t *mv, int out)
+{
+    return out ? mv->tm.scheduled : mv->to;
+}
+
+
+/* by scope (ws, group, queue, classes), then time, then id */
+static int
+tt_list_move_cmp(const void *x, const void *y)
+{
+    int                    rc;
+    int64_t                a, b;
+    const tt_list_move_t  *p, *q;
+
+    p = &tt_list_sorting[*(const size_t *) x];
+    q = &tt_list_sorting[*(const size_t *) y];
+
+    rc = memcmp(p->tm.ws, q->tm.ws, 3 * TT_ID_SIZE);
+    if (rc != 0) {
+        return rc;
+    }
+
+    if (p->tm.classes != q->tm.classes) {
+        return p->tm.classes < q->tm.classes ? -1 : 1;
+    }
+
+    a = tt_list_move_at(p, tt_list_sorting_out);
+    b = tt_list_move_at(q, tt_list_sorting_out);
+
+    if (a != b) {
+        return a < b ? -1 : 1;
+    }
+
+    return memcmp(p->id, q->id, TT_ID_SIZE);
+}
+
+
+static int
+tt_list_same_scope(const tt_list_move_t *a, const tt_list_move_t *b)
+{
+    return memcmp(a->tm.ws, b->tm.ws, 3 * TT_ID_SIZE) == 0
+           && a->tm.classes == b->tm.classes;
+}
+
+
+/* the entries of one list out (or in), in key order, through c */
+static int
+tt_list_side_entries(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *prefix,
+    tt_list_side_t *s)
+{
+    int                    rc;
+    size_t                 i;
+    MDB_val                key, v;
+    tt_skey_t              k;
+    const tt_list_move_t  *mv;
+
+    for (i = 0; i < s->n; i++) {
+        mv = &s->moves[s->idx[i]];
+        s->done[i] = 0;
+
+        if (tt_store_key(&k, "bui", prefix->data, prefix->val.mv_size,
+                         (uint64_t) tt_list_move_at(mv, s->out), mv->id)
+            != TT_OK)
+        {
+            return tt_txn_fail(t, TT_ERR);
+        }
+
+        key = k.val;
+        v.mv_data = "";
+        v.mv_size = 0;
+
+        if (s->out) {
+            rc = mdb_cursor_get(c, &key, &v, MDB_SET);
+            if (rc == MDB_SUCCESS) {
+                rc = mdb_cursor_del(c, 0);
+            }
+
+        } else {
+            rc = mdb_cursor_put(c, &key, &v, MDB_NOOVERWRITE);
+        }
+
+        if (rc == MDB_NOTFOUND || rc == MDB_KEYEXIST) {
+            continue;
+        }
+
+        if (rc != MDB_SUCCESS) {
+            return tt_txn_fail(t, tt_store_rc(t->st, rc));
+        }
+
+        s->done[i] = 1;
+    }
+
+    return TT_OK;
+}
+
+
+/* one count changed by delta, through c (positioned near it) */
+static int
+tt_list_count_apply(tt_txn_t *t, MDB_cursor *c, tt_skey_t *k, int64_t delta)
+{
+    int        rc, found;
+    MDB_val    kv, v;
+    uint64_t   n;
+    tt_skey_t  val;
+
+    if (delta == 0) {
+        return TT_OK;
+    }
+
+    kv = k->val;
+
+    if (delta > 0) {
+        /* most cells are new: put, and read the count only if it was not */
+        tt_store_key(&val, "u", (uint64_t) delta);
+        v.mv_data = val.data;
+        v.mv_size = 8;
+
+        rc = mdb_cursor_put(c, &kv, &v, MDB_NOOVERWRITE);
+        if (rc != MDB_KEYEXIST) {
+            return tt_txn_fail(t, tt_store_rc(t->st, rc));
+        }
+
+        kv = k->val;
+    }
+
+    rc = mdb_cursor_get(c, &kv, &v, MDB_SET_KEY);
+    found = (rc == MDB_SUCCESS);
+
+    if ((found && v.mv_size != 8) || (!found && rc != MDB_NOTFOUND)) {
+        t->st->last_error = "corrupt list count in the store";
+        return tt_txn_fail(t, found ? TT_ERR : tt_store_rc(t->st, rc));
+    }
+
+    n = found ? tt_store_be64(v.mv_data) : 0;
+
+    if (delta < 0 && n < (uint64_t) -delta) {
+        t->st->last_error = "list count below zero in the store";
+        return tt_txn_fail(t, TT_ERR);
+    }
+
+    n += (uint64_t) delta;
+
+    if (n == 0) {
+        rc = mdb_cursor_del(c, 0);
+
+    } else {
+        tt_store_key(&val, "u", n);
+        v.mv_data = val.data;
+        v.mv_size = 8;
+        rc = mdb_cursor_put(c, &k->val, &v, found ? MDB_CURRENT : 0);
+    }
+
+    return tt_txn_fail(t, tt_store_rc(t->st, rc));
+}
+
+
+/* the next entry of a side that went out or in, from *i; NULL at its end */
+static const tt_list_move_t *
+tt_list_side_next(const tt_list_side_t *s, size_t *i)
+{
+    while (*i < s->n && !s->done[*i]) {
+        (*i)++;
+    }
+
+    return *i < s->n ? &s->moves[s->idx[*i]] : NULL;
+}
+
+
+/*
+ * A level's counts of one list: the entries that went out (-1) and in
+ * (+1) merged in key order, each count changed once by its sum.
+ */
+static int
+tt_list_level_counts(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *prefix,
+    int level, tt_list_side_t *out, tt_list_side_t *in)
+{
+    int                    rc, cmp;
+    size_t                 i, j;
+    int64_t                delta;
+    tt_skey_t              acc, ko, kn, *k;
+    const tt_list_move_t  *o, *n;
+
+    i = j = 0;
+    delta = 0;
+    acc.val.mv_size = 0;
+
+    for ( ;; ) {
+        o = tt_list_side_next(out, &i);
+        n = tt_list_side_next(in, &j);
+
+        if (o == NULL && n == NULL) {
+            break;
+        }
+
+        if (o != NULL) {
+            tt_list_count_key(&ko, prefix, level,
+                              (uint64_t) o->tm.scheduled, o->id);
+        }
+
+        if (n != NULL) {
+            tt_list_count_key(&kn, prefix, level, (uint64_t) n->to, n->id);
+        }
+
+        cmp = (o == NULL) ? 1 : (n == NULL) ? -1
+              : memcmp(ko.data, kn.data, ko.val.mv_size);
+
+        k = cmp <= 0 ? &ko : &kn;
+
+        if (acc.val.mv_size == 0
+            || memcmp(acc.data, k->data, k->val.mv_size) != 0)
+        {
+            if (acc.val.mv_size != 0) {
+                rc = tt_list_count_apply(t, c, &acc, delta);
+                if (rc != TT_OK) {
+                    return rc;
+                }
+            }
+
+            memcpy(acc.data, k->data, k->val.mv_size);
+            acc.val.mv_data = acc.data;
+            acc.val.mv_size = k->val.mv_size;
+            delta = 0;
+        }
+
+        if (cmp <= 0) {
+            delta--;
+            i++;
+
+        } else {
+            delta++;
+            j++;
+        }
+    }
+
+    return acc.val.mv_size ? tt_list_count_apply(t, c, &acc, delta) : TT_OK;
+}
+
+
+/* one list of one scope: its entries out, in, then its counts by level */
+static int
+tt_list_moves_list(tt_txn_t *t, const tt_skey_t *prefix, tt_list_side_t *out,
+    tt_list_side_t *in)
+{
+    int          rc, level;
+    MDB_cursor  *c;
+
+    rc = tt_db_cursor(t, TT_DB_POST_LIST, &c);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    rc = tt_list_side_entries(t, c, prefix, out);
+    if (rc == TT_OK) {
+        rc = tt_list_side_entries(t, c, prefix, in);
+    }
+
+    mdb_cursor_close(c);
+
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    rc = tt_db_cursor(t, TT_DB_POST_COUNTS, &c);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    /* a time range's total is counted from the buckets: no level 0 */
+    for (level = 1; rc == TT_OK && level <= TT_LIST_CELL; level++) {
+        rc = tt_list_level_counts(t, c, prefix, level, out, in);
+    }
+
+    mdb_cursor_close(c);
+
+    return rc;
+}
+
+
+/* the moves of one scope: each of its lists by scheduled_at in turn */
+static int
+tt_list_moves_scope(tt_txn_t *t, const tt_terms_t *tm, tt_list_side_t *out,
+    tt_list_side_t *in)
+{
+    int        rc;
+    unsigned   s, cls;
+    tt_skey_t  k;
+
+    for (s = 0; s < 4; s++) {
+        if (((s & 1) && tm->group[0] == '\0')
+            || ((s & 2) && tm->queue[0] == '\0'))
+        {
+            continue;
+        }
+
+        for (cls = 0; cls < TT_LIST_CLASSES; cls++) {
+            if (!(tm->classes & (1u << cls))) {
+                continue;
+            }
+
+            if (tt_list_prefix(&k, tm->ws, (s & 1) ? tm->group : "",
+                               (s & 2) ? tm->queue : "", TT_LIST_SCHED, cls)
+                != TT_OK)
+            {
+                t->st->last_error = "a post's list terms are invalid";
+                return tt_txn_fail(t, TT_ERR);
+            }
+
+            rc = tt_list_moves_list(t, &k, out, in);
+            if (rc != TT_OK) {
+                return rc;
+            }
+        }
+    }
+
+    return TT_OK;
+}
+
+
+/*
+ * The moves applied: sorted by scope and old time (the entries out) and
+ * by scope and new time (in); each run of one scope applied list by
+ * list.  A move from or to no time has no entry on that side.
+ */
+static int
+tt_list_moves_apply(tt_txn_t *t, tt_list_moves_t *m)
+{
+    int              rc;
+    size_t           i, a, b, ao, ai, *idx[2];
+    uint8_t         *done[2];
+    tt_list_side_t   out, in;
+
+    idx[0] = malloc(m->n * sizeof(size_t));
+    idx[1] = malloc(m->n * sizeof(size_t));
+    done[0] = malloc(m->n);
+    done[1] = malloc(m->n);
+
+    rc = (idx[0] && idx[1] && done[0] && done[1]) ? TT_OK : TT_NOMEM;
+
+    for (i = 0; rc == TT_OK && i < m->n; i++) {
+        idx[0][i] = i;
+        idx[1][i] = i;
+    }
+
+    if (rc == TT_OK) {
+        tt_list_sorting = m->moves;
+        tt_list_sorting_out = 1;
+        qsort(idx[0], m->n, sizeof(size_t), tt_list_move_cmp);
+        tt_list_sorting_out = 0;
+        qsort(idx[1], m->n, sizeof(size_t), tt_list_move_cmp);
+        tt_list_sorting = NULL;
+    }
+
+    /* both orders keep a scope's moves together, the same scopes in turn */
+    for (a = 0; rc == TT_OK && a < m->n; a = b) {
+        for (b = a + 1; b < m->n
+             && tt_list_same_scope(&m->moves[idx[0][a]], &m->moves[idx[0][b]]);
+             b++)
+        {
+            /* the run of one scope */
+        }
+
+        out = (tt_list_side_t) { m->moves, idx[0] + a, done[0] + a, 0, 1 };
+        in = (tt_list_side_t) { m->moves, idx[1] + a, done[1] + a, 0, 0 };
+
+        /* a side skips the moves with no time there (first, by time) */
+        for (ao = 0; ao < b - a && m->moves[idx[0][a + ao]].tm.scheduled < 0;
+             ao++) { }
+        for (ai = 0; ai < b - a && m->moves[idx[1][a + ai]].to < 0; ai++) { }
+
+        out.idx += ao;
+        out.done += ao;
+        out.n = b - a - ao;
+        in.idx += ai;
+        in.done += ai;
+        in.n = b - a - ai;
+
+        rc = tt_list_moves_scope(t, &m->moves[idx[0][a]].tm, &out, &in);
+    }
+
+    free(idx[0]);
+    free(idx[1]);
+    free(done[0]);
+    free(done[1]);
+
+    return rc == TT_NOMEM ? tt_txn_fail(t, rc) : rc;
+}
+
+
+/* the batch ends: applied (unless the transaction failed), then freed */
+int
+tt_list_moves_end(tt_txn_t *t, int apply)
+{
+    int               rc;
+    tt_list_moves_t  *m;
+
+    m = tt_list_moves;
+    tt_list_moves = NULL;
+
+    if (m == NULL || m->t != t) {
+        return TT_ERR;
+    }
+
+    rc = TT_OK;
+
+    /* the counts the transaction changed so far are written first: the
+     * moves read the counts they change */
+    if (apply && m->n > 0) {
+        rc = (t->rc != TT_OK) ? t->rc : tt_counts_flush(t);
+    }
+
+    if (apply && m->n > 0 && rc == TT_OK) {
+        rc = tt_list_moves_apply(t, m);
+    }
+
+    free(m->moves);
+    free(m);
+
+    return rc;
+}
