@@ -279,13 +279,15 @@ ok(!@bad, 'no alerts in nginx\'s error log') or diag(join("\n", @bad));
 
 done_testing();
 
+# an answer, not a connection: nginx listens before its master has run
+# the module's start (which makes the store), and its workers answer after
 sub wait_port {
     my ($pt) = @_;
     my $end = time() + 15;
+    my $ua = HTTP::Tiny->new(timeout => 2);
     while (time() < $end) {
-        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$pt",
-                                      Proto => 'tcp');
-        if ($s) { close $s; return; }
+        my $res = $ua->get("http://127.0.0.1:$pt/api/health");
+        return if $res->{status} != 599;
         if (waitpid($nginx, WNOHANG) == $nginx) {
             die "nginx exited:\n" . TT::read_file("$d/nginx.out")
                 . TT::read_file("$d/var/log/nginx/error.log");
