@@ -26,6 +26,15 @@ unexport CFLAGS CXXFLAGS
 
 LIBS      = -llmdb -lyajl -lcrypto -labsl_time_zone -lstdc++ -lm
 AV_LIBS   = -lavformat -lavcodec -lavutil
+# tiktok-admin runs as one command among many (a script adding profiles):
+# its libraries come from their archives, so that its start maps and
+# relocates libc alone (1.1 ms of CPU rather than 2.2 with ten shared
+# objects); a sanitizer's build links them as the others do
+ADMIN_LIBS = -Wl,-Bstatic -llmdb -lyajl_s -lcrypto -labsl_time_zone \
+             -lstdc++ -Wl,-Bdynamic -static-libgcc -lm
+ifneq (,$(findstring -fsanitize,$(CFLAGS)))
+ADMIN_LIBS = $(LIBS)
+endif
 SAN       = -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 
@@ -123,7 +132,8 @@ ADMIN_SRCS = tools/tiktok_admin.c tools/tiktok_admin_backup.c \
              tools/tiktok_admin_profile.c
 
 $(ADMIN): $(ADMIN_SRCS) tools/tiktok_admin.h $(BUILD)/libttcore.a
-	$(CC) $(CFLAGS) -Itools -o $@ $(ADMIN_SRCS) $(BUILD)/libttcore.a $(LIBS)
+	$(CC) $(CFLAGS) -Itools -o $@ $(ADMIN_SRCS) $(BUILD)/libttcore.a \
+	    $(ADMIN_LIBS)
 
 # the media probe runs as a child process of the daemon: a slow or hostile
 # file never stalls the daemon's loop, and a crash in a demuxer stays there

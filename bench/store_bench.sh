@@ -47,7 +47,7 @@ trap cleanup EXIT INT TERM
 for prog in store_seed store_admin store_list; do
     cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$top/core" -o "$dir/$prog" \
        "$top/bench/$prog.c" "$build/libttcore.a" -llmdb -lyajl -lcrypto \
-       -licui18n -licuuc -licudata -lm
+       -labsl_time_zone -lstdc++ -lm
 done
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -170,7 +170,13 @@ echo "  a process's start:    $start_ms ms (key list: exec, libraries, store ope
 echo "  inside the process:   open $inner_open ms, lookups + write $inner_work ms, commit with fsync $inner_commit ms"
 echo "answers not 2xx:        static $(cat "$dir/non2xx.static"), read $(cat "$dir/non2xx.read"), write $(cat "$dir/non2xx.write")"
 
-# list p99, 4 connections, per_page 10
+# list p99, 4 connections, per_page 10; the baseline: the static
+# `return 200`'s p99 under the same load, in the same run
+wrk -t1 -c4 -d"${list_s}s" --latency "http://127.0.0.1:$sport/static" \
+    > "$dir/wrk.list" 2>&1
+echo "static return 200 p99, 4 connections: $(awk '$1 == "99%" {print $2}' "$dir/wrk.list")"
+lc0=$(cpu)
+ln=0
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 later=$(date -u -d '+60 days' +%Y-%m-%dT%H:%M:%SZ)
 printf '%-8s %-34s %8s %9s %9s\n' key filter total "p99 first" "p99 last"
@@ -189,12 +195,15 @@ for who in full group; do
                 "http://127.0.0.1:$port/api/posts?page=$page&$f" \
                 > "$dir/wrk.list" 2>&1
             p99=$(awk '$1 == "99%" {print $2}' "$dir/wrk.list")
+            ln=$((ln + $(awk '/requests in/ {print $1}' "$dir/wrk.list")))
             bad=$(awk '/Non-2xx/ {print $NF}' "$dir/wrk.list")
             out="$out $p99${bad:+(!$bad)}"
         done
         printf '%-8s %-34s %8s %9s %9s\n' $who "${f:-(none)}" "$tot" $out
     done
 done
+lc1=$(cpu)
+echo "lists: nginx CPU $(awk "BEGIN {printf \"%.0f\", 1e6 * ($lc1 - $lc0) / $hz / $ln}") us per page over $ln pages"
 echo "wrk: 1 thread, $conns connections, ${duration}s (lists: 4, ${list_s}s); nginx: 2 workers; $(nproc) cores"
 echo "the same lists in one process (bench/store_list.c, 300 reads each; CPU time p50, p99 and worst wall time, us):"
 "$dir/store_list" "$dir/store" "$ws" "$group"

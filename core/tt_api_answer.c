@@ -185,21 +185,6 @@ tt_api_answer_errors(tt_api_ctx_t *c, const tt_errors_t *e)
 
 
 int
-tt_api_answer_post(tt_api_ctx_t *c, int status, const tt_post_t *p)
-{
-    tt_jw_t  w;
-
-    if (tt_api_jw_begin(c, &w) != TT_OK) {
-        return TT_ERR;
-    }
-
-    tt_post_render(&w, p);
-
-    return tt_api_jw_end(c, &w, status);
-}
-
-
-int
 tt_api_answer_raw(tt_api_ctx_t *c, int status, const tt_str_t *json)
 {
     tt_buf_reset(&c->resp->body);

@@ -41,7 +41,6 @@ int tt_api_reply(tt_api_ctx_t *c, int status);
 int tt_api_answer(tt_api_ctx_t *c, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int tt_api_answer_errors(tt_api_ctx_t *c, const tt_errors_t *e);
-int tt_api_answer_post(tt_api_ctx_t *c, int status, const tt_post_t *p);
 int tt_api_answer_raw(tt_api_ctx_t *c, int status, const tt_str_t *json);
 int tt_api_jw_begin(tt_api_ctx_t *c, tt_jw_t *w);
 int tt_api_jw_end(tt_api_ctx_t *c, tt_jw_t *w, int status);

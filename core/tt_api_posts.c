@@ -366,11 +366,16 @@ tt_api_post_editable(tt_api_ctx_t *c, tt_post_peek_t *peek, tt_post_t *p,
 }
 
 
-/* p stored and answered; the scheduler wakes if it was or is due */
+/*
+ * p stored and answered with the bytes stored for it, which a GET answers
+ * (rendered once, in its record); the scheduler wakes if it was or is due
+ */
 static int
 tt_api_post_save(tt_api_ctx_t *c, tt_post_t *p, int wake, int status)
 {
-    int  rc;
+    int             rc;
+    tt_str_t        rec;
+    tt_post_peek_t  peek;
 
     /* a queued post takes its slot here, in the same transaction */
     rc = tt_queue_post_save(c->t, p, tt_api_queue_now(c), c->a);
@@ -380,7 +385,16 @@ tt_api_post_save(tt_api_ctx_t *c, tt_post_t *p, int wake, int status)
 
     c->resp->wake = (wake || p->due_at >= 0);
 
-    return tt_api_answer_post(c, status, p);
+    rc = tt_post_get_raw(c->t, p->id, &rec);
+    if (rc != TT_OK) {
+        return tt_api_fail(rc == TT_NOTFOUND ? TT_ERR : rc);
+    }
+
+    if (tt_post_peek(rec.data, rec.len, &peek) != TT_OK) {
+        return TT_ERR;
+    }
+
+    return tt_api_answer_raw(c, status, &peek.api);
 }
 
 

@@ -4,6 +4,7 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <sys/random.h>
 
 #include <openssl/evp.h>
@@ -153,14 +154,36 @@ tt_key_new(char out[TT_KEY_LEN + 1])
 }
 
 
+/*
+ * SHA-256 fetched from its provider once: EVP_sha256()'s fetch at each
+ * digest costs more than the digest of a key or an id (0.30 against
+ * 0.12 us); it stays for the process's life
+ */
+static pthread_once_t  tt_sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD         *tt_sha256_md;
+
+
+static void
+tt_sha256_fetch(void)
+{
+    tt_sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+
 int
 tt_sha256(const void *data, size_t len, uint8_t out[32])
 {
-    unsigned int  n;
+    unsigned int   n;
+    const EVP_MD  *md;
 
     n = 0;
+    md = NULL;
 
-    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1
+    if (pthread_once(&tt_sha256_once, tt_sha256_fetch) == 0) {
+        md = tt_sha256_md;
+    }
+
+    if (EVP_Digest(data, len, out, &n, md ? md : EVP_sha256(), NULL) != 1
         || n != 32)
     {
         /* never leave a stale digest that could match something */

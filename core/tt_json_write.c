@@ -62,8 +62,8 @@ tt_jw_init(tt_jw_t *w, tt_buf_t *out)
         return TT_NOMEM;
     }
 
-    if (!yajl_gen_config(g, yajl_gen_validate_utf8, 1)
-        || !yajl_gen_config(g, yajl_gen_print_callback, tt_jw_print, w))
+    /* strings are checked by tt_jw_str(), more strictly than yajl does */
+    if (!yajl_gen_config(g, yajl_gen_print_callback, tt_jw_print, w))
     {
         yajl_gen_free(g);
         w->failed = 1;

@@ -163,7 +163,8 @@ tt_store_env(tt_store_t *st, const tt_store_conf_t *conf, char *err,
     }
 
     /* transactions run on nginx thread-pool threads: no TLS reader slot */
-    flags = MDB_NOTLS | (conf->nosync ? MDB_NOSYNC : 0);
+    flags = MDB_NOTLS | (conf->nosync ? MDB_NOSYNC : 0)
+            | (conf->sync_later ? MDB_NOMETASYNC : 0);
 
     what = "mdb_env_open";
     rc = mdb_env_open(st->env, conf->path, flags, 0660);

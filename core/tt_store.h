@@ -146,6 +146,10 @@ typedef struct {
                                      * or 64g with no map_size */
     unsigned        max_readers;
     unsigned        nosync:1;       /* tests only: MDB_NOSYNC */
+    unsigned        sync_later:1;   /* a commit syncs its pages, not the
+                                     * meta page that makes them the
+                                     * store's: tt_store_sync() does, out
+                                     * of the writers' lock */
     const uint8_t  *token_key;      /* 32 bytes to seal tokens, or NULL */
     const tt_keyring_t *token_keys; /* or these (the first seals) */
 } tt_store_conf_t;
@@ -153,6 +157,13 @@ typedef struct {
 int tt_store_open(const tt_store_conf_t *conf, tt_store_t **out,
     char *err, size_t err_len);
 void tt_store_close(tt_store_t *st);
+
+/*
+ * Every commit so far on disk.  With sync_later, a commit is durable
+ * only once this returns TT_OK: it needs no lock, so another writer's
+ * transaction runs meanwhile.
+ */
+int tt_store_sync(tt_store_t *st);
 
 /* after a full map: the size another process grew it to, if larger, or
  * double (up to map_max); no transaction may be active in this process.
@@ -209,12 +220,20 @@ const char *tt_store_last_error(tt_store_t *st);   /* mdb_strerror text */
  * input, nothing written) leave the transaction usable.  tt_txn_abort is
  * a no-op on an ended transaction, so cleanup paths may always call it.
  */
-typedef struct {
+typedef struct tt_counts_s  tt_counts_t;
+
+typedef struct tt_txn_s  tt_txn_t;
+
+struct tt_txn_s {
     tt_store_t     *st;
     void           *txn;            /* MDB_txn */
     int             rc;
     unsigned        write:1;
-} tt_txn_t;
+    unsigned        absorbed:1;     /* its ancestors' counts are in it */
+    tt_txn_t       *parent;         /* a nested one's */
+    tt_counts_t    *counts;         /* the lists' counts it will write
+                                     * (tt_store_counts.c) */
+};
 
 int tt_txn_begin(tt_store_t *st, tt_txn_t *t, int write);
 int tt_txn_begin_nested(tt_txn_t *parent, tt_txn_t *child);

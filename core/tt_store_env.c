@@ -63,6 +63,39 @@ tt_store_close(tt_store_t *st)
 
 
 int
+tt_store_sync(tt_store_t *st)
+{
+    int          rc;
+    unsigned     flags;
+    MDB_envinfo  info;
+
+    /* tiktok_store_nosync: never */
+    if (mdb_env_get_flags(st->env, &flags) == MDB_SUCCESS
+        && (flags & MDB_NOSYNC))
+    {
+        return TT_OK;
+    }
+
+    /* no commit since the last sync (a batch of 4xx wrote nothing) */
+    if (mdb_env_info(st->env, &info) != MDB_SUCCESS) {
+        info.me_last_txnid = 0;
+
+    } else if ((uint64_t) info.me_last_txnid == st->synced_txnid) {
+        return TT_OK;
+    }
+
+    rc = mdb_env_sync(st->env, 1);
+    if (rc != MDB_SUCCESS) {
+        return tt_store_rc(st, rc);
+    }
+
+    st->synced_txnid = (uint64_t) info.me_last_txnid;
+
+    return TT_OK;
+}
+
+
+int
 tt_store_grow(tt_store_t *st)
 {
     int     rc, err;
@@ -274,6 +307,9 @@ tt_txn_begin(tt_store_t *st, tt_txn_t *t, int write)
 
     t->st = st;
     t->write = write ? 1 : 0;
+    t->absorbed = 0;
+    t->parent = NULL;
+    t->counts = NULL;
     t->rc = tt_txn_start(st, NULL, write ? 0 : MDB_RDONLY, &txn);
     t->txn = txn;
 
@@ -289,6 +325,9 @@ tt_txn_begin_nested(tt_txn_t *parent, tt_txn_t *child)
     child->st = parent->st;
     child->write = parent->write;
     child->txn = NULL;
+    child->absorbed = 0;
+    child->parent = parent;
+    child->counts = NULL;
 
     if (parent->rc != TT_OK || parent->txn == NULL) {
         child->rc = parent->rc != TT_OK ? parent->rc : TT_ERR;
@@ -313,7 +352,13 @@ tt_txn_commit(tt_txn_t *t)
     int  rc;
 
     if (t->txn == NULL) {
+        tt_counts_free(t);
         return t->rc != TT_OK ? t->rc : TT_ERR;
+    }
+
+    /* the lists' counts are written last, each once */
+    if (t->rc == TT_OK && t->write && t->parent == NULL) {
+        (void) tt_counts_flush(t);
     }
 
     if (t->rc != TT_OK) {
@@ -324,6 +369,14 @@ tt_txn_commit(tt_txn_t *t)
     rc = mdb_txn_commit(t->txn);
     t->txn = NULL;
     t->rc = tt_store_rc(t->st, rc);
+
+    /* a nested one's counts are its parent's to write now */
+    if (t->rc == TT_OK && t->parent != NULL && tt_counts_commit(t) != TT_OK) {
+        t->st->last_error = "a list count could not be kept";
+        (void) tt_txn_fail(t->parent, TT_NOMEM);
+    }
+
+    tt_counts_free(t);
 
     return t->rc;
 }
@@ -336,6 +389,8 @@ tt_txn_abort(tt_txn_t *t)
         mdb_txn_abort(t->txn);
         t->txn = NULL;
     }
+
+    tt_counts_free(t);
 }
 
 

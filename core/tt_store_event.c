@@ -174,6 +174,28 @@ tt_event_post_emit(tt_txn_t *t, const tt_post_t *p, const tt_post_event_t *ev)
 }
 
 
+/*
+ * Whether an entry of sig holds a status that is an event.  One that
+ * holds none fires no event, and a later sig fires the same events
+ * against it as against none: an entry's event fires when its old status
+ * differs, and a status that is not an event always differs from one
+ * that is.
+ */
+static int
+tt_sig_has_event(const uint8_t *sig, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i + TT_SIG_ENTRY <= len; i += TT_SIG_ENTRY) {
+        if (tt_sig_event(sig + i) >= 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 /* the events of the changes from old to the new sig, into evs */
 static size_t
 tt_sig_diff(const MDB_val *old, const uint8_t *sig, size_t len,
@@ -236,6 +258,17 @@ tt_event_post(tt_txn_t *t, const tt_post_t *p, const char *id)
     sig = tt_sig_build(p, &len);
     if (sig == NULL) {
         return tt_txn_fail(t, TT_NOMEM);
+    }
+
+    /*
+     * No status that is an event (a new post's): no event now, and none
+     * kept, since a missing sig fires the same events later as this one
+     * would.  A post created writes no sig (a page less per post).
+     */
+    if (!tt_sig_has_event(sig, len)) {
+        free(sig);
+        rc = tt_db_del(t, TT_DB_POST_SIG, &k);
+        return rc == TT_NOTFOUND ? TT_OK : rc;
     }
 
     rc = tt_db_get(t, TT_DB_POST_SIG, &k, &v);

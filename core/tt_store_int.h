@@ -29,6 +29,7 @@ struct tt_store_s {
     const char     *last_error;
     tt_keyring_t    keys;               /* the first seals */
     uint64_t        list_reads;     /* what tt_post_list() read, counted */
+    uint64_t        synced_txnid;   /* the last commit tt_store_sync() saw */
     unsigned        has_key:1;          /* keys to seal with */
     unsigned        open_tokens:1;      /* records' tokens are opened */
 };
@@ -60,6 +61,13 @@ int tt_txn_fail(tt_txn_t *t, int rc);
 int tt_store_key(tt_skey_t *k, const char *fmt, ...);
 void tt_store_key_id(const uint8_t *p, char id[TT_ID_SIZE]);
 uint64_t tt_store_be64(const uint8_t *p);
+
+/* tt_store_counts.c: the lists' counts, written once per transaction */
+int tt_counts_add(tt_txn_t *t, const void *key, size_t len, int64_t delta);
+int tt_counts_flush(tt_txn_t *t);
+int tt_counts_commit(tt_txn_t *t);
+int tt_counts_pending(const tt_txn_t *t);
+void tt_counts_free(tt_txn_t *t);
 
 int tt_db_get(tt_txn_t *t, int db, tt_skey_t *k, MDB_val *v);
 int tt_db_put(tt_txn_t *t, int db, tt_skey_t *k, const void *data,

@@ -50,8 +50,8 @@ static void tt_terms_dec(const uint8_t *b, tt_terms_t *tm);
 static int tt_terms_get(tt_txn_t *t, tt_skey_t *k, tt_terms_t *tm);
 static int tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key,
     const char *id, int add);
-static int tt_list_count_add(tt_txn_t *t, MDB_cursor *c, tt_skey_t *prefix,
-    int level, uint64_t key, const char *id, int delta);
+static int tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level,
+    uint64_t key, const char *id, int delta);
 static int tt_list_count_get(tt_list_walk_t *w, int level, uint64_t bucket,
     uint64_t *n);
 static int tt_list_cell(tt_list_walk_t *w, int level, tt_skey_t *k, int op,
@@ -268,18 +268,23 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add,
             continue;
         }
 
+        /* the scope's digest once; its lists differ by their last two
+         * bytes, order and class */
+        if (tt_list_prefix(&k, tm->ws, (s & 1) ? tm->group : "",
+                           (s & 2) ? tm->queue : "", TT_LIST_CREATED, 0)
+            != TT_OK)
+        {
+            t->st->last_error = "a post's list terms are invalid";
+            return tt_txn_fail(t, TT_ERR);
+        }
+
         for (cls = 0; cls < TT_LIST_CLASSES; cls++) {
             if (!(tm->classes & (1u << cls))) {
                 continue;
             }
 
-            if (tt_list_prefix(&k, tm->ws, (s & 1) ? tm->group : "",
-                               (s & 2) ? tm->queue : "", TT_LIST_CREATED,
-                               cls) != TT_OK)
-            {
-                t->st->last_error = "a post's list terms are invalid";
-                return tt_txn_fail(t, TT_ERR);
-            }
+            k.data[TT_LIST_SCOPE] = TT_LIST_CREATED;
+            k.data[TT_LIST_SCOPE + 1] = (uint8_t) cls;
 
             if (kinds & TT_TERMS_BY_CREATED) {
                 rc = tt_list_entry(t, &k, ~(uint64_t) tm->created, id, add);
@@ -318,7 +323,6 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *id,
     int          rc, kind, level;
     MDB_val      v;
     tt_skey_t    k;
-    MDB_cursor  *c;
 
     if (tt_store_key(&k, "bui", prefix->data, prefix->val.mv_size, key, id)
         != TT_OK)
@@ -344,20 +348,13 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *id,
 
     kind = prefix->data[TT_LIST_SCOPE];
 
-    rc = tt_db_cursor(t, TT_DB_POST_COUNTS, &c);
-    if (rc != TT_OK) {
-        return rc;
-    }
-
     /* a time range's total is counted from the buckets: no level 0 */
     for (level = (kind == TT_LIST_CREATED) ? 0 : 1;
          rc == TT_OK && level <= tt_list_last(kind);
          level++)
     {
-        rc = tt_list_count_add(t, c, prefix, level, key, id, add ? 1 : -1);
+        rc = tt_list_count_add(t, prefix, level, key, id, add ? 1 : -1);
     }
-
-    mdb_cursor_close(c);
 
     return rc;
 }
@@ -380,16 +377,13 @@ tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,
 }
 
 
-/* one count up or down, in place through the cursor: one lookup each */
+/* one count up or down, written when the transaction commits */
 static int
-tt_list_count_add(tt_txn_t *t, MDB_cursor *c, tt_skey_t *prefix, int level,
-    uint64_t key, const char *id, int delta)
+tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level, uint64_t key,
+    const char *id, int delta)
 {
-    int        rc, found;
     char       part[TT_LIST_IDPART];
-    MDB_val    kv, v;
-    uint64_t   n;
-    tt_skey_t  k, val;
+    tt_skey_t  k;
 
     memset(part, 0, sizeof(part));
     memcpy(part, id, strnlen(id, sizeof(part)));
@@ -398,35 +392,7 @@ tt_list_count_add(tt_txn_t *t, MDB_cursor *c, tt_skey_t *prefix, int level,
         return TT_INVALID;
     }
 
-    kv = k.val;
-    rc = mdb_cursor_get(c, &kv, &v, MDB_SET_KEY);
-    found = (rc == MDB_SUCCESS);
-
-    if ((found && v.mv_size != 8) || (!found && rc != MDB_NOTFOUND)) {
-        t->st->last_error = "corrupt list count in the store";
-        return tt_txn_fail(t, found ? TT_ERR : tt_store_rc(t->st, rc));
-    }
-
-    n = found ? tt_store_be64(v.mv_data) : 0;
-
-    if (delta < 0 && n == 0) {
-        t->st->last_error = "list count below zero in the store";
-        return tt_txn_fail(t, TT_ERR);
-    }
-
-    n = delta < 0 ? n - 1 : n + 1;
-
-    if (n == 0) {
-        rc = mdb_cursor_del(c, 0);
-
-    } else {
-        tt_store_key(&val, "u", n);
-        v.mv_data = val.data;
-        v.mv_size = 8;
-        rc = mdb_cursor_put(c, &k.val, &v, found ? MDB_CURRENT : 0);
-    }
-
-    return tt_txn_fail(t, tt_store_rc(t->st, rc));
+    return tt_counts_add(t, k.data, k.val.mv_size, delta);
 }
 
 
@@ -503,6 +469,14 @@ tt_list_open(tt_list_walk_t *w, const tt_post_query_t *q)
                           w->kind, q->cls) != TT_OK)
     {
         return TT_NOTFOUND;
+    }
+
+    /* the counts this transaction changed are written before a read */
+    if (tt_counts_pending(w->t)) {
+        rc = tt_counts_flush(w->t);
+        if (rc != TT_OK) {
+            return rc;
+        }
     }
 
     rc = tt_db_cursor(w->t, TT_DB_POST_LIST, &w->list);
@@ -845,6 +819,12 @@ int
 tt_post_unlist(tt_txn_t *t)
 {
     int  rc;
+
+    /* counts still to write go with the others */
+    rc = tt_counts_flush(t);
+    if (rc != TT_OK) {
+        return rc;
+    }
 
     rc = mdb_drop(t->txn, t->st->dbi[TT_DB_POST_TERMS], 0);
 

@@ -564,8 +564,14 @@ tt_list_moves_end(tt_txn_t *t, int apply)
 
     rc = TT_OK;
 
+    /* the counts the transaction changed so far are written first: the
+     * moves read the counts they change */
     if (apply && m->n > 0) {
-        rc = (t->rc != TT_OK) ? t->rc : tt_list_moves_apply(t, m);
+        rc = (t->rc != TT_OK) ? t->rc : tt_counts_flush(t);
+    }
+
+    if (apply && m->n > 0 && rc == TT_OK) {
+        rc = tt_list_moves_apply(t, m);
     }
 
     free(m->moves);

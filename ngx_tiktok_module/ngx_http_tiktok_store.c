@@ -12,7 +12,7 @@
 static ngx_int_t ngx_http_tiktok_store_own(ngx_cycle_t *cycle,
     const char *dir);
 static ngx_int_t ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
-    ngx_http_tiktok_main_conf_t *tmcf, tt_store_t **st);
+    ngx_http_tiktok_main_conf_t *tmcf, ngx_uint_t worker, tt_store_t **st);
 static ngx_int_t ngx_http_tiktok_check_store(ngx_cycle_t *cycle,
     ngx_str_t *store);
 
@@ -51,9 +51,14 @@ ngx_http_tiktok_store_own(ngx_cycle_t *cycle, const char *dir)
 }
 
 
+/*
+ * A worker's commits leave the sync of LMDB's meta page to its batch,
+ * which makes it after the writers' lock is let go
+ * (ngx_http_tiktok_write.c); the master syncs as it commits.
+ */
 static ngx_int_t
 ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
-    ngx_http_tiktok_main_conf_t *tmcf, tt_store_t **st)
+    ngx_http_tiktok_main_conf_t *tmcf, ngx_uint_t worker, tt_store_t **st)
 {
     char             err[512];
     tt_store_conf_t  sc;
@@ -69,6 +74,7 @@ ngx_http_tiktok_store_open(ngx_cycle_t *cycle,
     sc.map_max = tmcf->map_max;
     sc.max_readers = 512;
     sc.nosync = tmcf->nosync ? 1 : 0;
+    sc.sync_later = worker ? 1 : 0;
     sc.token_key = tmcf->token_key;
 
     if (tt_store_open(&sc, st, err, sizeof(err)) != TT_OK) {
@@ -159,7 +165,7 @@ ngx_http_tiktok_init_module(ngx_cycle_t *cycle)
         return ngx_http_tiktok_check_store(cycle, &tmcf->store);
     }
 
-    if (ngx_http_tiktok_store_open(cycle, tmcf, &st) != NGX_OK
+    if (ngx_http_tiktok_store_open(cycle, tmcf, 0, &st) != NGX_OK
         || ngx_http_tiktok_oauth_keys(cycle, tmcf) != NGX_OK)
     {
         return NGX_ERROR;
@@ -232,7 +238,8 @@ ngx_http_tiktok_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (ngx_http_tiktok_store_open(cycle, tmcf, &ngx_http_tiktok_worker.store)
+    if (ngx_http_tiktok_store_open(cycle, tmcf, 1,
+                                   &ngx_http_tiktok_worker.store)
         != NGX_OK)
     {
         return NGX_ERROR;

@@ -205,9 +205,20 @@ t_page_cb(void *ctx, const char *id, const tt_str_t *rec)
 }
 
 
+static void t_check_in(t_env_t *e, tt_post_query_t *q, tt_txn_t *in);
+
+
 /* every page of q against the reference */
 static void
 t_check(t_env_t *e, tt_post_query_t *q)
+{
+    t_check_in(e, q, NULL);
+}
+
+
+/* the same in the transaction in, or in a read transaction of its own */
+static void
+t_check_in(t_env_t *e, tt_post_query_t *q, tt_txn_t *in)
 {
     size_t       i, n, k;
     uint64_t     total;
@@ -224,11 +235,14 @@ t_check(t_env_t *e, tt_post_query_t *q)
     t_order_q = q;
     qsort(ref, n, sizeof(ref[0]), t_order);
 
-    assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
+    if (in == NULL) {
+        assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
+    }
 
     for (q->offset = 0; q->offset <= n; q->offset += q->limit) {
         memset(&pg, 0, sizeof(pg));
-        assert_int_equal(tt_post_list(&t, q, &total, t_page_cb, &pg), TT_OK);
+        assert_int_equal(tt_post_list(in ? in : &t, q, &total, t_page_cb,
+                                      &pg), TT_OK);
         assert_int_equal(total, n);
 
         k = n - q->offset < q->limit ? n - q->offset : q->limit;
@@ -239,7 +253,9 @@ t_check(t_env_t *e, tt_post_query_t *q)
         }
     }
 
-    tt_txn_abort(&t);
+    if (in == NULL) {
+        tt_txn_abort(&t);
+    }
 }
 
 
@@ -408,6 +424,92 @@ test_moves(void **state)
     snprintf(e->posts[GEN_POSTS].id, TT_ID_SIZE, "p_fix_new");
     e->live[GEN_POSTS] = 1;
     assert_int_equal(tt_post_put(&t, &e->posts[GEN_POSTS]), TT_OK);
+
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+
+    t_check_all(e);
+}
+
+
+/* a few lists read inside a write transaction, every page */
+static void
+t_check_some(t_env_t *e, tt_txn_t *t)
+{
+    unsigned          g, c;
+    tt_post_query_t   q;
+
+    static const char  *groups[] = { NULL, "pg_fix_1", "pg_fix_2" };
+
+    for (g = 0; g < 3; g++)
+    for (c = 0; c < TT_LIST_CLASSES; c++) {
+        memset(&q, 0, sizeof(q));
+        q.ws_id = gen_ws[0];
+        q.group_id = groups[g];
+        q.cls = (tt_list_class_e) c;
+        q.after = -1;
+        q.before = 1790000000000LL + 60 * 3600000 + 1;
+        q.limit = 7;
+        t_check_in(e, &q, t);
+    }
+}
+
+
+/*
+ * The lists' counts are written when a transaction commits, from the sums
+ * each one keeps: one request per nested transaction, as the module's
+ * batches run them.  A nested one that commits gives its sums to its
+ * parent, one that aborts drops them; a read in a nested one sees its
+ * parent's and its own, whether it then commits or aborts.
+ */
+static void
+test_nested(void **state)
+{
+    t_env_t   *e = *state;
+    unsigned   i;
+    tt_txn_t   t, c;
+    tt_post_t  was;
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+
+    for (i = 0; i < GEN_POSTS; i += 2) {
+        tt_post_t  *p = &e->posts[i];
+
+        assert_int_equal(tt_txn_begin_nested(&t, &c), TT_OK);
+        was = *p;
+
+        if (i % 10 == 0) {
+            assert_int_equal(tt_post_del(&c, p->id), TT_OK);
+            e->live[i] = 0;
+
+        } else {
+            p->status = (tt_post_status_e) ((p->status + 2) % 6);
+            p->scheduled_at = (i % 4) ? p->scheduled_at + 3 * 3600000 : -1;
+            if (strcmp(p->workspace_id, "ws_fix_a") == 0) {
+                snprintf(p->profile_group_id, TT_ID_SIZE, "%s",
+                         (i % 3) ? "pg_fix_1" : "pg_fix_2");
+            }
+
+            assert_int_equal(tt_post_put(&c, p), TT_OK);
+        }
+
+        /* every third reads its lists, and so writes the counts waiting */
+        if (i % 3 == 0) {
+            t_check_some(e, &c);
+        }
+
+        if (i % 7 == 3) {
+            tt_txn_abort(&c);
+            *p = was;
+            e->live[i] = 1;
+
+        } else {
+            assert_int_equal(tt_txn_commit(&c), TT_OK);
+        }
+
+        if (i % 11 == 0) {
+            t_check_some(e, &t);
+        }
+    }
 
     assert_int_equal(tt_txn_commit(&t), TT_OK);
 
@@ -629,6 +731,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_migrated, t_setup_v2,
                                         t_teardown),
         cmocka_unit_test_setup_teardown(test_moves, t_setup_v2, t_teardown),
+        cmocka_unit_test_setup_teardown(test_nested, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_keys_v2, t_setup_v2,
                                         t_teardown),
         cmocka_unit_test_setup_teardown(test_dense, t_setup, t_teardown),

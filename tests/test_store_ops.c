@@ -2,7 +2,8 @@
  * Copyright (C) the ngx_tiktok authors.
  * The store's operations families: metrics (counters, histograms, their
  * Prometheus text), posts' stats and their agenda, the schedule of
- * readings, and the slice walk the export resumes from.
+ * readings, the slice walk the export resumes from, and the sync a
+ * worker's batch makes after its commit.
  */
 
 #include "tt_test.h"
@@ -295,6 +296,60 @@ test_migrate_published(void **state)
 }
 
 
+/*
+ * sync_later (the nginx workers' store): a commit syncs its pages and
+ * leaves the meta page to tt_store_sync(), which the batch calls before
+ * it answers; the write is the store's, in this process and the next
+ */
+static void
+test_sync_later(void **state)
+{
+    int               nosync;
+    char              err[256], *dir;
+    tt_str_t          v;
+    tt_txn_t          t;
+    tt_store_t       *st;
+    tt_store_conf_t   conf;
+
+    for (nosync = 0; nosync < 2; nosync++) {
+        dir = tt_test_mkdtemp();
+
+        memset(&conf, 0, sizeof(conf));
+        conf.path = dir;
+        conf.sync_later = 1;
+        conf.nosync = nosync;
+        assert_int_equal(tt_store_open(&conf, &st, err, sizeof(err)), TT_OK);
+
+        assert_int_equal(tt_txn_begin(st, &t, 1), TT_OK);
+        assert_int_equal(tt_meta_put(&t, "t_sync", "later", 5), TT_OK);
+        assert_int_equal(tt_txn_commit(&t), TT_OK);
+        assert_int_equal(tt_store_sync(st), TT_OK);
+
+        /* nothing committed since: nothing to sync */
+        assert_int_equal(tt_txn_begin(st, &t, 1), TT_OK);
+        assert_int_equal(tt_txn_commit(&t), TT_OK);
+        assert_int_equal(tt_store_sync(st), TT_OK);
+
+        assert_int_equal(tt_txn_begin(st, &t, 0), TT_OK);
+        assert_int_equal(tt_meta_get(&t, "t_sync", &v), TT_OK);
+        assert_int_equal(v.len, 5);
+        tt_txn_abort(&t);
+        tt_store_close(st);
+
+        memset(&conf, 0, sizeof(conf));
+        conf.path = dir;
+        assert_int_equal(tt_store_open(&conf, &st, err, sizeof(err)), TT_OK);
+        assert_int_equal(tt_txn_begin(st, &t, 0), TT_OK);
+        assert_int_equal(tt_meta_get(&t, "t_sync", &v), TT_OK);
+        assert_memory_equal(v.data, "later", 5);
+        tt_txn_abort(&t);
+        tt_store_close(st);
+
+        tt_test_rmdir(dir);
+    }
+}
+
+
 int
 main(void)
 {
@@ -305,6 +360,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_walk_slices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_published, setup,
                                         teardown),
+        cmocka_unit_test(test_sync_later),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -234,6 +234,7 @@ test_outbox_post(void **state)
 {
     t_env_t    *e = *state;
     t_due_t     c;
+    uint64_t    n;
     tt_post_t   p;
 
     t_hook(e, "wh_all", "ws_1", 0, 1, 1);
@@ -246,6 +247,10 @@ test_outbox_post(void **state)
     t_due(e, &c, INT64_MAX);
     assert_int_equal(c.n, 0);
 
+    /* no status that is an event: no statuses kept (a page less) */
+    assert_int_equal(tt_store_entries(&e->t, TT_DB_POST_SIG, &n), TT_OK);
+    assert_int_equal(n, 0);
+
     /* failed, waiting for a retry: one event, to the webhook of "*" */
     p.status = TT_POST_PROCESSING;
     p.platforms[0].status = TT_PLAT_RETRY;
@@ -257,6 +262,8 @@ test_outbox_post(void **state)
                            "\"type\":\"platform_post.failed_waiting_for_"
                            "retry\""));
     assert_non_null(strstr(c.d[0].body.data, "\"profile_id\":\"prof_1\""));
+    assert_int_equal(tt_store_entries(&e->t, TT_DB_POST_SIG, &n), TT_OK);
+    assert_int_equal(n, 1);
 
     /* the same statuses again (a chunk's progress): nothing more */
     p.platforms[0].bytes_sent = 5;

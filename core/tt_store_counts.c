@@ -1,0 +1,363 @@
+/*
+ * Copyright (C) the ngx_tiktok authors.
+ * The lists' counts (post_counts) changed at the end of a transaction.
+ *
+ * A post written moves one up or down at each level of each of its lists:
+ * some forty counts, most of them the same few keys for every post a
+ * batch writes (the totals, the buckets of now, of its scheduled_at).
+ * Rather than a read and a write of each, a transaction keeps the sum of
+ * its changes by key, and writes each key once: when it commits, or
+ * before anything reads a count.  A nested transaction keeps its own
+ * sums; its commit adds them to its parent's, its abort drops them.
+ *
+ * A read of the counts in a nested transaction applies its ancestors'
+ * sums too, into itself (they are then "absorbed"): when it commits they
+ * are written in its pages, and its ancestors' sums are emptied; when it
+ * aborts they are still there.  Only sums are kept, so applying them in
+ * any order gives the same counts; a count below zero is a corrupt store.
+ */
+
+
+#include "tt_store_int.h"
+
+
+#define TT_COUNTS_KEY       32
+#define TT_COUNTS_INIT      512
+#define TT_COUNTS_FLUSH     8192
+
+
+typedef struct {
+    uint8_t         len;            /* 0: a free slot */
+    uint8_t         key[TT_COUNTS_KEY];
+    int64_t         delta;
+} tt_count_t;
+
+
+struct tt_counts_s {
+    tt_count_t     *slots;
+    size_t          size;           /* a power of two */
+    size_t          n;
+};
+
+
+static uint64_t tt_counts_hash(const uint8_t *key, size_t len);
+static tt_count_t *tt_counts_slot(tt_counts_t *m, const uint8_t *key,
+    size_t len);
+static int tt_counts_grow(tt_counts_t *m);
+static int tt_counts_sum(tt_counts_t **dst, const uint8_t *key, size_t len,
+    int64_t delta);
+static int tt_counts_apply(tt_txn_t *t, tt_counts_t *m);
+static int tt_counts_write(tt_txn_t *t, MDB_cursor *c, const tt_count_t *e);
+static void tt_counts_clear(tt_counts_t *m);
+
+
+/*
+ * Keys start with a digest (random bytes) and end with big-endian
+ * numbers: their 8-byte words, mixed, spread them well
+ */
+static uint64_t
+tt_counts_hash(const uint8_t *key, size_t len)
+{
+    size_t    i;
+    uint64_t  h, word;
+
+    h = len;
+
+    for (i = 0; i < len; i += 8) {
+        word = 0;
+        memcpy(&word, key + i, len - i < 8 ? len - i : 8);
+        h = (h ^ word) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+    }
+
+    return h;
+}
+
+
+/* the slot of key, or the free one where it goes */
+static tt_count_t *
+tt_counts_slot(tt_counts_t *m, const uint8_t *key, size_t len)
+{
+    size_t       i, mask;
+    tt_count_t  *e;
+
+    mask = m->size - 1;
+    i = (size_t) tt_counts_hash(key, len) & mask;
+
+    for ( ;; ) {
+        e = &m->slots[i];
+
+        if (e->len == 0
+            || (e->len == len && memcmp(e->key, key, len) == 0))
+        {
+            return e;
+        }
+
+        i = (i + 1) & mask;
+    }
+}
+
+
+static int
+tt_counts_grow(tt_counts_t *m)
+{
+    size_t       i, size;
+    tt_count_t  *old, *e;
+
+    old = m->slots;
+    size = m->size ? m->size * 2 : TT_COUNTS_INIT;
+
+    m->slots = calloc(size, sizeof(tt_count_t));
+    if (m->slots == NULL) {
+        m->slots = old;
+        return TT_NOMEM;
+    }
+
+    m->size = size;
+
+    for (i = 0; old != NULL && i < size / 2; i++) {
+        if (old[i].len != 0) {
+            e = tt_counts_slot(m, old[i].key, old[i].len);
+            *e = old[i];
+        }
+    }
+
+    free(old);
+
+    return TT_OK;
+}
+
+
+/* *dst's sum of key moves by delta; *dst is made when NULL */
+static int
+tt_counts_sum(tt_counts_t **dst, const uint8_t *key, size_t len,
+    int64_t delta)
+{
+    tt_count_t   *e;
+    tt_counts_t  *m;
+
+    if (len == 0 || len > TT_COUNTS_KEY) {
+        return TT_INVALID;
+    }
+
+    m = *dst;
+
+    if (m == NULL) {
+        m = calloc(1, sizeof(tt_counts_t));
+        if (m == NULL) {
+            return TT_NOMEM;
+        }
+
+        *dst = m;
+    }
+
+    /* at most half full, so that a probe ends soon */
+    if (2 * (m->n + 1) > m->size && tt_counts_grow(m) != TT_OK) {
+        return TT_NOMEM;
+    }
+
+    e = tt_counts_slot(m, key, len);
+
+    if (e->len == 0) {
+        e->len = (uint8_t) len;
+        memcpy(e->key, key, len);
+        e->delta = 0;
+        m->n++;
+    }
+
+    e->delta += delta;
+
+    return TT_OK;
+}
+
+
+/* the count of key (a post_counts key) moves by delta when t commits */
+int
+tt_counts_add(tt_txn_t *t, const void *key, size_t len, int64_t delta)
+{
+    int  rc;
+
+    tt_txn_check(t);
+
+    rc = tt_counts_sum(&t->counts, key, len, delta);
+    if (rc != TT_OK) {
+        t->st->last_error = "a list count could not be kept";
+        return tt_txn_fail(t, rc == TT_NOMEM ? TT_NOMEM : TT_ERR);
+    }
+
+    /* a transaction that writes many posts (a migration) writes its
+     * counts as it goes, so that its sums stay small */
+    if (t->counts->n >= TT_COUNTS_FLUSH) {
+        return tt_counts_flush(t);
+    }
+
+    return TT_OK;
+}
+
+
+/*
+ * Every sum t's counts wait for, its ancestors' included, written in t:
+ * before a read of the counts, and by the commit of t
+ */
+int
+tt_counts_flush(tt_txn_t *t)
+{
+    int        rc;
+    tt_txn_t  *a;
+
+    tt_txn_check(t);
+
+    if (!t->absorbed) {
+        for (a = t->parent; a != NULL; a = a->parent) {
+            rc = tt_counts_apply(t, a->counts);
+            if (rc != TT_OK) {
+                return rc;
+            }
+        }
+
+        t->absorbed = (t->parent != NULL);
+    }
+
+    rc = tt_counts_apply(t, t->counts);
+    tt_counts_clear(t->counts);
+
+    return rc;
+}
+
+
+/* t commits: an absorbed flush empties the ancestors' sums; t's own
+ * sums go to its parent's */
+int
+tt_counts_commit(tt_txn_t *t)
+{
+    size_t     i;
+    tt_txn_t  *a;
+
+    if (t->absorbed) {
+        for (a = t->parent; a != NULL; a = a->parent) {
+            tt_counts_clear(a->counts);
+        }
+    }
+
+    for (i = 0; t->counts != NULL && i < t->counts->size; i++) {
+        if (t->counts->slots[i].len != 0
+            && tt_counts_sum(&t->parent->counts, t->counts->slots[i].key,
+                             t->counts->slots[i].len,
+                             t->counts->slots[i].delta) != TT_OK)
+        {
+            return TT_NOMEM;
+        }
+    }
+
+    return TT_OK;
+}
+
+
+void
+tt_counts_free(tt_txn_t *t)
+{
+    if (t->counts != NULL) {
+        free(t->counts->slots);
+        free(t->counts);
+        t->counts = NULL;
+    }
+}
+
+
+/* whether t or an ancestor has counts to write */
+int
+tt_counts_pending(const tt_txn_t *t)
+{
+    const tt_txn_t  *a;
+
+    for (a = t; a != NULL; a = (a == t && t->absorbed) ? NULL : a->parent) {
+        if (a->counts != NULL && a->counts->n != 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+tt_counts_apply(tt_txn_t *t, tt_counts_t *m)
+{
+    int          rc;
+    size_t       i;
+    MDB_cursor  *c;
+
+    if (m == NULL || m->n == 0) {
+        return TT_OK;
+    }
+
+    rc = tt_db_cursor(t, TT_DB_POST_COUNTS, &c);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    for (i = 0; rc == TT_OK && i < m->size; i++) {
+        if (m->slots[i].len != 0 && m->slots[i].delta != 0) {
+            rc = tt_counts_write(t, c, &m->slots[i]);
+        }
+    }
+
+    mdb_cursor_close(c);
+
+    return rc;
+}
+
+
+/* one count moved by its sum, in place through the cursor */
+static int
+tt_counts_write(tt_txn_t *t, MDB_cursor *c, const tt_count_t *e)
+{
+    int        rc, found;
+    MDB_val    k, v;
+    uint64_t   n;
+    tt_skey_t  val;
+
+    k.mv_data = (void *) e->key;
+    k.mv_size = e->len;
+
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+    found = (rc == MDB_SUCCESS);
+
+    if ((found && v.mv_size != 8) || (!found && rc != MDB_NOTFOUND)) {
+        t->st->last_error = "corrupt list count in the store";
+        return tt_txn_fail(t, found ? TT_ERR : tt_store_rc(t->st, rc));
+    }
+
+    n = found ? tt_store_be64(v.mv_data) : 0;
+
+    if (e->delta < 0 && n < (uint64_t) -e->delta) {
+        t->st->last_error = "list count below zero in the store";
+        return tt_txn_fail(t, TT_ERR);
+    }
+
+    n += (uint64_t) e->delta;
+
+    if (n == 0) {
+        rc = mdb_cursor_del(c, 0);
+
+    } else {
+        tt_store_key(&val, "u", n);
+        k.mv_data = (void *) e->key;
+        k.mv_size = e->len;
+        v.mv_data = val.data;
+        v.mv_size = 8;
+        rc = mdb_cursor_put(c, &k, &v, found ? MDB_CURRENT : 0);
+    }
+
+    return tt_txn_fail(t, tt_store_rc(t->st, rc));
+}
+
+
+static void
+tt_counts_clear(tt_counts_t *m)
+{
+    if (m != NULL && m->n != 0) {
+        memset(m->slots, 0, m->size * sizeof(tt_count_t));
+        m->n = 0;
+    }
+}
