@@ -22,6 +22,7 @@
 #define TT_RESIZED     -6       /* another process grew the map: adopt */
 #define TT_NOMEM       -7
 #define TT_CONFLICT    -8
+#define TT_UNSYNCED    -9       /* committed, but its sync to disk failed */
 
 
 typedef struct {

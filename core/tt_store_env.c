@@ -334,7 +334,11 @@ tt_txn_begin_nested(tt_txn_t *parent, tt_txn_t *child)
         return child->rc;
     }
 
-    if (!parent->write) {
+    /*
+     * One level: the counts summed in memory (tt_store_counts.c) go from
+     * a child to its parent, and a grandchild's would be applied twice
+     */
+    if (!parent->write || parent->parent != NULL) {
         child->rc = TT_INVALID;
         return child->rc;
     }

@@ -692,6 +692,26 @@ ngx_http_tiktok_reread(ngx_http_tiktok_op_t *op)
 }
 
 
+/* what a client whose write failed in the store is told */
+static const char *
+ngx_http_tiktok_store_why(int rc)
+{
+    switch (rc) {
+
+    case TT_FULL:
+        return "the store is full: raise tiktok_store_map_size";
+
+    case TT_UNSYNCED:
+        /* committed, but the disk did not confirm it: kept or lost */
+        return "the write may have been stored, but the disk failed to "
+               "confirm it: retry it with the same Idempotency-Key";
+
+    default:
+        return "the store could not be written";
+    }
+}
+
+
 /* called by the batch on the event loop once the write is durable */
 static void
 ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op)
@@ -709,10 +729,7 @@ ngx_http_tiktok_finalize(ngx_http_tiktok_op_t *op)
         rc = ngx_http_tiktok_error(op, op->rc == TT_FULL
                                        ? 507
                                        : NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                   op->rc == TT_FULL
-                                       ? "the store is full: raise "
-                                         "tiktok_store_map_size"
-                                       : "the store could not be written");
+                                   ngx_http_tiktok_store_why(op->rc));
     } else {
         rc = ngx_http_tiktok_answer(op);
     }

@@ -562,10 +562,12 @@ ngx_http_tiktok_batch_run(ngx_http_tiktok_batch_t *batch, int nested)
     /*
      * The commit synced its pages; its meta page, which makes them the
      * store's, is synced here, with the writers' lock let go: the other
-     * workers' batches run meanwhile.  Nobody is answered before.
+     * workers' batches run meanwhile.  Nobody is answered before.  A sync
+     * that fails leaves the batch committed (others may read it already)
+     * but not known to be on disk: its clients are told so (TT_UNSYNCED).
      */
-    if (rc == TT_OK) {
-        rc = tt_store_sync(batch->store);
+    if (rc == TT_OK && tt_store_sync(batch->store) != TT_OK) {
+        rc = TT_UNSYNCED;
     }
 
     return rc;
@@ -729,6 +731,12 @@ ngx_http_tiktok_batch_failed(ngx_http_tiktok_batch_t *batch, int rc)
                                    "tiktok store is full at the maximum of "
                                    "tiktok_store_map_size: the write is "
                                    "refused", "");
+
+    } else if (rc == TT_UNSYNCED) {
+        ngx_http_tiktok_batch_fail(batch, rc, NGX_LOG_ALERT,
+                                   "tiktok store write committed but not "
+                                   "synced to disk: ",
+                                   tt_store_last_error(batch->store));
 
     } else {
         ngx_http_tiktok_batch_fail(batch, rc, NGX_LOG_ALERT,

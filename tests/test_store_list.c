@@ -477,6 +477,13 @@ test_nested(void **state)
         assert_int_equal(tt_txn_begin_nested(&t, &c), TT_OK);
         was = *p;
 
+        if (i == 0) {
+            tt_txn_t  g;
+
+            /* one level only: a grandchild's counts would count twice */
+            assert_int_equal(tt_txn_begin_nested(&c, &g), TT_INVALID);
+        }
+
         if (i % 10 == 0) {
             assert_int_equal(tt_post_del(&c, p->id), TT_OK);
             e->live[i] = 0;
