@@ -10,7 +10,14 @@
 # settle; the simulator's ledger is checked against the posts:
 #
 #   lost       a post not published (failed, or no completed publish)
-#   duplicate  a completed publish at TikTok that is no post's, or two
+#   duplicate  a post TikTok published twice, or a completed publish at
+#              TikTok that is no post's (each init is matched to its post
+#              by creator and caption)
+#   at most once  a photo post failed by design after a kill mid-init
+#              (TikTok may have published it, once): not lost, not a
+#              duplicate, counted apart with how many TikTok published
+#   failed yet published once  a post failed for another reason (its
+#              refresh refused) that TikTok published once all the same
 #   wrong      a completed publish whose bytes (SHA-256) or photo URLs
 #              are not the post's
 #   stuck      a post still pending or processing at the deadline
@@ -28,8 +35,10 @@
 # simulator's request log (each request's start and end) and the hold's
 # log line, and printed as a table of kills by moment.
 #
-# Prints the figures; exits 1 on any lost, duplicate, wrong or stuck.
-# Environment: TT_BUILD, POSTS (1000), KILLS (50), SPREAD (180), SEED.
+# Prints the figures; exits 1 on any lost, failed yet published once,
+# duplicate, wrong or stuck.
+# Environment: TT_BUILD, POSTS (1000), KILLS (50), SPREAD (180), SEED,
+# AIMS (chunk,refresh,download,commit,random: the moments aimed at).
 #
 # MODE=soak (make soak): TikTok misbehaving instead of kills: 5xx and
 # 429 bursts on every endpoint, connections dropped mid-chunk, latency,
