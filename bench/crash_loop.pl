@@ -10,7 +10,14 @@
 # settle; the simulator's ledger is checked against the posts:
 #
 #   lost       a post not published (failed, or no completed publish)
-#   duplicate  a completed publish at TikTok that is no post's, or two
+#   duplicate  a post TikTok published twice, or a completed publish at
+#              TikTok that is no post's (each init is matched to its post
+#              by creator and caption)
+#   at most once  a photo post failed by design after a kill mid-init
+#              (TikTok may have published it, once): not lost, not a
+#              duplicate, counted apart with how many TikTok published
+#   failed yet published once  a post failed for another reason (its
+#              refresh refused) that TikTok published once all the same
 #   wrong      a completed publish whose bytes (SHA-256) or photo URLs
 #              are not the post's
 #   stuck      a post still pending or processing at the deadline
@@ -28,8 +35,10 @@
 # simulator's request log (each request's start and end) and the hold's
 # log line, and printed as a table of kills by moment.
 #
-# Prints the figures; exits 1 on any lost, duplicate, wrong or stuck.
-# Environment: TT_BUILD, POSTS (1000), KILLS (50), SPREAD (180), SEED.
+# Prints the figures; exits 1 on any lost, failed yet published once,
+# duplicate, wrong or stuck.
+# Environment: TT_BUILD, POSTS (1000), KILLS (50), SPREAD (180), SEED,
+# AIMS (chunk,refresh,download,commit,random: the moments aimed at).
 #
 # MODE=soak (make soak): TikTok misbehaving instead of kills: 5xx and
 # 429 bursts on every endpoint, connections dropped mid-chunk, latency,
@@ -57,6 +66,7 @@ my $KILLS = $ENV{KILLS} // 50;
 my $SPREAD = $ENV{SPREAD} || 180;
 my $SEED = $ENV{SEED} || time;
 my $SOAK = ($ENV{MODE} // '') eq 'soak';
+my @AIMS = split /[ ,]+/, $ENV{AIMS} || 'chunk,refresh,download,commit,random';
 $KILLS = 0 if $SOAK && !defined $ENV{KILLS};
 srand($SEED);
 $| = 1;
@@ -189,7 +199,7 @@ sub create_post {
         die "create $kind: $r->{status} $r->{raw}\n";
     }
     $post{ $r->{json}{id} } = { kind => $kind, media => \@media,
-                                urls => \@urls, prof => $prof };
+                                urls => \@urls, prof => $prof, n => $n };
     $last_due = $at if !%extra && $at > $last_due;
     push @{ $due_of{$prof} }, $at unless %extra;
     $made++;
@@ -297,7 +307,8 @@ if ($SOAK) {
 # fifth kill at a random time), or after 8 s if that moment does not come;
 # for a refresh, TikTok first expires 3 creators' access tokens whose
 # posts are due
-my @aims = qw(chunk refresh download commit);
+my @aims = grep { $_ ne 'random' } @AIMS;
+my $random_too = grep { $_ eq 'random' } @AIMS;
 my %aim_re = (chunk => qr/: PUT chunk /,
               refresh => qr/: refreshing the access token /,
               download => qr/: fetching /,
@@ -308,7 +319,7 @@ for my $k (1 .. $KILLS) {
     my $n = int(@late / ($KILLS - $k + 1) + 0.999);
     sleep(0.5 + rand(1.5));
     my $aim = 'random';
-    if ($k % 5) {
+    if (@aims && ($k % 5 || !$random_too)) {
         ($aim) = sort { ($aimed{$a} // 0) <=> ($aimed{$b} // 0) } @aims;
     }
     $aimed{$aim}++;
@@ -442,15 +453,52 @@ if (@kill) {
     }
 }
 
-# the ledger against the posts
-my %complete;
-for my $e (@{ $sim->ledger->{publishes} }) {
+# the ledger against the posts; each init at TikTok is matched to its
+# post by creator and caption ("crash loop N"; an inbox init has none)
+my $ledger = $sim->ledger->{publishes};
+my (%complete, %post_of_cap, %inits_of);
+for my $id (keys %post) {
+    my $o = $open_of{ $post{$id}{prof} };
+    $post_of_cap{"$o crash loop $post{$id}{n}"} = $id;
+    # an inbox init has no caption: a creator's inbox posts, by order
+    push @{ $post_of_cap{"$o inbox"} }, $id if $post{$id}{kind} eq 'inbox';
+}
+
+sub post_of {
+    my ($e) = @_;
+    my $pi = $e->{post_info} || {};
+    my $id = $post_of_cap{ "$e->{open_id} "
+                           . ($pi->{title} // $pi->{description} // '') };
+    return $id if defined $id;
+    my $ib = $post_of_cap{"$e->{open_id} inbox"};
+    return $e->{flow} eq 'inbox' && $ib && @$ib == 1 ? $ib->[0] : undef;
+}
+
+for my $e (@$ledger) {
+    my $id = post_of($e);
+    push @{ $inits_of{$id} }, $e if defined $id;
     next unless $e->{status} =~ /^(PUBLISH_COMPLETE|SEND_TO_USER_INBOX)$/;
     $complete{ $e->{publish_id} } = $e;
 }
 
+# a post's inits at TikTok, for a finding
+sub inits_of {
+    my ($id) = @_;
+    return join '; ', map {
+        sprintf '%s %s%s, %d chunks', $_->{publish_id}, $_->{status},
+                $_->{fail_reason} ? " ($_->{fail_reason})" : '',
+                $_->{chunks_received} // 0
+    } @{ $inits_of{$id} || [] };
+}
+
+# a failed post is not a duplicate: a photo post failed by design after a
+# kill mid-init is "at most once" (TikTok may have published it, once); a
+# post failed for another reason that TikTok published once anyway is
+# counted apart too (the post says failed, TikTok has it once)
+my $MIDINIT = qr/stopped after asking TikTok to publish the photos/;
 my ($published, $lost, $dup, $wrong, $stuck, $failed, $lost_refresh)
     = (0) x 7;
+my ($atmost, $atmost_pub, $failed_pub, $failed_pub_warned) = (0) x 4;
 my %reasons;
 my %mine;
 for my $id (sort keys %post) {
@@ -464,6 +512,33 @@ for my $id (sort keys %post) {
     if ($pl->{status} ne 'published') {
         my $why = $pl->{error_message} // $pl->{error} // '';
         $why = $why->{message} // '' if ref $why eq 'HASH';
+        my @done = grep { $complete{ $_->{publish_id} } }
+                   @{ $inits_of{$id} || [] };
+        $mine{ $_->{publish_id} }++ for @done;
+        if (@done > 1) {
+            $dup += @done - 1;
+            print "duplicate: $id ($post{$id}{kind}) failed, and TikTok "
+                . "published it ", scalar @done, " times: ", inits_of($id),
+                "\n";
+            next;
+        }
+        if ($post{$id}{kind} eq 'photo' && $why =~ $MIDINIT) {
+            $atmost++;
+            $atmost_pub += @done;
+            print "at most once: $id (photo): failed after a kill mid-init,"
+                . " TikTok published it ", scalar @done, " time(s): ",
+                inits_of($id), "\n";
+            next;
+        }
+        if (@done) {
+            my $note = ($pl->{error_details} || {})->{note} // '';
+            $failed_pub++;
+            $failed_pub_warned++ if $note =~ /may publish it/;
+            print "failed, published once: $id ($post{$id}{kind}): $why; "
+                . "its note: ", ($note || 'none'), "; its inits at TikTok: ",
+                inits_of($id), "\n";
+            next;
+        }
         if ($SOAK && $why ne '') {
             $failed++;
             $reasons{$why}++;
@@ -506,13 +581,23 @@ for my $id (sort keys %post) {
 }
 
 # a completed publish at TikTok that no post has: sent twice
-for my $pid (keys %complete) {
+for my $pid (sort keys %complete) {
     next if $mine{$pid};
     $dup++;
-    print "duplicate: $pid ($complete{$pid}{open_id}) is no post's\n";
+    my $e = $complete{$pid};
+    my $id = post_of($e);
+    if (!defined $id) {
+        print "duplicate: $pid ($e->{open_id}, $e->{flow}) is no post's\n";
+        next;
+    }
+    my $pl = $final{$id} ? $final{$id}{platforms}[0] : {};
+    printf "duplicate: %s is no post's: post %s (%s), %s%s, holds %s; "
+         . "its inits at TikTok: %s\n", $pid, $id, $post{$id}{kind},
+           $pl->{status} // '?', $pl->{error} ? " ($pl->{error})" : '',
+           $pl->{publish_id} // '(none)', inits_of($id);
 }
 
-my $inits = scalar @{ $sim->ledger->{publishes} };
+my $inits = scalar @$ledger;
 if ($SOAK) {
     printf "failed with a reason: %d\n", $failed;
     printf "  %4d %s\n", $reasons{$_}, $_
@@ -522,16 +607,22 @@ if ($SOAK) {
            join(', ', map { "$_ $fired->{$_}" } sort keys %$fired);
 }
 printf "figures: posts %d, published %d, kills %d (%s), inits at TikTok "
-     . "%d, lost %d (%d to a refresh cut by a kill), duplicates %d, wrong "
-     . "bytes %d, stuck %d (seed %s)\n",
+     . "%d, lost %d (%d to a refresh cut by a kill), at most once %d "
+     . "(photo posts failed after a kill mid-init; %d of them published "
+     . "once at TikTok), failed yet published once at TikTok %d (%d "
+     . "with a note that TikTok may publish it), "
+     . "duplicates %d, wrong bytes %d, stuck %d (seed %s)\n",
        $made, $published, scalar @kill,
        join(', ', map { label($_) . " $primary{$_}" }
                   grep { $primary{$_} } @order) || 'none',
-       $inits, $lost, $lost_refresh, $dup, $wrong, $stuck, $SEED;
+       $inits, $lost, $lost_refresh, $atmost, $atmost_pub, $failed_pub,
+       $failed_pub_warned, $dup,
+       $wrong,
+       $stuck, $SEED;
 
 $t->stop_scheduler();
 $t->stop();             # checks error.log as a test of its own
 $sim->stop();
 Test::More::done_testing();
 
-exit($lost || $dup || $wrong || $stuck ? 1 : 0);
+exit($lost || $failed_pub || $dup || $wrong || $stuck ? 1 : 0);

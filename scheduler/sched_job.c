@@ -663,6 +663,61 @@ sched_set_error(sched_job_t *j, const sched_answer_t *ans)
 }
 
 
+/*
+ * A post that fails while TikTok holds its publish (stage POLL: every
+ * chunk sent, or the photos' init answered; stage UPLOAD with a
+ * publish_id, outside a chunk's answer: the last chunk may have landed),
+ * without TikTok's own verdict (an authorization lost, a status that
+ * could not be read): TikTok goes on without the scheduler and may
+ * publish it, so the note says so, with the publish_id.  TikTok's FAILED
+ * sets stage NONE first.
+ */
+static void
+sched_fail_may_publish(sched_job_t *j)
+{
+    tt_platform_t  *pl;
+    char            buf[512], *note;
+    const char     *was;
+    int             n;
+
+    pl = j->pl;
+
+    /* a chunk's own answer (J_PUT) says the upload cannot be whole */
+    if (pl->publish_id == NULL
+        || (pl->stage != TT_STAGE_POLL
+            && (pl->stage != TT_STAGE_UPLOAD || j->state == J_PUT)))
+    {
+        return;
+    }
+
+    was = pl->error_note;
+
+    for ( ;; ) {
+        n = snprintf(buf, sizeof(buf), "%s%sTikTok had this post "
+                     "(publish_id %s) and may publish it all the same: "
+                     "check the TikTok profile before publishing this post "
+                     "again.", was ? was : "", was ? " " : "",
+                     pl->publish_id);
+
+        if (n >= 0 && (size_t) n < sizeof(buf)) {
+            break;
+        }
+
+        if (was == NULL) {
+            return;
+        }
+
+        /* too long with the note before: this one matters more */
+        was = NULL;
+    }
+
+    note = tt_arena_strndup(j->arena, buf, (size_t) n);
+    if (note != NULL) {
+        pl->error_note = note;
+    }
+}
+
+
 void
 sched_job_fail(sched_t *s, sched_job_t *j, const sched_answer_t *ans)
 {
@@ -710,6 +765,8 @@ sched_job_fail(sched_t *s, sched_job_t *j, const sched_answer_t *ans)
         {
             pl->error_note = "The scheduler gave up after 8 attempts.";
         }
+
+        sched_fail_may_publish(j);
 
         sched_log(SCHED_LOG_WARN, "post %s failed: %s%s%s", j->post_id,
                   pl->error ? pl->error : "", pl->error_code ? ": " : "",

@@ -14,6 +14,11 @@
 #    fails the same at once, without asking TikTok again.
 # 3. a refresh token past its expiry: the profile is `expired`, and its
 #    due post says so and to reconnect.
+# 4. the refresh token lost while TikTok processes a whole upload (as
+#    when the scheduler was killed before saving a rotated one): the post
+#    fails, and its note says that TikTok had it, with its publish_id, and
+#    may publish it all the same, which TikTok then does: publishing the
+#    post again would publish it twice.
 
 use strict;
 use warnings;
@@ -144,6 +149,38 @@ sub profile { return $t->api(GET => "/api/profiles/$_[0]")->{json}; }
          'and to reconnect the account');
     is(profile($prof)->{status}, 'expired', 'the profile is expired');
     is(scalar(tokens()), $n0, 'TikTok was not asked');
+}
+
+# 4. the refresh token lost while TikTok processes the upload
+{
+    $sim->config(processing_delay => 4);
+    my ($prof, $u) = $t->add_sim_creator($sim);
+    my $id = create($prof, 'lost refresh');
+    my $e;
+    for (my $end = time + 60; time < $end; sleep 0.05) {
+        ($e) = grep { $_->{open_id} eq $u->{open_id}
+                      && $_->{chunks_received} >= 1 }
+               @{ $sim->ledger->{publishes} };
+        last if $e;
+    }
+    ok($e, 'the upload is whole at TikTok') or diag(explain($e));
+    # someone else used the refresh token (TikTok rotated it), and the
+    # access token expires: the scheduler's next question needs a refresh
+    my $r = $sim->http->post_form($sim->base . '/v2/oauth/token/', {
+        client_key => 'sim-client', client_secret => 'sim-secret',
+        grant_type => 'refresh_token', refresh_token => $u->{refresh_token} });
+    is($r->{status}, 200, 'the refresh token was used elsewhere');
+    $sim->expire_token($u->{access_token});
+
+    my $pl = settle($id);
+    is($pl->{status}, 'failed', 'the post fails: its refresh is refused');
+    like(($pl->{error_details} || {})->{note} // '',
+         qr/TikTok had this post \(publish_id \Q$e->{publish_id}\E\) and may publish it all the same: check the TikTok profile before publishing this post again\.$/,
+         'its note says TikTok had it and may publish it')
+        or diag(explain($pl));
+    my $p = $sim->wait_status($e->{publish_id}, 'PUBLISH_COMPLETE', 30);
+    is($p && $p->{status}, 'PUBLISH_COMPLETE', 'which TikTok does');
+    $sim->config(processing_delay => 1);
 }
 
 $t->stop();
