@@ -6,9 +6,11 @@
 
 
 #include <stdio.h>
+#include <string.h>
 #include <strings.h>
 
 #include "tt_api_int.h"
+#include "tt_time.h"
 
 
 static int tt_api_hexval(int ch);
@@ -276,6 +278,43 @@ tt_api_acting_group(tt_api_ctx_t *c, const char **group)
     }
 
     *group = (rc == TT_OK) ? g->id : NULL;
+
+    return TT_OK;
+}
+
+
+/* an ISO 8601 time; absent or bad leaves *out -1 */
+int
+tt_api_arg_time(tt_api_ctx_t *c, const char *name, int64_t *out,
+    tt_errors_t *errs)
+{
+    int       rc;
+    tt_str_t  v;
+
+    rc = tt_api_arg(c, name, &v);
+
+    if (rc == TT_NOTFOUND) {
+        return TT_OK;
+    }
+
+    if (rc != TT_OK) {
+        return tt_api_fail(rc);
+    }
+
+    if (tt_time_parse(v.data, v.len, out) != TT_OK) {
+        *out = -1;
+
+        if (v.len > 19 && strchr(v.data + 19, ' ') != NULL) {
+            /* "+02:00" unescaped: a query string's + is a space */
+            tt_errors_add(errs, "%s has a space where its offset's + "
+                          "should be: a + in a query string means a "
+                          "space, send it as %%2B", name);
+
+        } else {
+            tt_errors_add(errs, "%s is not an ISO 8601 time with an "
+                          "offset", name);
+        }
+    }
 
     return TT_OK;
 }

@@ -51,6 +51,8 @@ int tt_api_data_end(tt_api_ctx_t *c, tt_jw_t *w, int list, int status);
 int tt_api_args_valid(const tt_str_t *args);
 const char *tt_api_args_repeated(const tt_str_t *args);
 int tt_api_arg(tt_api_ctx_t *c, const char *name, tt_str_t *val);
+int tt_api_arg_time(tt_api_ctx_t *c, const char *name, int64_t *out,
+    tt_errors_t *errs);
 int tt_api_explicit_group(tt_api_ctx_t *c);
 int tt_api_in_scope(const tt_api_ctx_t *c, const char *group);
 int tt_api_visible(const tt_api_ctx_t *c, const char *ws, const char *group);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "tt_api_int.h"
-#include "tt_time.h"
 
 
 #define TT_API_PER_PAGE      10
@@ -36,8 +35,6 @@ static int tt_api_list_answer(tt_api_ctx_t *c, tt_api_list_t *l);
 static int tt_api_list_params(tt_api_ctx_t *c, tt_api_list_t *l,
     tt_errors_t *errs);
 static int tt_api_arg_status(tt_api_ctx_t *c, tt_api_list_t *l,
-    tt_errors_t *errs);
-static int tt_api_arg_time(tt_api_ctx_t *c, const char *name, int64_t *out,
     tt_errors_t *errs);
 static int tt_api_arg_queue(tt_api_ctx_t *c, tt_api_list_t *l,
     tt_errors_t *errs);
@@ -218,43 +215,6 @@ tt_api_arg_status(tt_api_ctx_t *c, tt_api_list_t *l, tt_errors_t *errs)
 
     tt_errors_add(errs, "status must be one of draft, scheduled, published, "
                   "failed");
-
-    return TT_OK;
-}
-
-
-/* an ISO 8601 time; absent or bad leaves *out -1 */
-static int
-tt_api_arg_time(tt_api_ctx_t *c, const char *name, int64_t *out,
-    tt_errors_t *errs)
-{
-    int       rc;
-    tt_str_t  v;
-
-    rc = tt_api_arg(c, name, &v);
-
-    if (rc == TT_NOTFOUND) {
-        return TT_OK;
-    }
-
-    if (rc != TT_OK) {
-        return tt_api_fail(rc);
-    }
-
-    if (tt_time_parse(v.data, v.len, out) != TT_OK) {
-        *out = -1;
-
-        if (v.len > 19 && strchr(v.data + 19, ' ') != NULL) {
-            /* "+02:00" unescaped: a query string's + is a space */
-            tt_errors_add(errs, "%s has a space where its offset's + "
-                          "should be: a + in a query string means a "
-                          "space, send it as %%2B", name);
-
-        } else {
-            tt_errors_add(errs, "%s is not an ISO 8601 time with an "
-                          "offset", name);
-        }
-    }
 
     return TT_OK;
 }

@@ -15,8 +15,6 @@
 #define TT_API_STATS_MAX     2000       /* records per post */
 
 
-static int tt_api_stats_time(tt_api_ctx_t *c, const char *name,
-    int64_t *out, tt_errors_t *errs);
 static int tt_api_stats_ids(tt_api_ctx_t *c, char (**ids)[TT_ID_SIZE],
     size_t *n, tt_errors_t *errs);
 static int tt_api_stats_post(tt_api_ctx_t *c, tt_jw_t *w, const char *id,
@@ -41,11 +39,11 @@ tt_api_posts_stats(tt_api_ctx_t *c)
     rc = tt_api_stats_ids(c, &ids, &n, &errs);
 
     if (rc == TT_OK) {
-        rc = tt_api_stats_time(c, "from", &from, &errs);
+        rc = tt_api_arg_time(c, "from", &from, &errs);
     }
 
     if (rc == TT_OK) {
-        rc = tt_api_stats_time(c, "to", &to, &errs);
+        rc = tt_api_arg_time(c, "to", &to, &errs);
     }
 
     if (rc != TT_OK) {
@@ -147,33 +145,6 @@ tt_api_stats_ids(tt_api_ctx_t *c, char (**ids)[TT_ID_SIZE], size_t *n,
         }
 
         (*n)++;
-    }
-
-    return TT_OK;
-}
-
-
-static int
-tt_api_stats_time(tt_api_ctx_t *c, const char *name, int64_t *out,
-    tt_errors_t *errs)
-{
-    int       rc;
-    tt_str_t  v;
-
-    rc = tt_api_arg(c, name, &v);
-
-    if (rc == TT_NOTFOUND) {
-        return TT_OK;
-    }
-
-    if (rc != TT_OK) {
-        return tt_api_fail(rc);
-    }
-
-    if (tt_time_parse(v.data, v.len, out) != TT_OK) {
-        *out = -1;
-        tt_errors_add(errs, "%s is not an ISO 8601 time with an offset (a "
-                      "+ in a query string is sent as %%2B)", name);
     }
 
     return TT_OK;
