@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "tt_id.h"
+#include "tt_time.h"
 
 
 #define TT_KEY_PREFIX  "tt_"
@@ -84,22 +85,39 @@ tt_base62_fill(char *out, size_t n)
 int
 tt_id_new(const char *prefix, char out[TT_ID_SIZE])
 {
-    size_t  plen;
+    return tt_id_new_at(prefix, tt_now_ms(), out);
+}
+
+
+int
+tt_id_new_at(const char *prefix, int64_t ms, char out[TT_ID_SIZE])
+{
+    int       i;
+    size_t    plen;
+    uint64_t  v;
 
     plen = strlen(prefix);
 
-    if (plen + TT_ID_RAND + 1 > TT_ID_SIZE) {
+    if (plen + TT_ID_CHARS + 1 > TT_ID_SIZE) {
         return TT_INVALID;
     }
 
     memcpy(out, prefix, plen);
 
-    if (tt_base62_fill(out + plen, TT_ID_RAND) != TT_OK) {
+    /* 62^8 ms is about 6,900 years: a clock before 1970 counts as 1970 */
+    v = (ms > 0) ? (uint64_t) ms : 0;
+
+    for (i = TT_ID_TIME - 1; i >= 0; i--) {
+        out[plen + i] = tt_base62[v % 62];
+        v /= 62;
+    }
+
+    if (tt_base62_fill(out + plen + TT_ID_TIME, TT_ID_RAND) != TT_OK) {
         out[0] = '\0';
         return TT_ERR;
     }
 
-    out[plen + TT_ID_RAND] = '\0';
+    out[plen + TT_ID_CHARS] = '\0';
 
     return TT_OK;
 }
@@ -117,7 +135,9 @@ tt_id_valid(const char *prefix, const char *s, size_t len)
 
     plen = strlen(prefix);
 
-    if (len != plen + TT_ID_RAND || memcmp(s, prefix, plen) != 0) {
+    if ((len != plen + TT_ID_CHARS && len != plen + TT_ID_CHARS_V1)
+        || memcmp(s, prefix, plen) != 0)
+    {
         return 0;
     }
 

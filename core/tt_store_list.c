@@ -317,12 +317,15 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add,
  * the entries.
  */
 static int
-tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *id,
+tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *post,
     int add)
 {
     int          rc, kind, level;
+    char         id[TT_ID_SIZE];
     MDB_val      v;
     tt_skey_t    k;
+
+    tt_list_id_put(id, post);
 
     if (tt_store_key(&k, "bui", prefix->data, prefix->val.mv_size, key, id)
         != TT_OK)
@@ -374,6 +377,34 @@ tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,
 
     return tt_store_key(k, "bcu", prefix->data, prefix->val.mv_size, level,
                         key);
+}
+
+
+void
+tt_list_id_put(char out[TT_ID_SIZE], const char *id)
+{
+    size_t  len;
+
+    memset(out, 0, TT_ID_SIZE);
+    len = strnlen(id, TT_ID_SIZE - 1);
+    memcpy(out, id, len);
+
+    if (len == 2 + TT_ID_CHARS) {
+        out[2] = id[2 + TT_ID_TIME];
+        memcpy(out + 3, id + 2, TT_ID_TIME);
+    }
+}
+
+
+void
+tt_list_id_get(const uint8_t *key, char id[TT_ID_SIZE])
+{
+    tt_store_key_id(key, id);
+
+    if (strnlen(id, TT_ID_SIZE) == 2 + TT_ID_CHARS) {
+        memcpy(id + 2, key + 3, TT_ID_TIME);
+        id[2 + TT_ID_TIME] = (char) key[2];
+    }
 }
 
 
@@ -729,7 +760,7 @@ tt_list_emit(tt_list_walk_t *w, const tt_list_start_t *start,
             continue;
         }
 
-        tt_store_key_id((uint8_t *) key.mv_data + TT_LIST_PREFIX + 8, id);
+        tt_list_id_get((uint8_t *) key.mv_data + TT_LIST_PREFIX + 8, id);
 
         rc = tt_post_get_raw(w->t, id, &rec);
         if (rc != TT_OK) {
@@ -792,7 +823,7 @@ tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb, void *ctx)
 
         /* the callback may write: keep the position, not the cursor */
         tt_store_key(&k, "b", key.mv_data, key.mv_size);
-        tt_store_key_id(k.data + TT_LIST_PREFIX + 8, id);
+        tt_list_id_get(k.data + TT_LIST_PREFIX + 8, id);
         after = 1;
 
         rc = tt_post_get_raw(t, id, &rec);

@@ -12,8 +12,9 @@
  * The counts of a list, by level: 0 its total; 1 to 4 buckets of 2^32,
  * 2^24, 2^16 and 2^8 of the key (49.7 days, 4.7 hours, 65.5 s, 256 ms);
  * and, in the lists by scheduled_at, 5: cells of one key and the id's
- * first TT_LIST_IDPART bytes ("p_" and a random character), which split
- * posts of the same time 62 ways (thousands may share a scheduled_at).
+ * first TT_LIST_IDPART bytes as the entries hold it ("p_" and a random
+ * character: tt_list_id_put()), which split posts of the same time 62
+ * ways (thousands may share a scheduled_at).
  * A cell holds at most 256 cells of the level below (62 at level 5), so
  * an entry is found by reading a bounded number of counts, whatever the
  * list holds, then by stepping through its last cell: 256 ms of
@@ -46,6 +47,18 @@
 #define TT_LIST_COUNT_KEY   (TT_LIST_PREFIX + 1 + 8)
 #define TT_LIST_CELL_KEY    (TT_LIST_COUNT_KEY + TT_LIST_IDPART)
 #define TT_TERMS_SIZE       (3 * TT_ID_SIZE + 1 + 16)
+
+
+/*
+ * A post's id as the lists' entries hold it.  A time-ordered id
+ * ("p_", 8 characters of time, 13 random: tt_id.h) is held with its
+ * first random character moved before its time, so that the entries of
+ * one scheduled_at, and the level 5 cells, split 62 ways as they do for
+ * the random ids made before, which are held as they are.  Within a
+ * cell the entries are in the order the posts were made.
+ */
+void tt_list_id_put(char out[TT_ID_SIZE], const char *id);
+void tt_list_id_get(const uint8_t *key, char id[TT_ID_SIZE]);
 
 
 /* what a post is listed by; equal terms need no index work */

@@ -21,7 +21,7 @@
 typedef struct {
     tt_terms_t      tm;
     int64_t         to;
-    char            id[TT_ID_SIZE];
+    char            id[TT_ID_SIZE];     /* as the entries hold it */
 } tt_list_move_t;
 
 
@@ -148,8 +148,7 @@ tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old, const tt_terms_t *tm,
     mv = &m->moves[m->n++];
     mv->tm = *old;
     mv->to = tm->scheduled;
-    memset(mv->id, 0, TT_ID_SIZE);
-    memcpy(mv->id, id, strnlen(id, TT_ID_SIZE - 1));
+    tt_list_id_put(mv->id, id);     /* as the entries hold it */
 
     return 1;
 }

@@ -28,7 +28,7 @@ is($r->{status}, 201, 'create answers 201');
 like($r->{headers}{'x-request-id'}, qr/^[0-9a-f]{32}$/, 'X-Request-Id');
 like($r->{headers}{'content-type'}, qr{^application/json}, 'JSON');
 my $p = $r->{json};
-like($p->{id}, qr/^p_[A-Za-z0-9]{20}$/, 'post id');
+like($p->{id}, qr/^p_[A-Za-z0-9]{21}$/, 'post id');
 is($p->{scheduled_at}, '2026-05-12T09:00:00Z', 'offset stored as UTC');
 is($p->{status}, 'pending', 'media pending: post pending');
 is($p->{draft}, JSON::PP::false, 'not a draft');

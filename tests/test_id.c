@@ -6,6 +6,7 @@
 #include "tt_test.h"
 
 #include "tt_id.h"
+#include "tt_time.h"
 
 
 #define N_IDS  10000
@@ -38,7 +39,7 @@ test_id_new(void **state)
     for (i = 0; i < TT_ARRAY_SIZE(prefixes); i++) {
         memset(id, 'X', sizeof(id));
         assert_int_equal(tt_id_new(prefixes[i], id), TT_OK);
-        assert_int_equal(strlen(id), strlen(prefixes[i]) + TT_ID_RAND);
+        assert_int_equal(strlen(id), strlen(prefixes[i]) + TT_ID_CHARS);
         assert_memory_equal(id, prefixes[i], strlen(prefixes[i]));
 
         for (k = strlen(prefixes[i]); id[k]; k++) {
@@ -49,12 +50,12 @@ test_id_new(void **state)
     }
 
     /* the longest prefix that fits, and one byte more */
-    assert_int_equal(tt_id_new("abcdefghij_", id), TT_OK);
+    assert_int_equal(tt_id_new("abcdefghi_", id), TT_OK);
     assert_int_equal(strlen(id), TT_ID_SIZE - 1);
-    assert_int_equal(tt_id_new("abcdefghijk_", id), TT_INVALID);
+    assert_int_equal(tt_id_new("abcdefghij_", id), TT_INVALID);
 
     assert_int_equal(tt_id_new("", id), TT_OK);
-    assert_int_equal(strlen(id), TT_ID_RAND);
+    assert_int_equal(strlen(id), TT_ID_CHARS);
 }
 
 
@@ -79,14 +80,15 @@ test_id_unique(void **state)
     }
 
     /*
-     * 200k characters over 62 symbols: each is expected 3226 times with a
-     * standard deviation of 56, so 2700..3750 only fails if the mapping
-     * is biased (a plain byte % 62 gives '0'-'7' 25% more).
+     * The random part, 130k characters over 62 symbols: each is expected
+     * 2097 times with a standard deviation of 45, so 1800..2400 only
+     * fails if the mapping is biased (a plain byte % 62 gives '0'-'7'
+     * 25% more).
      */
     memset(counts, 0, sizeof(counts));
 
     for (i = 0; i < N_IDS; i++) {
-        for (k = 2; k < 2 + TT_ID_RAND; k++) {
+        for (k = 2 + TT_ID_TIME; k < 2 + TT_ID_CHARS; k++) {
             c = strchr("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                        "abcdefghijklmnopqrstuvwxyz", ids[i][k]);
             assert_non_null(c);
@@ -96,7 +98,7 @@ test_id_unique(void **state)
     }
 
     for (k = 0; k < 62; k++) {
-        if (counts[k] < 2700 || counts[k] > 3750) {
+        if (counts[k] < 1800 || counts[k] > 2400) {
             fail_msg("symbol %zu seen %zu times", k, counts[k]);
         }
     }
@@ -105,9 +107,51 @@ test_id_unique(void **state)
 }
 
 
+/* the first 8 characters are the time: later ids sort after */
+static void
+test_id_time(void **state)
+{
+    int64_t  ms;
+    char     a[TT_ID_SIZE], b[TT_ID_SIZE];
+
+    /* 2026-12-05T00:00:00Z is 1,796,428,800,000 ms: "0VcsiAaW" in base62 */
+    assert_int_equal(tt_id_new_at("p_", 1796428800000LL, a), TT_OK);
+    assert_memory_equal(a, "p_0VcsiAaW", 10);
+    assert_true(tt_id_valid("p_", a, strlen(a)));
+
+    /* a millisecond later sorts after, whatever the random part */
+    for (ms = 1796428800000LL; ms < 1796428800000LL + 200; ms++) {
+        assert_int_equal(tt_id_new_at("p_", ms, a), TT_OK);
+        assert_int_equal(tt_id_new_at("p_", ms + 1, b), TT_OK);
+        assert_true(strcmp(a, b) < 0);
+    }
+
+    /* a carry into every digit: 62^2 - 1 and 62^2 */
+    assert_int_equal(tt_id_new_at("p_", 3843, a), TT_OK);
+    assert_memory_equal(a, "p_000000zz", 10);
+    assert_int_equal(tt_id_new_at("p_", 3844, b), TT_OK);
+    assert_memory_equal(b, "p_00000100", 10);
+    assert_true(strcmp(a, b) < 0);
+
+    /* a clock before 1970 counts as 1970 */
+    assert_int_equal(tt_id_new_at("q_", -5, a), TT_OK);
+    assert_memory_equal(a, "q_00000000", 10);
+
+    /* tt_id_new() stamps the clock's time */
+    ms = tt_now_ms();
+    assert_int_equal(tt_id_new("p_", a), TT_OK);
+    assert_int_equal(tt_id_new_at("p_", ms, b), TT_OK);
+    assert_true(memcmp(a, b, 2 + TT_ID_TIME) >= 0);
+    assert_int_equal(tt_id_new_at("p_", ms + 60000, b), TT_OK);
+    assert_true(memcmp(a, b, 2 + TT_ID_TIME) < 0);
+}
+
+
 static void
 test_id_valid(void **state)
 {
+    /* 21 characters, and the 20 random ones of ids made before */
+    assert_true(tt_id_valid("p_", "p_0VcsiAaW0123456789abc", 23));
     assert_true(tt_id_valid("p_", "p_0123456789abcdefghIJ", 22));
     assert_true(tt_id_valid("p_", "p_0123456789abcdefghIJxx", 22));
 
@@ -116,9 +160,9 @@ test_id_valid(void **state)
     assert_false(tt_id_valid("pg_", "p_0123456789abcdefghIJ", 22));
     assert_false(tt_id_valid("prof_", "pg_0123456789abcdefghI", 22));
 
-    /* 19 or 21 characters */
+    /* 19 or 22 characters */
     assert_false(tt_id_valid("p_", "p_0123456789abcdefghI", 21));
-    assert_false(tt_id_valid("p_", "p_0123456789abcdefghIJK", 23));
+    assert_false(tt_id_valid("p_", "p_0123456789abcdefghIJKL", 24));
 
     /* outside base62 */
     assert_false(tt_id_valid("p_", "p_0123456789abcdefgh-J", 22));
@@ -238,6 +282,7 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_id_new),
         cmocka_unit_test(test_id_unique),
+        cmocka_unit_test(test_id_time),
         cmocka_unit_test(test_id_valid),
         cmocka_unit_test(test_key_new),
         cmocka_unit_test(test_random),

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "tt_store.h"
+#include "tt_store_int.h"
+#include "tt_store_list_int.h"
 #include "fixtures/store_v1_posts.h"
 #include "fixtures/store_v2_keys.h"
 
@@ -540,6 +542,48 @@ typedef struct {
 } t_dense_t;
 
 
+/*
+ * The lists hold a time-ordered id with its first random character in
+ * front (the level 5 cells split by it), an older random id as it is;
+ * both come back whole.
+ */
+static void
+test_list_id_form(void **state)
+{
+    char         held[TT_ID_SIZE], back[TT_ID_SIZE];
+    const char  *made = "p_0VcsiAaWxyz0123456789";
+    const char  *old = "p_0123456789abcdefghIJ";
+
+    tt_list_id_put(held, made);
+    assert_string_equal(held, "p_x0VcsiAaWyz0123456789");
+    assert_int_equal(held[TT_ID_SIZE - 1], 0);
+    tt_list_id_get((const uint8_t *) held, back);
+    assert_string_equal(back, made);
+
+    tt_list_id_put(held, old);
+    assert_string_equal(held, old);
+    tt_list_id_get((const uint8_t *) held, back);
+    assert_string_equal(back, old);
+
+    /* a seed's or a fixture's id of another length is held as it is */
+    tt_list_id_put(held, "p_fix_1");
+    assert_string_equal(held, "p_fix_1");
+}
+
+
+/* the order of the entries of one scheduled_at: their ids as held */
+static int
+t_dense_id(const void *x, const void *y)
+{
+    char  a[TT_ID_SIZE], b[TT_ID_SIZE];
+
+    tt_list_id_put(a, ((const t_dense_t *) x)->id);
+    tt_list_id_put(b, ((const t_dense_t *) y)->id);
+
+    return memcmp(a, b, TT_ID_SIZE);
+}
+
+
 static int
 t_dense_created(const void *x, const void *y)
 {
@@ -549,14 +593,7 @@ t_dense_created(const void *x, const void *y)
         return a->created > b->created ? -1 : 1;
     }
 
-    return strcmp(a->id, b->id);
-}
-
-
-static int
-t_dense_id(const void *x, const void *y)
-{
-    return strcmp(((const t_dense_t *) x)->id, ((const t_dense_t *) y)->id);
+    return t_dense_id(a, b);
 }
 
 
@@ -646,7 +683,7 @@ test_dense(void **state)
         t_dense_page(e, &q, ref, offsets[k]);
     }
 
-    /* by scheduled_at: one instant, in id order */
+    /* by scheduled_at: one instant, in the order of the ids as held */
     q.after = T_DENSE_AT - 3600000;
     q.before = T_DENSE_AT + 1;
     qsort(ref, T_DENSE, sizeof(t_dense_t), t_dense_id);
@@ -741,6 +778,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_nested, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_keys_v2, t_setup_v2,
                                         t_teardown),
+        cmocka_unit_test(test_list_id_form),
         cmocka_unit_test_setup_teardown(test_dense, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_profile_rules, t_setup,
                                         t_teardown),
