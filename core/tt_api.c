@@ -5,6 +5,7 @@
  */
 
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
@@ -78,7 +79,12 @@ static const tt_api_route_def_t  tt_api_routes[] = {
 };
 
 
-static unsigned tt_api_best_rank(const char *path, size_t len);
+/* each pattern's segments, counted once */
+static pthread_once_t  tt_api_segs_once = PTHREAD_ONCE_INIT;
+static size_t          tt_api_segs[TT_ARRAY_SIZE(tt_api_routes)];
+
+static size_t tt_api_segments(const char *s, size_t len);
+static void tt_api_segs_init(void);
 static int tt_api_match(const char *pattern, const char *path, size_t len,
     tt_str_t *param, unsigned *rank);
 static int tt_api_id_segment(const char *seg, size_t n);
@@ -95,9 +101,9 @@ int
 tt_api_route(tt_method_e method, const char *path, size_t len,
     tt_route_t *r)
 {
-    size_t                     i;
-    unsigned                   rank, best;
-    tt_str_t                   param;
+    size_t                     i, segs;
+    unsigned                   rank, best, mine;
+    tt_str_t                   param, found_param;
     const tt_api_route_def_t  *d, *found;
 
     if (method == TT_METHOD_HEAD) {
@@ -109,27 +115,46 @@ tt_api_route(tt_method_e method, const char *path, size_t len,
         len--;
     }
 
-    best = tt_api_best_rank(path, len);
+    /*
+     * One pass: the most literal pattern that matches the path, whatever
+     * its method, decides 404 or 405 (best: its rank + 1, 0 for none);
+     * the first of the method's patterns of that rank is the route.
+     */
+    best = 0;
+    mine = 0;
+    found = NULL;
+    found_param.data = NULL;
+    found_param.len = 0;
+    segs = tt_api_segments(path, len);
+
+    (void) pthread_once(&tt_api_segs_once, tt_api_segs_init);
+
+    for (i = 0; i < TT_ARRAY_SIZE(tt_api_routes); i++) {
+        d = &tt_api_routes[i];
+
+        /* a pattern matches only paths of as many segments */
+        if (tt_api_segs[i] != segs
+            || !tt_api_match(d->pattern, path, len, &param, &rank))
+        {
+            continue;
+        }
+
+        if (rank + 1 > best) {
+            best = rank + 1;
+        }
+
+        if (d->method == method && rank + 1 > mine) {
+            mine = rank + 1;
+            found = d;
+            found_param = param;
+        }
+    }
 
     if (best == 0) {
         return TT_NOTFOUND;
     }
 
-    found = NULL;
-
-    for (i = 0; i < TT_ARRAY_SIZE(tt_api_routes); i++) {
-        d = &tt_api_routes[i];
-
-        if (d->method == method
-            && tt_api_match(d->pattern, path, len, &param, &rank)
-            && rank + 1 == best)
-        {
-            found = d;
-            break;
-        }
-    }
-
-    if (found == NULL) {
+    if (found == NULL || mine != best) {
         return TT_INVALID;
     }
 
@@ -138,34 +163,37 @@ tt_api_route(tt_method_e method, const char *path, size_t len,
     r->write = found->write;
     r->body = found->body;
     r->open = found->open;
-    r->param = param;
+    r->param = found_param;
 
     return TT_OK;
 }
 
 
-/*
- * The most literal pattern that matches the path, whatever its method,
- * decides 404 or 405: its rank + 1, or 0 when none matches.
- */
-static unsigned
-tt_api_best_rank(const char *path, size_t len)
+/* the number of '/' of a path or a pattern */
+static size_t
+tt_api_segments(const char *s, size_t len)
 {
-    size_t    i;
-    unsigned  rank, best;
-    tt_str_t  param;
+    size_t  i, n;
 
-    best = 0;
+    n = 0;
 
-    for (i = 0; i < TT_ARRAY_SIZE(tt_api_routes); i++) {
-        if (tt_api_match(tt_api_routes[i].pattern, path, len, &param, &rank)
-            && rank + 1 > best)
-        {
-            best = rank + 1;
-        }
+    for (i = 0; i < len; i++) {
+        n += (s[i] == '/');
     }
 
-    return best;
+    return n;
+}
+
+
+static void
+tt_api_segs_init(void)
+{
+    size_t  i;
+
+    for (i = 0; i < TT_ARRAY_SIZE(tt_api_routes); i++) {
+        tt_api_segs[i] = tt_api_segments(tt_api_routes[i].pattern,
+                                         strlen(tt_api_routes[i].pattern));
+    }
 }
 
 
@@ -201,9 +229,11 @@ tt_api_match(const char *pattern, const char *path, size_t len,
             /* void */
         }
 
-        plen = strcspn(p, "/");
+        for (plen = 0; p[plen] != '\0' && p[plen] != '/'; plen++) {
+            /* void */
+        }
 
-        if (plen == 3 && memcmp(p, ":id", 3) == 0) {
+        if (plen == 3 && p[0] == ':' && p[1] == 'i' && p[2] == 'd') {
             if (!tt_api_id_segment(seg, n)) {
                 return 0;
             }
