@@ -725,7 +725,7 @@ tt_api_post_publish(tt_api_ctx_t *c)
         return rc == TT_NOTFOUND ? tt_api_reply(c, 404) : rc;
     }
 
-    if (tt_post_retry(&p) == 0) {
+    if (tt_post_retry(&p, c->req->now_ms) == 0) {
         why = tt_post_locked(&p);
         if (why != NULL) {
             return tt_api_answer(c, 409, "post %s %s", p.id, why);

@@ -383,7 +383,7 @@ tt_post_apply_tiktok(tt_tiktok_params_t *p, const tt_tiktok_in_t *tk)
  * platforms were reset; the caller settles the post.
  */
 size_t
-tt_post_retry(tt_post_t *p)
+tt_post_retry(tt_post_t *p, int64_t now_ms)
 {
     size_t          i, n;
     tt_platform_t  *pl;
@@ -398,9 +398,30 @@ tt_post_retry(tt_post_t *p)
 
     for (i = 0; i < p->nplatforms; i++) {
         pl = &p->platforms[i];
+        n++;
+
+        pl->attempts = 0;
+        pl->error = NULL;
+        pl->error_code = NULL;
+        pl->error_message = NULL;
+        pl->error_note = NULL;
+
+        /*
+         * TikTok may still publish what it holds (the scheduler failed
+         * without TikTok's verdict: sched_fail_may_publish()): a new
+         * init could publish the post twice.  The retry asks TikTok
+         * about that publish first, as after a crash: its status, or how
+         * much of the upload it has.
+         */
+        if (pl->publish_id != NULL
+            && (pl->stage == TT_STAGE_POLL || pl->stage == TT_STAGE_UPLOAD))
+        {
+            pl->status = TT_PLAT_RETRY;
+            pl->next_attempt_at = now_ms;
+            continue;
+        }
 
         pl->status = TT_PLAT_PENDING;
-        pl->attempts = 0;
         pl->attempted_at = -1;
         pl->next_attempt_at = -1;
         pl->bytes_sent = 0;
@@ -408,16 +429,11 @@ tt_post_retry(tt_post_t *p)
         pl->publish_id = NULL;
         pl->platform_id = 0;
         pl->url = NULL;
-        pl->error = NULL;
-        pl->error_code = NULL;
-        pl->error_message = NULL;
-        pl->error_note = NULL;
         pl->stage = TT_STAGE_NONE;
         pl->upload_url = NULL;
         pl->upload_expires_at = -1;
         pl->chunk_size = 0;
         pl->chunk_count = 0;
-        n++;
     }
 
     return n;

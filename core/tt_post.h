@@ -243,8 +243,12 @@ int tt_post_apply(tt_post_t *p, const tt_post_input_t *in, int64_t now_ms,
 /* status and due_at from the state of media and platforms */
 void tt_post_settle(tt_post_t *p, int64_t now_ms);
 
-/* every platform failed: all back to pending, returns how many (else 0) */
-size_t tt_post_retry(tt_post_t *p);
+/*
+ * Every platform failed: each goes back to pending, or, where TikTok
+ * still holds its publish (a publish_id at stage POLL or UPLOAD), to a
+ * retry at now that follows that publish; returns how many (else 0).
+ */
+size_t tt_post_retry(tt_post_t *p, int64_t now_ms);
 
 /* why p can no longer change (TikTok was asked to publish it), or NULL */
 const char *tt_post_locked(const tt_post_t *p);

@@ -17,8 +17,9 @@
 # 4. the refresh token lost while TikTok processes a whole upload (as
 #    when the scheduler was killed before saving a rotated one): the post
 #    fails, and its note says that TikTok had it, with its publish_id, and
-#    may publish it all the same, which TikTok then does: publishing the
-#    post again would publish it twice.
+#    may publish it all the same, which TikTok then does.  Once the
+#    account is connected again, publishing the post again follows that
+#    publish (TikTok's status) and publishes nothing twice.
 
 use strict;
 use warnings;
@@ -180,6 +181,22 @@ sub profile { return $t->api(GET => "/api/profiles/$_[0]")->{json}; }
         or diag(explain($pl));
     my $p = $sim->wait_status($e->{publish_id}, 'PUBLISH_COMPLETE', 30);
     is($p && $p->{status}, 'PUBLISH_COMPLETE', 'which TikTok does');
+
+    # connected again (the tokens of the refresh made elsewhere), the
+    # post is published again: TikTok is asked about the publish it holds
+    my $tok = decode_json($r->{content});
+    $t->admin('profile', 'update', $prof, '--access-token',
+              $tok->{access_token}, '--refresh-token', $tok->{refresh_token},
+              '--expires-in', 86400, '--refresh-expires-in', 31536000);
+    my $a = $t->api(POST => "/api/posts/$id/publish");
+    is($a->{status}, 200, 'publishing it again is taken') or diag($a->{raw});
+    is($a->{json}{status}, 'processing', 'it follows what TikTok holds');
+    $pl = settle($id);
+    is($pl->{status}, 'published', 'it is published') or diag(explain($pl));
+    my @mine = grep { $_->{open_id} eq $u->{open_id} }
+               @{ $sim->ledger->{publishes} };
+    is(scalar @mine, 1, 'by the one publish TikTok had: none twice')
+        or diag(explain(\@mine));
     $sim->config(processing_delay => 1);
 }
 
