@@ -1,7 +1,8 @@
 /*
  * Copyright (C) the ngx_tiktok authors.
  * Every answer of a server with an API location carries X-Request-Id
- * (nginx's $request_id, so that a log_format can name it too), and the
+ * ($request_id, so that a log_format can name it too: the module makes
+ * it, ngx_http_tiktok_request_id_set()), and the
  * errors nginx answers by itself there (a bad chunked body, 414, 500,
  * ...) are JSON in the API's shapes rather than nginx's HTML pages.
  *
@@ -32,10 +33,79 @@ static ngx_http_log_handler_pt           ngx_http_tiktok_next_log_handler;
 static ngx_str_t  ngx_http_tiktok_request_id_name = ngx_string("request_id");
 
 
+/* a bijection of 64 bits (splitmix64's finalizer) */
+static uint64_t
+ngx_http_tiktok_mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+
+    return z ^ (z >> 31);
+}
+
+
+/*
+ * The request's id, set into $request_id before anything reads it (so
+ * that a log_format's $request_id is the same): nginx makes its own with
+ * OpenSSL's RAND_bytes(), which cost 6% of a GET's CPU.  16 bytes, as
+ * nginx's, in 32 hex digits: the worker's sequence mixed with two keys
+ * drawn at its first request, so unique within the worker (a bijection
+ * of the sequence) and across workers and restarts (their keys).  Not
+ * secret, as nginx's is not: it names a request in logs and answers.
+ */
+static ngx_int_t
+ngx_http_tiktok_request_id_set(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v)
+{
+    u_char           *p;
+    uint64_t          h[2];
+
+    static ngx_pid_t  pid;
+    static uint64_t   key[2], seq;
+
+    if (pid != ngx_pid) {
+        /* a worker's first request (each is forked from the master) */
+        if (tt_random(key, sizeof(key)) != TT_OK) {
+            return NGX_ERROR;
+        }
+
+        pid = ngx_pid;
+        seq = 0;
+    }
+
+    seq++;
+    h[0] = ngx_http_tiktok_mix(key[0] + seq);
+    h[1] = ngx_http_tiktok_mix(key[1] + seq);
+
+    p = ngx_pnalloc(r->pool, 32);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_hex_dump(p, (u_char *) h, sizeof(h));
+
+    v->data = p;
+    v->len = 32;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
 ngx_int_t
 ngx_http_tiktok_request_id(ngx_http_request_t *r, ngx_str_t *id)
 {
     ngx_http_variable_value_t  *v;
+
+    v = &r->variables[ngx_http_tiktok_request_id_index];
+
+    if (!v->valid && !v->not_found
+        && ngx_http_tiktok_request_id_set(r, v) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     v = ngx_http_get_indexed_variable(r, ngx_http_tiktok_request_id_index);
 

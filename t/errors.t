@@ -12,6 +12,7 @@ use IO::Socket::INET;
 use JSON::PP;
 use POSIX ();
 use Test::More;
+use Time::HiRes qw(sleep time);
 use TT;
 
 my $t = TT->new(extra_http => 'tiktok_body_limit 64k;');
@@ -266,6 +267,29 @@ is($t->api(POST => '/api/posts', \%ok,
     my $last = (sort keys %seen)[0];
     like(TT::read_file("$t->{dir}/access.log"), qr/\Q$last\E/,
          'the access log names the id');
+
+    # the module makes the ids (not nginx's RAND_bytes): none twice over
+    # both workers and a reload, whose new workers draw new keys
+    my %ids;
+    my $n = 0;
+    for my $round (1, 2) {
+        for (1 .. 150) {
+            my $id = $t->api(GET => '/api/health', key => undef)
+                       ->{headers}{'x-request-id'} // '';
+            $ids{$id}++ if $id =~ /^[0-9a-f]{32}$/;
+            $n++;
+        }
+        next if $round == 2;
+        my $master = TT::read_file("$t->{dir}/nginx.pid");
+        chomp $master;
+        my $before = () = $t->error_log() =~ /gracefully shutting down/g;
+        kill 'HUP', $master;
+        for (my $end = time + 10; time < $end; sleep 0.05) {
+            my $now = () = $t->error_log() =~ /gracefully shutting down/g;
+            last if $now >= $before + 2;
+        }
+    }
+    is(scalar keys %ids, $n, "$n ids, each well formed and unique");
 
     my @raw = (
         [ "TRACE /api/posts HTTP/1.1\r\nHost: t\r\n\r\n", 405 ],
