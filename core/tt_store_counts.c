@@ -13,12 +13,19 @@
  * A read of the counts in a nested transaction applies its ancestors'
  * sums too, into itself (they are then "absorbed"): when it commits they
  * are written in its pages, and its ancestors' sums are emptied; when it
- * aborts they are still there.  Only sums are kept, so applying them in
- * any order gives the same counts; a count below zero is a corrupt store.
+ * aborts they are still there.  A count below zero is a corrupt store.
+ *
+ * The sums are applied level by level, so that a cell's change is known
+ * before those below it: a leaf's cells below are not kept, and a cell
+ * whose cells below were just built or dropped (tt_store_list_count.c)
+ * takes none of their sums.  A post's change is summed at every level of
+ * a list before the sums may be written (tt_counts_spill()), so that the
+ * cell above any summed one is summed too.
  */
 
 
 #include "tt_store_int.h"
+#include "tt_store_list_int.h"
 
 
 #define TT_COUNTS_KEY       32
@@ -29,6 +36,7 @@
 typedef struct {
     uint8_t         len;            /* 0: a free slot */
     uint8_t         key[TT_COUNTS_KEY];
+    uint8_t         below;          /* applied: the cells below take sums */
     int64_t         delta;
 } tt_count_t;
 
@@ -46,8 +54,10 @@ static tt_count_t *tt_counts_slot(tt_counts_t *m, const uint8_t *key,
 static int tt_counts_grow(tt_counts_t *m);
 static int tt_counts_sum(tt_counts_t **dst, const uint8_t *key, size_t len,
     int64_t delta);
+static int tt_counts_join(tt_counts_t **dst, const tt_counts_t *m);
 static int tt_counts_apply(tt_txn_t *t, tt_counts_t *m);
-static int tt_counts_write(tt_txn_t *t, MDB_cursor *c, const tt_count_t *e);
+static int tt_counts_write(tt_txn_t *t, MDB_cursor *c, tt_counts_t *m,
+    tt_count_t *e);
 static void tt_counts_clear(tt_counts_t *m);
 
 
@@ -185,9 +195,18 @@ tt_counts_add(tt_txn_t *t, const void *key, size_t len, int64_t delta)
         return tt_txn_fail(t, rc == TT_NOMEM ? TT_NOMEM : TT_ERR);
     }
 
-    /* a transaction that writes many posts (a migration) writes its
-     * counts as it goes, so that its sums stay small */
-    if (t->counts->n >= TT_COUNTS_FLUSH) {
+    return TT_OK;
+}
+
+
+/*
+ * A transaction that writes many posts (a migration) writes its counts
+ * as it goes, so that its sums stay small: between two posts' changes.
+ */
+int
+tt_counts_spill(tt_txn_t *t)
+{
+    if (t->counts != NULL && t->counts->n >= TT_COUNTS_FLUSH) {
         return tt_counts_flush(t);
     }
 
@@ -207,11 +226,13 @@ tt_counts_flush(tt_txn_t *t)
 
     tt_txn_check(t);
 
+    /* the ancestors' sums join t's own, to be applied with them */
     if (!t->absorbed) {
         for (a = t->parent; a != NULL; a = a->parent) {
-            rc = tt_counts_apply(t, a->counts);
+            rc = tt_counts_join(&t->counts, a->counts);
             if (rc != TT_OK) {
-                return rc;
+                t->st->last_error = "a list count could not be kept";
+                return tt_txn_fail(t, rc);
             }
         }
 
@@ -230,7 +251,6 @@ tt_counts_flush(tt_txn_t *t)
 int
 tt_counts_commit(tt_txn_t *t)
 {
-    size_t     i;
     tt_txn_t  *a;
 
     if (t->absorbed) {
@@ -239,11 +259,20 @@ tt_counts_commit(tt_txn_t *t)
         }
     }
 
-    for (i = 0; t->counts != NULL && i < t->counts->size; i++) {
-        if (t->counts->slots[i].len != 0
-            && tt_counts_sum(&t->parent->counts, t->counts->slots[i].key,
-                             t->counts->slots[i].len,
-                             t->counts->slots[i].delta) != TT_OK)
+    return tt_counts_join(&t->parent->counts, t->counts);
+}
+
+
+/* every sum of m added to *dst's */
+static int
+tt_counts_join(tt_counts_t **dst, const tt_counts_t *m)
+{
+    size_t  i;
+
+    for (i = 0; m != NULL && i < m->size; i++) {
+        if (m->slots[i].len != 0
+            && tt_counts_sum(dst, m->slots[i].key, m->slots[i].len,
+                             m->slots[i].delta) != TT_OK)
         {
             return TT_NOMEM;
         }
@@ -280,11 +309,13 @@ tt_counts_pending(const tt_txn_t *t)
 }
 
 
+/* the sums written, a level at a time (levels 0 and 1 first) */
 static int
 tt_counts_apply(tt_txn_t *t, tt_counts_t *m)
 {
-    int          rc;
+    int          rc, level;
     size_t       i;
+    tt_count_t  *e;
     MDB_cursor  *c;
 
     if (m == NULL || m->n == 0) {
@@ -296,9 +327,13 @@ tt_counts_apply(tt_txn_t *t, tt_counts_t *m)
         return rc;
     }
 
-    for (i = 0; rc == TT_OK && i < m->size; i++) {
-        if (m->slots[i].len != 0 && m->slots[i].delta != 0) {
-            rc = tt_counts_write(t, c, &m->slots[i]);
+    for (level = 0; rc == TT_OK && level < TT_LIST_LEVELS; level++) {
+        for (i = 0; rc == TT_OK && i < m->size; i++) {
+            e = &m->slots[i];
+
+            if (e->len > TT_LIST_PREFIX && e->key[TT_LIST_PREFIX] == level) {
+                rc = tt_counts_write(t, c, m, e);
+            }
         }
     }
 
@@ -308,48 +343,45 @@ tt_counts_apply(tt_txn_t *t, tt_counts_t *m)
 }
 
 
-/* one count moved by its sum, in place through the cursor */
+/* one count moved by its sum, if the cell above it keeps cells below */
 static int
-tt_counts_write(tt_txn_t *t, MDB_cursor *c, const tt_count_t *e)
+tt_counts_write(tt_txn_t *t, MDB_cursor *c, tt_counts_t *m, tt_count_t *e)
 {
-    int        rc, found;
-    MDB_val    k, v;
-    uint64_t   n;
-    tt_skey_t  val;
+    int          rc, below;
+    tt_skey_t    up;
+    tt_count_t  *u;
 
-    k.mv_data = (void *) e->key;
-    k.mv_size = e->len;
+    e->below = 0;
 
-    rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
-    found = (rc == MDB_SUCCESS);
+    rc = tt_list_count_up(e->key, e->len, &up);
 
-    if ((found && v.mv_size != 8) || (!found && rc != MDB_NOTFOUND)) {
-        t->st->last_error = "corrupt list count in the store";
-        return tt_txn_fail(t, found ? TT_ERR : tt_store_rc(t->st, rc));
-    }
+    if (rc == TT_OK) {
+        u = tt_counts_slot(m, up.data, up.val.mv_size);
 
-    n = found ? tt_store_be64(v.mv_data) : 0;
+        if (u->len != 0) {
+            below = u->below;
 
-    if (e->delta < 0 && n < (uint64_t) -e->delta) {
-        t->st->last_error = "list count below zero in the store";
+        } else {
+            /* not summed in this transaction: as it is stored */
+            rc = tt_list_count_below(t, c, &up, &below);
+            if (rc != TT_OK) {
+                return rc;
+            }
+        }
+
+        if (!below) {
+            return TT_OK;
+        }
+
+    } else if (rc != TT_NOTFOUND) {
+        t->st->last_error = "corrupt list count key";
         return tt_txn_fail(t, TT_ERR);
     }
 
-    n += (uint64_t) e->delta;
+    rc = tt_list_count_change(t, c, e->key, e->len, e->delta, &below);
+    e->below = (uint8_t) below;
 
-    if (n == 0) {
-        rc = mdb_cursor_del(c, 0);
-
-    } else {
-        tt_store_key(&val, "u", n);
-        k.mv_data = (void *) e->key;
-        k.mv_size = e->len;
-        v.mv_data = val.data;
-        v.mv_size = 8;
-        rc = mdb_cursor_put(c, &k, &v, found ? MDB_CURRENT : 0);
-    }
-
-    return tt_txn_fail(t, tt_store_rc(t->st, rc));
+    return rc;
 }
 
 

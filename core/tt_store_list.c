@@ -10,7 +10,7 @@
 #include "tt_store_list_int.h"
 
 
-static const unsigned  tt_list_shifts[TT_LIST_LEVELS] = {
+const unsigned  tt_list_shifts[TT_LIST_LEVELS] = {
     64, 32, 24, 16, 8, 0
 };
 
@@ -42,6 +42,7 @@ typedef struct {
     uint64_t        n;
     uint64_t        bucket;
     uint8_t         id[TT_LIST_IDPART];     /* level 5 */
+    unsigned        leaf:1;         /* no counts below: its entries read */
 } tt_list_cell_t;
 
 
@@ -60,6 +61,10 @@ static int tt_list_count_range(tt_list_walk_t *w, int level, uint64_t a,
     uint64_t b, uint64_t *n);
 static int tt_list_find(tt_list_walk_t *w, int level, uint64_t a,
     uint64_t b, uint64_t *offset, tt_list_start_t *start);
+static int tt_list_find_leaf(tt_list_walk_t *w, const tt_list_cell_t *c,
+    uint64_t a, uint64_t b, uint64_t *offset, tt_list_start_t *start);
+static int tt_list_entries(tt_list_walk_t *w, uint64_t a, uint64_t b,
+    uint64_t *n);
 static int tt_list_emit(tt_list_walk_t *w, const tt_list_start_t *start,
     uint64_t limit, tt_post_iter_pt cb, void *ctx);
 static int tt_list_at(tt_list_walk_t *w, MDB_cursor *c, tt_skey_t *k,
@@ -359,7 +364,7 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *post,
         rc = tt_list_count_add(t, prefix, level, key, id, add ? 1 : -1);
     }
 
-    return rc;
+    return rc == TT_OK ? tt_counts_spill(t) : rc;
 }
 
 
@@ -538,7 +543,8 @@ tt_list_count_get(tt_list_walk_t *w, int level, uint64_t bucket,
 
     rc = tt_db_get(w->t, TT_DB_POST_COUNTS, &k, &v);
 
-    *n = (rc == TT_OK && v.mv_size == 8) ? tt_store_be64(v.mv_data) : 0;
+    *n = (rc == TT_OK && v.mv_size == 8)
+         ? tt_store_be64(v.mv_data) & ~TT_LIST_LEAF : 0;
 
     return rc == TT_NOTFOUND ? TT_OK : rc;
 }
@@ -610,6 +616,8 @@ tt_list_cell(tt_list_walk_t *w, int level, tt_skey_t *k, int op,
     }
 
     c->n = (val.mv_size == 8) ? tt_store_be64(val.mv_data) : 0;
+    c->leaf = (c->n & TT_LIST_LEAF) != 0;
+    c->n &= ~TT_LIST_LEAF;
     c->bucket = tt_store_be64(p + TT_LIST_PREFIX + 1);
 
     memset(c->id, 0, TT_LIST_IDPART);
@@ -658,8 +666,10 @@ tt_list_count_range(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
             continue;
         }
 
-        rc = tt_list_count_range(w, level + 1, c.from < a ? a : c.from,
-                                 c.to > b ? b : c.to, &sub);
+        rc = c.leaf ? tt_list_entries(w, c.from < a ? a : c.from,
+                                      c.to > b ? b : c.to, &sub)
+                    : tt_list_count_range(w, level + 1, c.from < a ? a : c.from,
+                                          c.to > b ? b : c.to, &sub);
         if (rc != TT_OK || c.to >= b) {
             *n += sub;
             break;
@@ -699,6 +709,15 @@ tt_list_find(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
 
         op = MDB_NEXT;
 
+        if (c.leaf) {
+            rc = tt_list_find_leaf(w, &c, a, b, offset, start);
+            if (rc != TT_NOTFOUND || c.to >= b) {
+                return rc;
+            }
+
+            continue;
+        }
+
         if (c.from < a || c.to > b) {
             rc = tt_list_find(w, level + 1, c.from < a ? a : c.from,
                               c.to > b ? b : c.to, offset, start);
@@ -725,6 +744,68 @@ tt_list_find(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
         start->skip = *offset;
 
         return TT_OK;
+    }
+}
+
+
+/*
+ * A leaf's part of tt_list_find(): the page starts in it when *offset is
+ * below the entries it holds in [a, b] (counted one by one when it is
+ * across an end), then past the entries before its first key in range.
+ * Only the list's cursor moves: the counts' one stays on the cell.
+ */
+static int
+tt_list_find_leaf(tt_list_walk_t *w, const tt_list_cell_t *c, uint64_t a,
+    uint64_t b, uint64_t *offset, tt_list_start_t *start)
+{
+    int        rc;
+    uint64_t   n, from;
+
+    from = c->from < a ? a : c->from;
+    n = c->n;
+
+    if (c->from < a || c->to > b) {
+        rc = tt_list_entries(w, from, c->to > b ? b : c->to, &n);
+        if (rc != TT_OK) {
+            return rc;
+        }
+    }
+
+    if (*offset < n) {
+        start->key = from;
+        memset(start->id, 0, TT_LIST_IDPART);
+        start->skip = *offset;
+
+        return TT_OK;
+    }
+
+    *offset -= n;
+
+    return TT_NOTFOUND;
+}
+
+
+/* the entries with a key in [a, b], stepped through one by one */
+static int
+tt_list_entries(tt_list_walk_t *w, uint64_t a, uint64_t b, uint64_t *n)
+{
+    int        rc, op;
+    MDB_val    key;
+    tt_skey_t  k;
+
+    *n = 0;
+    tt_store_key(&k, "bu", w->prefix.data, w->prefix.val.mv_size, a);
+
+    for (op = MDB_SET_RANGE; /* void */ ; op = MDB_NEXT) {
+        rc = tt_list_at(w, w->list, &k, &key, op);
+
+        if (rc != TT_OK || key.mv_size != TT_LIST_KEY
+            || tt_store_be64((uint8_t *) key.mv_data + TT_LIST_PREFIX) > b)
+        {
+            return rc == TT_NOTFOUND ? TT_OK : rc;
+        }
+
+        (*n)++;
     }
 }
 

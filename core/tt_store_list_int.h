@@ -27,6 +27,22 @@
 
 #define tt_list_last(kind)  ((kind) == TT_LIST_CREATED ? 4 : TT_LIST_CELL)
 
+/*
+ * Counts are kept under a cell only while it holds enough entries to need
+ * them: a cell of at most TT_LIST_LEAF_MAX entries is a leaf, stepped
+ * through entry by entry, with no counts below it.  A leaf that grows past
+ * TT_LIST_LEAF_MAX gets its counts below built from its entries; a cell
+ * that falls to TT_LIST_LEAF_LOW entries loses them (the gap between the
+ * two keeps a cell at the edge from building and dropping on every post).
+ * The count's value holds TT_LIST_LEAF beside the number; the cells of
+ * levels 0 and 1 are always kept, those of the last level have nothing
+ * below them.  A queue's posts, days apart, are each alone in their cells
+ * below level 1 and so need none of them.
+ */
+#define TT_LIST_LEAF_MAX    64
+#define TT_LIST_LEAF_LOW    16
+#define TT_LIST_LEAF        (((uint64_t) 1) << 63)
+
 
 #define TT_LIST_CREATED     'c'     /* key ~created_at: newest first */
 #define TT_LIST_SCHED       's'     /* key scheduled_at: earliest first */
@@ -78,6 +94,16 @@ int tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
 /* whether the moves of a batch take this one (its terms then stored) */
 int tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old,
     const tt_terms_t *tm, const char *id);
+
+/* the bits a key is shifted by for its bucket at each level */
+extern const unsigned  tt_list_shifts[TT_LIST_LEVELS];
+
+/* tt_store_list_count.c */
+int tt_list_count_change(tt_txn_t *t, MDB_cursor *c, const uint8_t *key,
+    size_t len, int64_t delta, int *below);
+int tt_list_count_up(const uint8_t *key, size_t len, tt_skey_t *up);
+int tt_list_count_below(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *k,
+    int *below);
 
 /* tt_store_list.c */
 int tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,

@@ -255,66 +255,6 @@ tt_list_side_entries(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *prefix,
 }
 
 
-/* one count changed by delta, through c (positioned near it) */
-static int
-tt_list_count_apply(tt_txn_t *t, MDB_cursor *c, tt_skey_t *k, int64_t delta)
-{
-    int        rc, found;
-    MDB_val    kv, v;
-    uint64_t   n;
-    tt_skey_t  val;
-
-    if (delta == 0) {
-        return TT_OK;
-    }
-
-    kv = k->val;
-
-    if (delta > 0) {
-        /* most cells are new: put, and read the count only if it was not */
-        tt_store_key(&val, "u", (uint64_t) delta);
-        v.mv_data = val.data;
-        v.mv_size = 8;
-
-        rc = mdb_cursor_put(c, &kv, &v, MDB_NOOVERWRITE);
-        if (rc != MDB_KEYEXIST) {
-            return tt_txn_fail(t, tt_store_rc(t->st, rc));
-        }
-
-        kv = k->val;
-    }
-
-    rc = mdb_cursor_get(c, &kv, &v, MDB_SET_KEY);
-    found = (rc == MDB_SUCCESS);
-
-    if ((found && v.mv_size != 8) || (!found && rc != MDB_NOTFOUND)) {
-        t->st->last_error = "corrupt list count in the store";
-        return tt_txn_fail(t, found ? TT_ERR : tt_store_rc(t->st, rc));
-    }
-
-    n = found ? tt_store_be64(v.mv_data) : 0;
-
-    if (delta < 0 && n < (uint64_t) -delta) {
-        t->st->last_error = "list count below zero in the store";
-        return tt_txn_fail(t, TT_ERR);
-    }
-
-    n += (uint64_t) delta;
-
-    if (n == 0) {
-        rc = mdb_cursor_del(c, 0);
-
-    } else {
-        tt_store_key(&val, "u", n);
-        v.mv_data = val.data;
-        v.mv_size = 8;
-        rc = mdb_cursor_put(c, &k->val, &v, found ? MDB_CURRENT : 0);
-    }
-
-    return tt_txn_fail(t, tt_store_rc(t->st, rc));
-}
-
-
 /* the next entry of a side that went out or in, from *i; NULL at its end */
 static const tt_list_move_t *
 tt_list_side_next(const tt_list_side_t *s, size_t *i)
@@ -327,73 +267,90 @@ tt_list_side_next(const tt_list_side_t *s, size_t *i)
 }
 
 
+/* the count key of a side's move at the level, in k */
+static void
+tt_list_side_key(const tt_list_side_t *s, const tt_list_move_t *mv,
+    const tt_skey_t *prefix, int level, tt_skey_t *k)
+{
+    tt_list_count_key(k, prefix, level, (uint64_t) tt_list_move_at(mv, s->out),
+                      mv->id);
+}
+
+
 /*
  * A level's counts of one list: the entries that went out (-1) and in
- * (+1) merged in key order, each count changed once by its sum.
+ * (+1) merged in key order, each count changed once by its sum.  The
+ * moves of a cell whose cells below take no sums (a leaf, or one just
+ * built or dropped) are passed over at the levels below.
  */
 static int
 tt_list_level_counts(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *prefix,
     int level, tt_list_side_t *out, tt_list_side_t *in)
 {
-    int                    rc, cmp;
-    size_t                 i, j;
+    int                    rc, below;
+    size_t                 i, j, i0, j0;
     int64_t                delta;
-    tt_skey_t              acc, ko, kn, *k;
+    tt_skey_t              cell, k;
     const tt_list_move_t  *o, *n;
 
     i = j = 0;
-    delta = 0;
-    acc.val.mv_size = 0;
 
     for ( ;; ) {
         o = tt_list_side_next(out, &i);
         n = tt_list_side_next(in, &j);
 
         if (o == NULL && n == NULL) {
-            break;
+            return TT_OK;
         }
 
+        /* the first cell in key order of either side */
         if (o != NULL) {
-            tt_list_count_key(&ko, prefix, level,
-                              (uint64_t) o->tm.scheduled, o->id);
+            tt_list_side_key(out, o, prefix, level, &cell);
         }
 
         if (n != NULL) {
-            tt_list_count_key(&kn, prefix, level, (uint64_t) n->to, n->id);
+            tt_list_side_key(in, n, prefix, level, &k);
+
+            if (o == NULL || memcmp(k.data, cell.data, k.val.mv_size) < 0) {
+                cell = k;
+                cell.val.mv_data = cell.data;
+            }
         }
 
-        cmp = (o == NULL) ? 1 : (n == NULL) ? -1
-              : memcmp(ko.data, kn.data, ko.val.mv_size);
+        /* every move of both sides in it */
+        delta = 0;
 
-        k = cmp <= 0 ? &ko : &kn;
-
-        if (acc.val.mv_size == 0
-            || memcmp(acc.data, k->data, k->val.mv_size) != 0)
-        {
-            if (acc.val.mv_size != 0) {
-                rc = tt_list_count_apply(t, c, &acc, delta);
-                if (rc != TT_OK) {
-                    return rc;
-                }
+        for (i0 = i; o != NULL; o = tt_list_side_next(out, &i)) {
+            tt_list_side_key(out, o, prefix, level, &k);
+            if (memcmp(k.data, cell.data, k.val.mv_size) != 0) {
+                break;
             }
 
-            memcpy(acc.data, k->data, k->val.mv_size);
-            acc.val.mv_data = acc.data;
-            acc.val.mv_size = k->val.mv_size;
-            delta = 0;
-        }
-
-        if (cmp <= 0) {
             delta--;
             i++;
+        }
 
-        } else {
+        for (j0 = j; n != NULL; n = tt_list_side_next(in, &j)) {
+            tt_list_side_key(in, n, prefix, level, &k);
+            if (memcmp(k.data, cell.data, k.val.mv_size) != 0) {
+                break;
+            }
+
             delta++;
             j++;
         }
-    }
 
-    return acc.val.mv_size ? tt_list_count_apply(t, c, &acc, delta) : TT_OK;
+        rc = tt_list_count_change(t, c, cell.data, cell.val.mv_size, delta,
+                                  &below);
+        if (rc != TT_OK) {
+            return rc;
+        }
+
+        if (!below) {
+            memset(out->done + i0, 0, i - i0);
+            memset(in->done + j0, 0, j - j0);
+        }
+    }
 }
 
 

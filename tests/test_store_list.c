@@ -261,12 +261,37 @@ t_check_in(t_env_t *e, tt_post_query_t *q, tt_txn_t *in)
 }
 
 
+/* every count of the lists against their entries */
+static void
+t_counts_in(t_env_t *e, tt_txn_t *in)
+{
+    char      err[256];
+    tt_txn_t  t;
+
+    err[0] = '\0';
+
+    if (in == NULL) {
+        assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
+    }
+
+    if (tt_list_check(in ? in : &t, err, sizeof(err)) != TT_OK) {
+        fail_msg("the lists' counts: %s", err);
+    }
+
+    if (in == NULL) {
+        tt_txn_abort(&t);
+    }
+}
+
+
 /* every filter the API has, in every combination, at three page sizes */
 static void
 t_check_all(t_env_t *e)
 {
     unsigned          w, g, qu, c, tm, l;
     tt_post_query_t   q;
+
+    t_counts_in(e, NULL);
 
     static const char      *groups[] = { NULL, "pg_fix_1", "pg_fix_2",
                                          "pg_fix_3" };
@@ -441,6 +466,8 @@ t_check_some(t_env_t *e, tt_txn_t *t)
     tt_post_query_t   q;
 
     static const char  *groups[] = { NULL, "pg_fix_1", "pg_fix_2" };
+
+    t_counts_in(e, t);
 
     for (g = 0; g < 3; g++)
     for (c = 0; c < TT_LIST_CLASSES; c++) {
@@ -697,7 +724,215 @@ test_dense(void **state)
     q.cls = TT_LIST_ANY;
     t_dense_page(e, &q, ref, 9950);
 
+    t_counts_in(e, NULL);
     free(ref);
+}
+
+
+/*
+ * Counts are kept below a cell only while it holds more than
+ * TT_LIST_LEAF_MAX posts, and dropped when it falls to TT_LIST_LEAF_LOW.
+ * T_LEAF posts join one 65-second bucket of both orders (two by two at
+ * the same scheduled_at), one per transaction, then in a batch, then in
+ * nested transactions of which some abort; they leave it one at a time;
+ * then all move at once (a queue re-arranged) far apart and back.  After
+ * each step every count matches its entries and every page its posts.
+ */
+#define T_LEAF         160
+#define T_LEAF_AT      (27313 * 65536LL * 1000)     /* a bucket's start */
+#define T_LEAF_MADE    (26000 * 65536LL * 1000)
+
+typedef struct {
+    tt_post_t       p[T_LEAF];
+    tt_platform_t   pl[T_LEAF];
+    int             live[T_LEAF];
+} t_leaf_t;
+
+
+static void
+t_leaf_post(t_leaf_t *lf, unsigned i, int64_t at)
+{
+    tt_post_t  *p = &lf->p[i];
+
+    gen_post(p, &lf->pl[i], 3);
+    snprintf(p->id, TT_ID_SIZE, "p_leaf_%04u", i);
+    snprintf(p->workspace_id, TT_ID_SIZE, "ws_leaf");
+    p->created_at = T_LEAF_MADE + (int64_t) i * 10;
+    p->scheduled_at = at;
+    p->status = TT_POST_SCHEDULED;
+    p->draft = 0;
+    p->due_at = at;
+}
+
+
+/* the pages of one list: the live posts in order i (or its reverse) */
+static void
+t_leaf_list(t_env_t *e, const t_leaf_t *lf, tt_txn_t *t, int64_t after,
+    int64_t before, uint64_t limit)
+{
+    size_t           i, n, k;
+    uint64_t         total;
+    t_page_t         pg;
+    const char      *ref[T_LEAF];
+    tt_post_query_t  q;
+
+    memset(&q, 0, sizeof(q));
+    q.ws_id = "ws_leaf";
+    q.cls = TT_LIST_ANY;
+    q.after = after;
+    q.before = before;
+    q.limit = limit;
+
+    for (i = 0, n = 0; i < T_LEAF; i++) {
+        k = (after < 0 && before < 0) ? T_LEAF - 1 - i : i;
+
+        if (lf->live[k]
+            && (after < 0 || lf->p[k].scheduled_at >= after)
+            && (before < 0 || lf->p[k].scheduled_at < before))
+        {
+            ref[n++] = lf->p[k].id;
+        }
+    }
+
+    for (q.offset = 0; q.offset <= n; q.offset += limit) {
+        memset(&pg, 0, sizeof(pg));
+
+        if (tt_post_list(t, &q, &total, t_page_cb, &pg) != TT_OK) {
+            fail_msg("list: %s", tt_store_last_error(e->st));
+        }
+
+        assert_int_equal(total, n);
+        k = n - q.offset < limit ? n - q.offset : limit;
+        assert_int_equal(pg.n, k);
+
+        for (i = 0; i < k; i++) {
+            assert_string_equal(pg.ids[i], ref[q.offset + i]);
+        }
+    }
+}
+
+
+static void
+t_leaf_check(t_env_t *e, const t_leaf_t *lf, tt_txn_t *in)
+{
+    tt_txn_t   t;
+    tt_txn_t  *r;
+
+    if (in == NULL) {
+        assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
+    }
+
+    r = in ? in : &t;
+    t_counts_in(e, r);
+
+    t_leaf_list(e, lf, r, -1, -1, 7);
+    t_leaf_list(e, lf, r, T_LEAF_AT - 1, -1, 100);
+    t_leaf_list(e, lf, r, T_LEAF_AT + 9000, T_LEAF_AT + 19000, 3);
+    t_leaf_list(e, lf, r, 0, T_LEAF_AT + 30000, 7);
+
+    if (in == NULL) {
+        tt_txn_abort(&t);
+    }
+}
+
+
+static void
+test_leaves(void **state)
+{
+    t_env_t   *e = *state;
+    unsigned   i, back;
+    tt_txn_t   t, c;
+    t_leaf_t  *lf;
+
+    lf = calloc(1, sizeof(t_leaf_t));
+    assert_non_null(lf);
+
+    for (i = 0; i < T_LEAF; i++) {
+        t_leaf_post(lf, i, T_LEAF_AT + (int64_t) (i / 2) * 300);
+    }
+
+    /* one by one past TT_LIST_LEAF_MAX at every level */
+    for (i = 0; i < 80; i++) {
+        assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+        assert_int_equal(tt_post_put(&t, &lf->p[i]), TT_OK);
+        assert_int_equal(tt_txn_commit(&t), TT_OK);
+        lf->live[i] = 1;
+        t_leaf_check(e, lf, NULL);
+    }
+
+    /* a batch: read half way, in the transaction */
+    assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+
+    for (i = 80; i < 120; i++) {
+        assert_int_equal(tt_post_put(&t, &lf->p[i]), TT_OK);
+        lf->live[i] = 1;
+
+        if (i == 100) {
+            t_leaf_check(e, lf, &t);
+        }
+    }
+
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+    t_leaf_check(e, lf, NULL);
+
+    /* nested, as the module's batches run requests; every third aborts */
+    assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+
+    for (i = 120; i < T_LEAF; i++) {
+        assert_int_equal(tt_txn_begin_nested(&t, &c), TT_OK);
+        assert_int_equal(tt_post_put(&c, &lf->p[i]), TT_OK);
+
+        if (i % 3 == 0) {
+            tt_txn_abort(&c);
+
+        } else {
+            assert_int_equal(tt_txn_commit(&c), TT_OK);
+            lf->live[i] = 1;
+        }
+
+        if (i % 10 == 0) {
+            t_leaf_check(e, lf, &t);
+        }
+    }
+
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+    t_leaf_check(e, lf, NULL);
+
+    /* all moved at once, far apart (each alone) and back together */
+    for (back = 0; back < 2; back++) {
+        assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+        assert_int_equal(tt_list_moves_begin(&t), TT_OK);
+
+        for (i = 0; i < T_LEAF; i++) {
+            lf->p[i].scheduled_at = back
+                                    ? T_LEAF_AT + (int64_t) (i / 2) * 300
+                                    : T_LEAF_AT + (int64_t) i * 3600000;
+            if (lf->live[i]) {
+                assert_int_equal(tt_post_put(&t, &lf->p[i]), TT_OK);
+            }
+        }
+
+        assert_int_equal(tt_list_moves_end(&t, 1), TT_OK);
+        assert_int_equal(tt_txn_commit(&t), TT_OK);
+        t_leaf_check(e, lf, NULL);
+    }
+
+    /* one by one out, down past TT_LIST_LEAF_LOW, from both ends */
+    for (i = 0; i < T_LEAF; i++) {
+        unsigned  k = (i % 2) ? T_LEAF - 1 - i / 2 : i / 2;
+
+        if (!lf->live[k]) {
+            continue;
+        }
+
+        assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+        assert_int_equal(tt_post_del(&t, lf->p[k].id), TT_OK);
+        assert_int_equal(tt_txn_commit(&t), TT_OK);
+        lf->live[k] = 0;
+        t_leaf_check(e, lf, NULL);
+    }
+
+    free(lf);
 }
 
 
@@ -780,6 +1015,7 @@ main(void)
                                         t_teardown),
         cmocka_unit_test(test_list_id_form),
         cmocka_unit_test_setup_teardown(test_dense, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_leaves, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_profile_rules, t_setup,
                                         t_teardown),
     };
