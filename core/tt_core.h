@@ -23,6 +23,7 @@
 #define TT_NOMEM       -7
 #define TT_CONFLICT    -8
 #define TT_UNSYNCED    -9       /* committed, but its sync to disk failed */
+#define TT_DECLINED    -10      /* a quick way does not apply: take the other */
 
 
 typedef struct {

@@ -1092,3 +1092,116 @@ tt_utf16_len(const char *s, size_t len)
 
     return n;
 }
+
+
+/* the end of the string that starts at s[i] ('"'), past its quote; 0 if
+ * it does not end */
+static size_t
+tt_json_skip_string(const char *s, size_t len, size_t i)
+{
+    for (i++; i < len; i++) {
+        if (s[i] == '\\') {
+            i++;
+
+        } else if (s[i] == '"') {
+            return i + 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the end of the value that starts at s[i]; 0 if it does not end */
+static size_t
+tt_json_skip_value(const char *s, size_t len, size_t i)
+{
+    size_t  depth;
+
+    if (i < len && s[i] == '"') {
+        return tt_json_skip_string(s, len, i);
+    }
+
+    for (depth = 0; i < len; i++) {
+        switch (s[i]) {
+
+        case '"':
+            i = tt_json_skip_string(s, len, i);
+            if (i == 0) {
+                return 0;
+            }
+
+            i--;
+            break;
+
+        case '{':
+        case '[':
+            depth++;
+            break;
+
+        case '}':
+        case ']':
+            if (depth == 0) {
+                return i;
+            }
+
+            if (--depth == 0) {
+                return i + 1;
+            }
+
+            break;
+
+        case ',':
+            if (depth == 0) {
+                return i;
+            }
+
+            break;
+
+        default:
+            break;
+        }
+    }
+
+    return depth == 0 ? i : 0;
+}
+
+
+int
+tt_json_member(const char *s, size_t len, const char *key, size_t *off,
+    size_t *vlen)
+{
+    size_t  i, end, klen;
+
+    klen = strlen(key);
+
+    if (len < 2 || s[0] != '{' || s[len - 1] != '}') {
+        return TT_INVALID;
+    }
+
+    /* member by member: a key, ':', a value, then ',' or the end */
+    for (i = 1; i < len - 1 && s[i] == '"'; i = end + 1) {
+        end = tt_json_skip_string(s, len, i);
+        if (end == 0 || end >= len || s[end] != ':') {
+            return TT_INVALID;
+        }
+
+        if (end - i - 2 == klen && memcmp(s + i + 1, key, klen) == 0) {
+            *off = end + 1;
+            end = tt_json_skip_value(s, len - 1, end + 1);
+            if (end == 0) {
+                return TT_INVALID;
+            }
+
+            *vlen = end - *off;
+            return TT_OK;
+        }
+
+        end = tt_json_skip_value(s, len - 1, end + 1);
+        if (end == 0 || (s[end] != ',' && end != len - 1)) {
+            return TT_INVALID;
+        }
+    }
+
+    return (i == 1 || i == len - 1 || i == len) ? TT_NOTFOUND : TT_INVALID;
+}

@@ -93,6 +93,14 @@ tt_json_t *tt_json_parse(tt_arena_t *a, const void *data, size_t len,
 /* object member by key, or NULL; NULL obj or non-object gives NULL */
 tt_json_t *tt_json_get(const tt_json_t *obj, const char *key);
 
+/*
+ * Where the value of a member of a JSON object text lies (*off, *vlen),
+ * without parsing it: for text this process wrote.  TT_NOTFOUND if the
+ * object has no such member, TT_INVALID if the text is not an object.
+ */
+int tt_json_member(const char *s, size_t len, const char *key, size_t *off,
+    size_t *vlen);
+
 /* "null", "boolean" (true and false), "number", "string", "array", "object" */
 const char *tt_json_type_name(tt_json_type_e type);
 

@@ -293,6 +293,8 @@ typedef struct {
 int tt_post_encode(const tt_post_t *p, tt_buf_t *out);
 int tt_post_decode(const void *rec, size_t len, tt_arena_t *a, tt_post_t *p);
 int tt_post_peek(const void *rec, size_t len, tt_post_peek_t *peek);
+int tt_post_retime(const void *rec, size_t len, int64_t at, int64_t now,
+    tt_buf_t *out);
 
 
 #endif /* _TT_POST_H_INCLUDED_ */

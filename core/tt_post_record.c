@@ -4,7 +4,10 @@
  */
 
 
+#include <stdio.h>
+
 #include "tt_post_int.h"
+#include "tt_time.h"
 
 
 /*
@@ -166,6 +169,146 @@ tt_post_peek(const void *rec, size_t len, tt_post_peek_t *peek)
     peek->due_at = tt_get_be64(h + TT_HDR_DUE);
     peek->api.data = (const char *) h + TT_POST_HDR_LEN;
     peek->api.len = api_len;
+
+    return TT_OK;
+}
+
+
+/* one member's value replaced: where it lies in the record, the new text */
+typedef struct {
+    size_t          off;
+    size_t          len;
+    const char     *text;
+    size_t          n;
+} tt_post_edit_t;
+
+
+/* the edit of a member of the JSON object at rec + base (len bytes) */
+static int
+tt_post_edit(const char *rec, size_t base, size_t len, const char *key,
+    const char *text, tt_post_edit_t *e)
+{
+    size_t  off, vlen;
+
+    if (tt_json_member(rec + base, len, key, &off, &vlen) != TT_OK) {
+        return TT_DECLINED;
+    }
+
+    e->off = base + off;
+    e->len = vlen;
+    e->text = text;
+    e->n = strlen(text);
+
+    return TT_OK;
+}
+
+
+/*
+ * The record of a post that waits for its time (scheduled, due then),
+ * moved to at by a queue at now: what tt_post_encode() writes for it
+ * once decoded, given that time and updated_at now, and settled.  Its
+ * times are replaced in a copy (the header's, the api JSON's strings and
+ * the internal JSON's numbers) rather than the whole post decoded and
+ * encoded again.  TT_DECLINED when that does not apply: another status,
+ * or no time.
+ */
+int
+tt_post_retime(const void *rec, size_t len, int64_t at, int64_t now,
+    tt_buf_t *out)
+{
+    int             rc;
+    char            at_s[TT_TIME_LEN + 3], now_s[TT_TIME_LEN + 3];
+    char            at_n[24], now_n[24];
+    size_t          i, k, start, api_len, pos;
+    uint8_t        *h;
+    const char     *r;
+    tt_post_edit_t  e[5], x;
+    tt_post_peek_t  peek;
+
+    if (tt_post_peek(rec, len, &peek) != TT_OK) {
+        return TT_INVALID;
+    }
+
+    if (peek.status != TT_POST_SCHEDULED || peek.scheduled_at < 0
+        || peek.due_at != peek.scheduled_at || at < 0 || now < 0
+        || at == peek.scheduled_at)
+    {
+        return TT_DECLINED;
+    }
+
+    /* the times as both JSON objects write them */
+    at_s[0] = '"';
+    now_s[0] = '"';
+    k = tt_time_format(at, at_s + 1);
+    i = tt_time_format(now, now_s + 1);
+
+    if (k == 0 || i == 0) {
+        return TT_DECLINED;
+    }
+
+    memcpy(at_s + 1 + k, "\"", 2);
+    memcpy(now_s + 1 + i, "\"", 2);
+    snprintf(at_n, sizeof(at_n), "%lld", (long long) at);
+    snprintf(now_n, sizeof(now_n), "%lld", (long long) now);
+
+    r = rec;
+    api_len = peek.api.len;
+    pos = TT_POST_HDR_LEN + api_len;
+
+    if (tt_post_edit(r, TT_POST_HDR_LEN, api_len, "scheduled_at", at_s,
+                     &e[0]) != TT_OK
+        || tt_post_edit(r, TT_POST_HDR_LEN, api_len, "updated_at", now_s,
+                        &e[1]) != TT_OK
+        || tt_post_edit(r, pos, len - pos, "scheduled_at", at_n, &e[2])
+           != TT_OK
+        || tt_post_edit(r, pos, len - pos, "due_at", at_n, &e[3]) != TT_OK
+        || tt_post_edit(r, pos, len - pos, "updated_at", now_n, &e[4])
+           != TT_OK)
+    {
+        return TT_DECLINED;
+    }
+
+    /* in the order they lie, each object's two or three */
+    for (i = 1; i < 5; i++) {
+        for (k = i; k > 0 && e[k - 1].off > e[k].off; k--) {
+            x = e[k];
+            e[k] = e[k - 1];
+            e[k - 1] = x;
+        }
+    }
+
+    start = out->len;
+    rc = TT_OK;
+
+    for (i = 0, pos = 0; i < 5; i++) {
+        if (e[i].off < pos) {
+            rc = TT_DECLINED;
+            break;
+        }
+
+        if (e[i].off < TT_POST_HDR_LEN + peek.api.len) {
+            api_len = api_len - e[i].len + e[i].n;
+        }
+
+        tt_buf_append(out, r + pos, e[i].off - pos);
+        tt_buf_append(out, e[i].text, e[i].n);
+        pos = e[i].off + e[i].len;
+    }
+
+    if (rc == TT_OK) {
+        tt_buf_append(out, r + pos, len - pos);
+        rc = tt_buf_ok(out) ? TT_OK : TT_NOMEM;
+    }
+
+    if (rc != TT_OK || api_len > UINT32_MAX) {
+        out->len = start;
+        return rc != TT_OK ? rc : TT_DECLINED;
+    }
+
+    h = (uint8_t *) out->data + start;
+    tt_put_be64(h + TT_HDR_SCHEDULED, at);
+    tt_put_be64(h + TT_HDR_DUE, at);
+    tt_put_be32(h + TT_HDR_API_LEN, (uint32_t) api_len);
 
     return TT_OK;
 }

@@ -101,6 +101,7 @@ void tt_jw_member_int(tt_jw_t *w, const char *key, int64_t v);
 /* tt_store_list.c: a post's lists, moved when what they key on changed */
 int tt_post_terms_set(tt_txn_t *t, const tt_post_t *p);
 int tt_post_terms_drop(tt_txn_t *t, const char *id);
+int tt_post_terms_retime(tt_txn_t *t, const char *id, int64_t at);
 
 /*
  * tt_store_list_move.c: between begin and end, the posts of t whose
@@ -124,6 +125,8 @@ int tt_profile_reindex(tt_txn_t *t);
 
 /* tt_store_post_put.c: a post stored, its queue's slot given */
 int tt_post_put_slot(tt_txn_t *t, const tt_post_t *p, int64_t slot);
+int tt_post_put_retime(tt_txn_t *t, const char *id, int64_t slot, int64_t at,
+    int64_t now);
 
 /* tt_store_queue_post.c: a post's entry among its queue's live posts */
 
@@ -133,6 +136,8 @@ int tt_post_put_slot(tt_txn_t *t, const tt_post_t *p, int64_t slot);
 
 int tt_queue_post_sync(tt_txn_t *t, const tt_post_t *p, int64_t slot);
 int tt_queue_post_drop(tt_txn_t *t, const char *id);
+int tt_queue_post_retime(tt_txn_t *t, const char *id, const char *queue,
+    int64_t old, int64_t slot, int64_t at);
 int tt_queue_paused(tt_txn_t *t, const char *id);
 int tt_queue_live(const tt_post_t *p);
 uint8_t tt_queue_prio(tt_priority_e p);

@@ -49,6 +49,8 @@ typedef struct {
 static void tt_terms_of(const tt_post_t *p, tt_terms_t *tm);
 static void tt_terms_dec(const uint8_t *b, tt_terms_t *tm);
 static int tt_terms_get(tt_txn_t *t, tt_skey_t *k, tt_terms_t *tm);
+static int tt_terms_store(tt_txn_t *t, tt_skey_t *k, const tt_terms_t *old,
+    const tt_terms_t *tm, const char *id);
 static int tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key,
     const char *id, int add);
 static int tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level,
@@ -169,19 +171,13 @@ tt_terms_get(tt_txn_t *t, tt_skey_t *k, tt_terms_t *tm)
 int
 tt_post_terms_set(tt_txn_t *t, const tt_post_t *p)
 {
-    int         rc, had;
-    int64_t     sched;
-    unsigned    kinds;
-    tt_skey_t   k, v;
+    int         rc;
+    tt_skey_t   k;
     tt_terms_t  old, tm;
 
     tt_terms_of(p, &tm);
 
-    if (tt_store_key(&k, "i", p->id) != TT_OK
-        || tt_store_key(&v, "zzzcuu", tm.ws, tm.group, tm.queue,
-                        (int) tm.classes, (uint64_t) tm.created,
-                        (uint64_t) tm.scheduled) != TT_OK)
-    {
+    if (tt_store_key(&k, "i", p->id) != TT_OK) {
         return TT_INVALID;
     }
 
@@ -190,43 +186,86 @@ tt_post_terms_set(tt_txn_t *t, const tt_post_t *p)
         return rc;
     }
 
-    had = (rc == TT_OK);
+    return tt_terms_store(t, &k, rc == TT_OK ? &old : NULL, &tm, p->id);
+}
 
-    if (had && memcmp(&old, &tm, sizeof(tt_terms_t)) == 0) {
+
+/* the lists of a stored post whose scheduled_at alone changes, to at */
+int
+tt_post_terms_retime(tt_txn_t *t, const char *id, int64_t at)
+{
+    int         rc;
+    tt_skey_t   k;
+    tt_terms_t  old, tm;
+
+    if (tt_store_key(&k, "i", id) != TT_OK) {
+        return TT_INVALID;
+    }
+
+    rc = tt_terms_get(t, &k, &old);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    tm = old;
+    tm.scheduled = at;
+
+    return tt_terms_store(t, &k, &old, &tm, id);
+}
+
+
+/* a post's terms stored at k in place of old (NULL: none), its lists moved */
+static int
+tt_terms_store(tt_txn_t *t, tt_skey_t *k, const tt_terms_t *old,
+    const tt_terms_t *tm, const char *id)
+{
+    int         rc;
+    unsigned    kinds;
+    tt_skey_t   v;
+    tt_terms_t  was;
+
+    if (tt_store_key(&v, "zzzcuu", tm->ws, tm->group, tm->queue,
+                     (int) tm->classes, (uint64_t) tm->created,
+                     (uint64_t) tm->scheduled) != TT_OK)
+    {
+        return TT_INVALID;
+    }
+
+    if (old != NULL && memcmp(old, tm, sizeof(tt_terms_t)) == 0) {
         return TT_OK;
     }
 
     /* only its time changed (a queue's post moved): its lists by
      * creation stay as they are */
     kinds = TT_TERMS_BY_CREATED | TT_TERMS_BY_SCHED;
-    sched = old.scheduled;
-    old.scheduled = tm.scheduled;
 
-    if (had && memcmp(&old, &tm, sizeof(tt_terms_t)) == 0) {
-        kinds = TT_TERMS_BY_SCHED;
+    if (old != NULL) {
+        was = *old;
+        was.scheduled = tm->scheduled;
+
+        if (memcmp(&was, tm, sizeof(tt_terms_t)) == 0) {
+            kinds = TT_TERMS_BY_SCHED;
+        }
     }
-
-    old.scheduled = sched;
 
     /* one of a batch of moves: its lists move with the others' */
-    if (kinds == TT_TERMS_BY_SCHED && tt_list_move_defer(t, &old, &tm, p->id))
-    {
-        return tt_db_put(t, TT_DB_POST_TERMS, &k, v.data, v.val.mv_size);
+    if (kinds == TT_TERMS_BY_SCHED && tt_list_move_defer(t, old, tm, id)) {
+        return tt_db_put(t, TT_DB_POST_TERMS, k, v.data, v.val.mv_size);
     }
 
-    if (had) {
-        rc = tt_terms_apply(t, &old, p->id, 0, kinds);
+    if (old != NULL) {
+        rc = tt_terms_apply(t, old, id, 0, kinds);
         if (rc != TT_OK) {
             return rc;
         }
     }
 
-    rc = tt_db_put(t, TT_DB_POST_TERMS, &k, v.data, v.val.mv_size);
+    rc = tt_db_put(t, TT_DB_POST_TERMS, k, v.data, v.val.mv_size);
     if (rc != TT_OK) {
         return rc;
     }
 
-    return tt_terms_apply(t, &tm, p->id, 1, kinds);
+    return tt_terms_apply(t, tm, id, 1, kinds);
 }
 
 

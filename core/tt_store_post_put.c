@@ -129,6 +129,85 @@ tt_post_put_slot(tt_txn_t *t, const tt_post_t *p, int64_t slot)
 }
 
 
+/*
+ * A queue's post that waits for its time moved to slot and at, without
+ * decoding it: its record patched (tt_post_retime()), its agenda entry,
+ * lists and queue entry moved; its status, and so its webhooks' events,
+ * stay.  What tt_post_put_slot() does for it decoded, its time and
+ * updated_at changed and settled.  TT_DECLINED when that does not apply
+ * (another status, a paused queue, no queue entry), before any write.
+ */
+int
+tt_post_put_retime(tt_txn_t *t, const char *id, int64_t slot, int64_t at,
+    int64_t now)
+{
+    int             rc;
+    char            queue[TT_ID_SIZE];
+    int64_t         old;
+    MDB_val         v;
+    tt_buf_t        b;
+    tt_skey_t       k;
+    tt_post_peek_t  peek;
+
+    tt_txn_check(t);
+
+    if (tt_store_key(&k, "i", id) != TT_OK) {
+        return TT_DECLINED;
+    }
+
+    rc = tt_queue_slot_of(t, id, queue, &old, NULL);
+    if (rc != TT_OK) {
+        return rc == TT_NOTFOUND ? TT_DECLINED : rc;
+    }
+
+    rc = tt_queue_paused(t, queue);
+    if (rc != 0) {
+        return TT_DECLINED;
+    }
+
+    rc = tt_db_get(t, TT_DB_POSTS, &k, &v);
+    if (rc != TT_OK) {
+        return rc == TT_NOTFOUND ? TT_DECLINED : rc;
+    }
+
+    if (tt_post_peek(v.mv_data, v.mv_size, &peek) != TT_OK) {
+        return TT_DECLINED;
+    }
+
+    tt_buf_init(&b);
+
+    rc = tt_post_retime(v.mv_data, v.mv_size, at, now, &b);
+    if (rc != TT_OK) {
+        tt_buf_free(&b);
+        return rc == TT_NOMEM ? tt_txn_fail(t, rc) : TT_DECLINED;
+    }
+
+    rc = tt_db_put(t, TT_DB_POSTS, &k, b.data, b.len);
+    tt_buf_free(&b);
+
+    if (rc == TT_OK) {
+        rc = tt_post_due(t, peek.due_at, id, 0);
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_post_due(t, at, id, 1);
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_post_terms_retime(t, id, at);
+    }
+
+    if (rc == TT_OK) {
+        rc = tt_queue_post_retime(t, id, queue, old, slot, at);
+    }
+
+    /* written in part: the transaction must not commit */
+    return rc == TT_OK ? TT_OK
+                       : tt_txn_fail(t, rc == TT_INVALID || rc == TT_DECLINED
+                                        ? TT_ERR : rc);
+}
+
+
 int
 tt_post_del(tt_txn_t *t, const char *id)
 {

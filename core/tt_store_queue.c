@@ -441,6 +441,12 @@ tt_queue_move(tt_txn_t *t, const char *id, int64_t slot, int64_t at)
     tt_post_t    p;
     tt_arena_t  *a;
 
+    /* most moved posts just wait for their time: their records patched */
+    rc = tt_post_put_retime(t, id, slot, at, tt_now_ms());
+    if (rc != TT_DECLINED) {
+        return rc;
+    }
+
     a = tt_arena_create(4096);
     if (a == NULL) {
         return tt_txn_fail(t, TT_NOMEM);

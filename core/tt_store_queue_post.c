@@ -257,6 +257,45 @@ tt_queue_post_stay(tt_txn_t *t, const tt_post_t *p, int64_t old,
 
 
 /*
+ * The entry of a live post of queue, at slot old, moved to slot with its
+ * time now at: as tt_queue_post_sync() leaves it for the post so moved,
+ * from the entry alone (its creation, priority and start stay).
+ * TT_DECLINED when the entry is not there.
+ */
+int
+tt_queue_post_retime(tt_txn_t *t, const char *id, const char *queue,
+    int64_t old, int64_t slot, int64_t at)
+{
+    int        rc;
+    MDB_val    v;
+    uint8_t    val[TT_QP_VAL_LEN];
+    tt_post_t  p;
+    tt_skey_t  k;
+
+    if (tt_store_key(&k, "iui", queue, (uint64_t) old, id) != TT_OK) {
+        return TT_DECLINED;
+    }
+
+    rc = tt_db_get(t, TT_DB_QUEUE_POSTS, &k, &v);
+    if (rc != TT_OK || v.mv_size != TT_QP_VAL_LEN) {
+        return (rc == TT_OK || rc == TT_NOTFOUND) ? TT_DECLINED : rc;
+    }
+
+    memcpy(val, v.mv_data, TT_QP_VAL_LEN);
+    tt_qp_be64(val, (uint64_t) at);
+
+    /* what tt_queue_post_stay() reads of the post */
+    memset(&p, 0, sizeof(tt_post_t));
+    memcpy(p.id, id, strnlen(id, TT_ID_SIZE - 1));
+    memcpy(p.queue_id, queue, strnlen(queue, TT_ID_SIZE - 1));
+
+    rc = tt_queue_post_stay(t, &p, old, slot, val);
+
+    return rc == TT_NOTFOUND ? tt_txn_fail(t, TT_ERR) : rc;
+}
+
+
+/*
  * The entry of p as stored: in its queue at slot (TT_QUEUE_NO_SLOT: the
  * one it holds, if it stays in the same queue), or none when it is not
  * live.  Called by tt_post_put_slot for every write of a post, so that

@@ -1007,6 +1007,101 @@ test_settle(void **state)
 }
 
 
+/*
+ * A queue's post moved by tt_post_retime() is, byte for byte, the record
+ * of the same post decoded, given its new time and updated_at, settled
+ * and encoded again: for times with and without milliseconds, numbers
+ * of other lengths, and a body that holds the members' names and
+ * escapes.  It declines a post that does not simply wait for its time.
+ */
+static void
+test_retime(void **state)
+{
+    size_t      i, j;
+    t_ctx_t    *t;
+    tt_buf_t    rec, fast, slow;
+    tt_post_t   p, q;
+
+    static const char  *bodies[] = {
+        "plain",
+        "\\\"scheduled_at\\\":\\\"x\\\", \\\"due_at\\\": 1 } { [ ] \\\\",
+        "caf\\u00e9 \\ud83d\\ude00 \\n\\t updated_at"
+    };
+    static const int64_t  times[][2] = {
+        /* at, now */
+        { 1790000040000LL, 1789000000123LL },
+        { 1790000040456LL, 1789000000000LL },
+        { 9999999999000LL, 1789000000001LL },
+        { 1000000000000LL, 999999999999LL }
+    };
+
+    t = *state;
+
+    for (i = 0; i < TT_ARRAY_SIZE(bodies); i++)
+    for (j = 0; j < TT_ARRAY_SIZE(times); j++) {
+        char  doc[1024];
+
+        snprintf(doc, sizeof(doc),
+                 "{\"post\": {\"body\": \"%s\","
+                 "  \"scheduled_at\": \"2026-05-12T09:00:00Z\"},"
+                 " \"profiles\": [\"tiktok\"],"
+                 " \"media\": [\"https://yourcdn.com/a.mp4\"],"
+                 " \"platforms\": {\"tiktok\": {\"privacy_status\": "
+                 "\"PUBLIC_TO_EVERYONE\"}}}", bodies[i]);
+        t_create(t, doc, &p);
+
+        p.media[0].status = TT_MEDIA_PROCESSED;
+        snprintf(p.queue_id, TT_ID_SIZE, "q_retime");
+        tt_post_settle(&p, T_NOW);
+        assert_int_equal(p.status, TT_POST_SCHEDULED);
+
+        tt_buf_init(&rec);
+        tt_buf_init(&fast);
+        tt_buf_init(&slow);
+        assert_int_equal(tt_post_encode(&p, &rec), TT_OK);
+
+        assert_int_equal(tt_post_retime(rec.data, rec.len, times[j][0],
+                                        times[j][1], &fast), TT_OK);
+
+        assert_int_equal(tt_post_decode(rec.data, rec.len, t->a, &q),
+                         TT_OK);
+        q.scheduled_at = times[j][0];
+        q.updated_at = times[j][1];
+        tt_post_settle(&q, times[j][1]);
+        assert_int_equal(tt_post_encode(&q, &slow), TT_OK);
+
+        assert_int_equal(fast.len, slow.len);
+        assert_memory_equal(fast.data, slow.data, slow.len);
+
+        /* moved again, from the patched record */
+        fast.len = 0;
+        assert_int_equal(tt_post_retime(slow.data, slow.len, 1790000000000LL,
+                                        times[j][1] + 1, &fast), TT_OK);
+        assert_int_equal(tt_post_decode(fast.data, fast.len, t->a, &q),
+                         TT_OK);
+        assert_int_equal(q.scheduled_at, 1790000000000LL);
+        assert_int_equal(q.due_at, 1790000000000LL);
+        assert_int_equal(q.updated_at, times[j][1] + 1);
+
+        /* the same time, or a post that is not simply waiting */
+        fast.len = 0;
+        assert_int_equal(tt_post_retime(rec.data, rec.len, p.scheduled_at,
+                                        T_NOW, &fast), TT_DECLINED);
+        p.platforms[0].status = TT_PLAT_PROCESSING;
+        tt_post_settle(&p, T_NOW);
+        rec.len = 0;
+        assert_int_equal(tt_post_encode(&p, &rec), TT_OK);
+        assert_int_equal(tt_post_retime(rec.data, rec.len, times[j][0],
+                                        T_NOW, &fast), TT_DECLINED);
+        assert_int_equal(fast.len, 0);
+
+        tt_buf_free(&rec);
+        tt_buf_free(&fast);
+        tt_buf_free(&slow);
+    }
+}
+
+
 static void
 test_names(void **state)
 {
@@ -1881,6 +1976,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_seed_video, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_seed_image, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_seed_queue, t_setup, t_teardown),
+        cmocka_unit_test_setup_teardown(test_retime, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_all_params, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_errors, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_valid_urls, t_setup, t_teardown),

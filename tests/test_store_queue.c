@@ -350,6 +350,13 @@ t_check(t_env_t *e, const tt_queue_t *q, int arranged)
     tt_skey_t        k;
     MDB_cursor      *c;
     const uint8_t   *v;
+    char             err[256];
+
+    /* the lists' counts, which moves change in one go, as their entries */
+    err[0] = '\0';
+    if (tt_list_check(&e->t, err, sizeof(err)) != TT_OK) {
+        fail_msg("the lists' counts: %s", err);
+    }
 
     memset(waiting, 0, sizeof(waiting));
     memset(cmax, 0, sizeof(cmax));
