@@ -32,7 +32,7 @@ static int tt_list_count_val(const MDB_val *v, uint64_t *n, int *leaf);
 static int tt_list_cell_put(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *k,
     uint64_t n);
 static int tt_list_build(tt_txn_t *t, MDB_cursor *c,
-    const tt_list_span_t *cell);
+    const tt_list_span_t *cell, uint64_t *total);
 static int tt_list_drop_below(tt_txn_t *t, MDB_cursor *c,
     const tt_list_span_t *cell);
 static int tt_list_span_entries(tt_txn_t *t, MDB_cursor *l,
@@ -209,7 +209,7 @@ tt_list_count_change(tt_txn_t *t, MDB_cursor *c, const uint8_t *key,
 
     /* grown past a leaf: the cells below counted from the entries */
     if (rc == TT_OK && parent && !leaf && !*below) {
-        rc = tt_list_build(t, c, &cell);
+        rc = tt_list_build(t, c, &cell, NULL);
     }
 
     return rc;
@@ -296,21 +296,23 @@ tt_list_cell_put(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *k, uint64_t n)
 
     rc = tt_txn_fail(t, tt_store_rc(t->st, mdb_cursor_put(c, &key, &v, 0)));
 
-    return (rc == TT_OK && grow) ? tt_list_build(t, c, &cell) : rc;
+    return (rc == TT_OK && grow) ? tt_list_build(t, c, &cell, NULL) : rc;
 }
 
 
 /*
  * The cells below a cell, counted from its entries (read in key order,
  * so that each cell below is one run of them); one that holds more than
- * TT_LIST_LEAF_MAX gets its own below it in turn.
+ * TT_LIST_LEAF_MAX gets its own below it in turn.  *total, if asked,
+ * the entries read.
  */
 static int
-tt_list_build(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell)
+tt_list_build(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell,
+    uint64_t *total)
 {
     int          rc, op, end;
     MDB_val      key;
-    uint64_t     n, at;
+    uint64_t     n, at, all;
     tt_skey_t    k, run;
     MDB_cursor  *l;
 
@@ -323,6 +325,7 @@ tt_list_build(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell)
                  cell->from);
     key = k.val;
     n = 0;
+    all = 0;
     run.val.mv_size = 0;
 
     for (op = MDB_SET_RANGE; /* void */ ; op = MDB_NEXT) {
@@ -366,9 +369,15 @@ tt_list_build(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell)
             run = k;
             run.val.mv_data = run.data;
         }
+
+        all++;
     }
 
     mdb_cursor_close(l);
+
+    if (total != NULL) {
+        *total = all;
+    }
 
     return rc;
 }
@@ -427,18 +436,19 @@ tt_list_drop_below(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell)
 
 /*
  * Schema 8: every count made again from the entries, kept only under
- * cells of more than TT_LIST_LEAF_MAX (the stores before kept them all).
- * Each list's entries are read once in key order for its cells of level
- * 1 (and its total), and a cell that needs them has its cells below built.
+ * cells of more than TT_LIST_LEAF_MAX (the stores before kept them all):
+ * each list's cells of level 1 built as those below a cell would be, and
+ * its total.
  */
 int
 tt_list_recount(tt_txn_t *t)
 {
-    int          rc, op, end;
-    MDB_val      key;
-    uint64_t     n1, total;
-    tt_skey_t    k, run, prefix, k0;
-    MDB_cursor  *l, *c;
+    int             rc;
+    MDB_val         key;
+    uint64_t        total;
+    tt_skey_t       k;
+    MDB_cursor     *l, *c;
+    tt_list_span_t  list;
 
     rc = tt_counts_flush(t);
     if (rc != TT_OK) {
@@ -461,74 +471,43 @@ tt_list_recount(tt_txn_t *t)
         return rc;
     }
 
-    n1 = 0;
-    total = 0;
-    run.val.mv_size = 0;
+    /* list by list: the first entry past the last list's keys */
+    rc = tt_store_rc(t->st, mdb_cursor_get(l, &key, NULL, MDB_FIRST));
 
-    for (op = MDB_FIRST; /* void */ ; op = MDB_NEXT) {
-        rc = mdb_cursor_get(l, &key, NULL, op);
+    while (rc == TT_OK) {
+        memset(&list, 0, sizeof(list));
 
-        if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-            rc = tt_txn_fail(t, tt_store_rc(t->st, rc));
-            break;
-        }
-
-        end = (rc == MDB_NOTFOUND);
-
-        if (!end && key.mv_size != TT_LIST_KEY) {
+        if (key.mv_size != TT_LIST_KEY) {
             rc = tt_list_corrupt(t, "corrupt list entry in the store");
             break;
         }
 
-        if (!end) {
-            tt_store_key(&prefix, "b", key.mv_data, (size_t) TT_LIST_PREFIX);
-            tt_list_count_key(&k, &prefix, 1,
-                              tt_store_be64((uint8_t *) key.mv_data
-                                            + TT_LIST_PREFIX), NULL);
+        tt_store_key(&list.prefix, "b", key.mv_data, (size_t) TT_LIST_PREFIX);
+        list.kind = list.prefix.data[TT_LIST_SCOPE];
+        list.to = UINT64_MAX;
+
+        rc = tt_list_build(t, c, &list, &total);
+
+        if (rc == TT_OK && list.kind == TT_LIST_CREATED) {
+            tt_list_count_key(&k, &list.prefix, 0, 0, NULL);
+            rc = tt_list_cell_put(t, c, &k, total);
         }
 
-        /* a cell of level 1 ends, and with the last, its list's total */
-        if (n1 > 0 && (end || memcmp(k.data, run.data, run.val.mv_size) != 0))
-        {
-            rc = tt_list_cell_put(t, c, &run, n1);
-
-            if (rc == TT_OK
-                && (end || memcmp(k.data, run.data, TT_LIST_PREFIX) != 0))
-            {
-                if (run.data[TT_LIST_SCOPE] == TT_LIST_CREATED) {
-                    tt_store_key(&prefix, "b", run.data,
-                                 (size_t) TT_LIST_PREFIX);
-                    tt_list_count_key(&k0, &prefix, 0, 0, NULL);
-                    rc = tt_list_cell_put(t, c, &k0, total);
-                }
-
-                total = 0;
-            }
-
-            if (rc != TT_OK) {
-                break;
-            }
-
-            n1 = 0;
-        }
-
-        if (end) {
-            rc = TT_OK;
+        if (rc != TT_OK) {
             break;
         }
 
-        if (n1++ == 0) {
-            run = k;
-            run.val.mv_data = run.data;
-        }
-
-        total++;
+        tt_store_key(&k, "bub", list.prefix.data, (size_t) TT_LIST_PREFIX,
+                     UINT64_MAX, "\xff", (size_t) 1);
+        key = k.val;
+        rc = tt_store_rc(t->st, mdb_cursor_get(l, &key, NULL,
+                                               MDB_SET_RANGE));
     }
 
     mdb_cursor_close(l);
     mdb_cursor_close(c);
 
-    return rc;
+    return rc == TT_NOTFOUND ? TT_OK : tt_txn_fail(t, rc);
 }
 
 
