@@ -29,6 +29,10 @@
 #define TT_ID_CHARS_V1  20
 #define TT_ID_SIZE      32
 
+/* a post's prefix, whose length the lists' form of its id relies on */
+#define TT_ID_POST      "p_"
+#define TT_ID_POST_LEN  (sizeof(TT_ID_POST) - 1)
+
 int tt_random(void *buf, size_t n);                 /* getrandom() */
 int tt_id_new(const char *prefix, char out[TT_ID_SIZE]);
 int tt_id_new_at(const char *prefix, int64_t ms, char out[TT_ID_SIZE]);

@@ -64,7 +64,7 @@ tt_post_apply(tt_post_t *p, const tt_post_input_t *in, int64_t now_ms,
         tt_post_parse_tiktok(&c, in->tiktok, &tk);
     }
 
-    if (r.id[0] == '\0' && tt_id_new("p_", r.id) != TT_OK) {
+    if (r.id[0] == '\0' && tt_id_new(TT_ID_POST, r.id) != TT_OK) {
         return TT_ERR;
     }
 

@@ -433,9 +433,9 @@ tt_list_id_put(char out[TT_ID_SIZE], const char *id)
     len = strnlen(id, TT_ID_SIZE - 1);
     memcpy(out, id, len);
 
-    if (len == 2 + TT_ID_CHARS) {
-        out[2] = id[2 + TT_ID_TIME];
-        memcpy(out + 3, id + 2, TT_ID_TIME);
+    if (len == TT_ID_POST_LEN + TT_ID_CHARS) {
+        out[TT_ID_POST_LEN] = id[TT_ID_POST_LEN + TT_ID_TIME];
+        memcpy(out + TT_ID_POST_LEN + 1, id + TT_ID_POST_LEN, TT_ID_TIME);
     }
 }
 
@@ -445,9 +445,9 @@ tt_list_id_get(const uint8_t *key, char id[TT_ID_SIZE])
 {
     tt_store_key_id(key, id);
 
-    if (strnlen(id, TT_ID_SIZE) == 2 + TT_ID_CHARS) {
-        memcpy(id + 2, key + 3, TT_ID_TIME);
-        id[2 + TT_ID_TIME] = (char) key[2];
+    if (strnlen(id, TT_ID_SIZE) == TT_ID_POST_LEN + TT_ID_CHARS) {
+        memcpy(id + TT_ID_POST_LEN, key + TT_ID_POST_LEN + 1, TT_ID_TIME);
+        id[TT_ID_POST_LEN + TT_ID_TIME] = (char) key[TT_ID_POST_LEN];
     }
 }
 
