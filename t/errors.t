@@ -291,6 +291,14 @@ is($t->api(POST => '/api/posts', \%ok,
     }
     is(scalar keys %ids, $n, "$n ids, each well formed and unique");
 
+    # made by more than one worker: the access log names each id's
+    my %pids;
+    for (split /\n/, TT::read_file("$t->{dir}/access.log")) {
+        $pids{$1}++ if / (\d+) ([0-9a-f]{32})$/ && $ids{$2};
+    }
+    cmp_ok(scalar keys %pids, '>=', 2,
+           'the ids came from ' . (scalar keys %pids) . ' workers');
+
     my @raw = (
         [ "TRACE /api/posts HTTP/1.1\r\nHost: t\r\n\r\n", 405 ],
         [ "POST /api/posts HTTP/1.1\r\nHost: t\r\nContent-Type: "
