@@ -214,6 +214,27 @@ tt_post_terms_retime(tt_txn_t *t, const char *id, int64_t at)
 }
 
 
+/* the queue a stored post is listed in ("" for none); TT_NOTFOUND: unlisted */
+int
+tt_post_terms_queue(tt_txn_t *t, const char *id, char queue[TT_ID_SIZE])
+{
+    int         rc;
+    tt_skey_t   k;
+    tt_terms_t  tm;
+
+    if (tt_store_key(&k, "i", id) != TT_OK) {
+        return TT_NOTFOUND;
+    }
+
+    rc = tt_terms_get(t, &k, &tm);
+    if (rc == TT_OK) {
+        memcpy(queue, tm.queue, TT_ID_SIZE);
+    }
+
+    return rc;
+}
+
+
 /* a post's terms stored at k in place of old (NULL: none), its lists moved */
 static int
 tt_terms_store(tt_txn_t *t, tt_skey_t *k, const tt_terms_t *old,

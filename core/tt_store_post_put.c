@@ -135,14 +135,15 @@ tt_post_put_slot(tt_txn_t *t, const tt_post_t *p, int64_t slot)
  * lists and queue entry moved; its status, and so its webhooks' events,
  * stay.  What tt_post_put_slot() does for it decoded, its time and
  * updated_at changed and settled.  TT_DECLINED when that does not apply
- * (another status, a paused queue, no queue entry), before any write.
+ * (another status, a paused queue, its queue's entries not as they
+ * should be), before any write.
  */
 int
 tt_post_put_retime(tt_txn_t *t, const char *id, int64_t slot, int64_t at,
     int64_t now)
 {
-    int             rc;
-    char            queue[TT_ID_SIZE];
+    int             rc, prio;
+    char            queue[TT_ID_SIZE], listed[TT_ID_SIZE];
     int64_t         old;
     MDB_val         v;
     tt_buf_t        b;
@@ -155,13 +156,20 @@ tt_post_put_retime(tt_txn_t *t, const char *id, int64_t slot, int64_t at,
         return TT_DECLINED;
     }
 
-    rc = tt_queue_slot_of(t, id, queue, &old, NULL);
+    /* its slot, queue entry and lists agree on its queue, or the slow
+     * way puts them right */
+    rc = tt_queue_slot_of(t, id, queue, &old, &prio);
     if (rc != TT_OK) {
         return rc == TT_NOTFOUND ? TT_DECLINED : rc;
     }
 
-    rc = tt_queue_paused(t, queue);
-    if (rc != 0) {
+    rc = tt_post_terms_queue(t, id, listed);
+    if (rc != TT_OK) {
+        return rc == TT_NOTFOUND ? TT_DECLINED : rc;
+    }
+
+    if (prio < 0 || strcmp(queue, listed) != 0 || tt_queue_paused(t, queue))
+    {
         return TT_DECLINED;
     }
 
