@@ -15,7 +15,8 @@
 #            the open, the lookups with the write, and the commit's fsync
 # Not a test: it prints figures.
 #
-#   sh bench/store_bench.sh GROUPS POSTS   (DURATION=5 CONNS=64 LIST_S=2)
+#   sh bench/store_bench.sh GROUPS POSTS   (DURATION=5 CONNS=64 LIST_S=2
+#                                           LIST_CONNS=4)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +26,7 @@ posts=${2:-10000}
 duration=${DURATION:-5}
 conns=${CONNS:-64}
 list_s=${LIST_S:-2}
+list_conns=${LIST_CONNS:-4}
 spare=40
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tt-sbench-XXXXXX")
 free_port() {
@@ -177,11 +179,11 @@ echo "  a process's start:    $start_ms ms (key list: exec, libraries, store ope
 echo "  inside the process:   open $inner_open ms, lookups + write $inner_work ms, commit with fsync $inner_commit ms"
 echo "answers not 2xx:        static $(cat "$dir/non2xx.static"), read $(cat "$dir/non2xx.read"), write $(cat "$dir/non2xx.write")"
 
-# list p99, 4 connections, per_page 10; the baseline: the static
+# list p99, LIST_CONNS connections, per_page 10; the baseline: the static
 # `return 200`'s p99 under the same load, in the same run
-wrk -t1 -c4 -d"${list_s}s" --latency "http://127.0.0.1:$sport/static" \
+wrk -t1 -c"$list_conns" -d"${list_s}s" --latency "http://127.0.0.1:$sport/static" \
     > "$dir/wrk.list" 2>&1
-echo "static return 200 p99, 4 connections: $(awk '$1 == "99%" {print $2}' "$dir/wrk.list")"
+echo "static return 200 p99, $list_conns connections: $(awk '$1 == "99%" {print $2}' "$dir/wrk.list")"
 lc0=$(cpu)
 ln=0
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -198,7 +200,7 @@ for who in full group; do
         last=$(( tot > 0 ? (tot - 1) / 10 : 0 ))
         out=""
         for page in 0 "$last"; do
-            wrk -t1 -c4 -d"${list_s}s" --latency -H "Authorization: Bearer $k" \
+            wrk -t1 -c"$list_conns" -d"${list_s}s" --latency -H "Authorization: Bearer $k" \
                 "http://127.0.0.1:$port/api/posts?page=$page&$f" \
                 > "$dir/wrk.list" 2>&1
             p99=$(awk '$1 == "99%" {print $2}' "$dir/wrk.list")
@@ -211,7 +213,7 @@ for who in full group; do
 done
 lc1=$(cpu)
 echo "lists: nginx CPU $(awk "BEGIN {printf \"%.0f\", 1e6 * ($lc1 - $lc0) / $hz / $ln}") us per page over $ln pages"
-echo "wrk: 1 thread, $conns connections, ${duration}s (lists: 4, ${list_s}s); nginx: 2 workers; $(nproc) cores"
+echo "wrk: 1 thread, $conns connections, ${duration}s (lists: $list_conns, ${list_s}s); nginx: 2 workers; $(nproc) cores"
 echo "the same lists in one process (bench/store_list.c, 300 reads each; CPU time p50, p99 and worst wall time, us):"
 "$dir/store_list" "$dir/store" "$ws" "$group"
 echo "load average: $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
