@@ -101,8 +101,8 @@ void tt_jw_member_int(tt_jw_t *w, const char *key, int64_t v);
 /* tt_store_list.c: a post's lists, moved when what they key on changed */
 int tt_post_terms_set(tt_txn_t *t, const tt_post_t *p);
 int tt_post_terms_drop(tt_txn_t *t, const char *id);
-int tt_post_terms_retime(tt_txn_t *t, const char *id, int64_t at);
-int tt_post_terms_queue(tt_txn_t *t, const char *id, char queue[TT_ID_SIZE]);
+int tt_post_terms_retime(tt_txn_t *t, const char *id, const char *queue,
+    int64_t at);
 
 /*
  * tt_store_list_move.c: between begin and end, the posts of t whose

@@ -190,48 +190,35 @@ tt_post_terms_set(tt_txn_t *t, const tt_post_t *p)
 }
 
 
-/* the lists of a stored post whose scheduled_at alone changes, to at */
+/*
+ * The lists of a stored post of queue whose scheduled_at alone changes,
+ * to at.  TT_DECLINED, before any write, if it is not listed in queue.
+ */
 int
-tt_post_terms_retime(tt_txn_t *t, const char *id, int64_t at)
+tt_post_terms_retime(tt_txn_t *t, const char *id, const char *queue,
+    int64_t at)
 {
     int         rc;
     tt_skey_t   k;
     tt_terms_t  old, tm;
 
     if (tt_store_key(&k, "i", id) != TT_OK) {
-        return TT_INVALID;
+        return TT_DECLINED;
     }
 
     rc = tt_terms_get(t, &k, &old);
     if (rc != TT_OK) {
-        return rc;
+        return rc == TT_NOTFOUND ? TT_DECLINED : rc;
+    }
+
+    if (strncmp(old.queue, queue, TT_ID_SIZE) != 0) {
+        return TT_DECLINED;
     }
 
     tm = old;
     tm.scheduled = at;
 
     return tt_terms_store(t, &k, &old, &tm, id);
-}
-
-
-/* the queue a stored post is listed in ("" for none); TT_NOTFOUND: unlisted */
-int
-tt_post_terms_queue(tt_txn_t *t, const char *id, char queue[TT_ID_SIZE])
-{
-    int         rc;
-    tt_skey_t   k;
-    tt_terms_t  tm;
-
-    if (tt_store_key(&k, "i", id) != TT_OK) {
-        return TT_NOTFOUND;
-    }
-
-    rc = tt_terms_get(t, &k, &tm);
-    if (rc == TT_OK) {
-        memcpy(queue, tm.queue, TT_ID_SIZE);
-    }
-
-    return rc;
 }
 
 

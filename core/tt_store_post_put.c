@@ -143,7 +143,7 @@ tt_post_put_retime(tt_txn_t *t, const char *id, int64_t slot, int64_t at,
     int64_t now)
 {
     int             rc, prio;
-    char            queue[TT_ID_SIZE], listed[TT_ID_SIZE];
+    char            queue[TT_ID_SIZE];
     int64_t         old;
     MDB_val         v;
     tt_buf_t        b;
@@ -156,20 +156,14 @@ tt_post_put_retime(tt_txn_t *t, const char *id, int64_t slot, int64_t at,
         return TT_DECLINED;
     }
 
-    /* its slot, queue entry and lists agree on its queue, or the slow
-     * way puts them right */
+    /* its slot, queue entry and lists (below) agree on its queue, or the
+     * slow way puts them right */
     rc = tt_queue_slot_of(t, id, queue, &old, &prio);
     if (rc != TT_OK) {
         return rc == TT_NOTFOUND ? TT_DECLINED : rc;
     }
 
-    rc = tt_post_terms_queue(t, id, listed);
-    if (rc != TT_OK) {
-        return rc == TT_NOTFOUND ? TT_DECLINED : rc;
-    }
-
-    if (prio < 0 || strcmp(queue, listed) != 0 || tt_queue_paused(t, queue))
-    {
+    if (prio < 0 || tt_queue_paused(t, queue)) {
         return TT_DECLINED;
     }
 
@@ -185,9 +179,16 @@ tt_post_put_retime(tt_txn_t *t, const char *id, int64_t slot, int64_t at,
     tt_buf_init(&b);
 
     rc = tt_post_retime(v.mv_data, v.mv_size, at, now, &b);
+
+    /* the first write: its lists, if they are of that queue */
+    if (rc == TT_OK) {
+        rc = tt_post_terms_retime(t, id, queue, at);
+    }
+
     if (rc != TT_OK) {
         tt_buf_free(&b);
-        return rc == TT_NOMEM ? tt_txn_fail(t, rc) : TT_DECLINED;
+        return rc == TT_DECLINED || rc == TT_INVALID ? TT_DECLINED
+                                                     : tt_txn_fail(t, rc);
     }
 
     rc = tt_db_put(t, TT_DB_POSTS, &k, b.data, b.len);
@@ -199,10 +200,6 @@ tt_post_put_retime(tt_txn_t *t, const char *id, int64_t slot, int64_t at,
 
     if (rc == TT_OK) {
         rc = tt_post_due(t, at, id, 1);
-    }
-
-    if (rc == TT_OK) {
-        rc = tt_post_terms_retime(t, id, at);
     }
 
     if (rc == TT_OK) {
