@@ -108,7 +108,8 @@ int tt_post_terms_retime(tt_txn_t *t, const char *id, const char *queue,
  * tt_store_list_move.c: between begin and end, the posts of t whose
  * scheduled_at alone changes have their lists by scheduled_at moved at
  * the end, all in one go (a queue re-arranged).  Nothing may read the
- * lists in between, and each post moves once.
+ * lists in between, nor change a moved post's lists but by moving it
+ * again (its moves are merged into one).
  */
 int tt_list_moves_begin(tt_txn_t *t);
 int tt_list_moves_end(tt_txn_t *t, int apply);

@@ -25,12 +25,17 @@ typedef struct {
 } tt_list_move_t;
 
 
-/* the moves of one transaction, until tt_list_moves_end() */
+/*
+ * The moves of one transaction, until tt_list_moves_end(), and a table
+ * of them by id (open addressing, twice as many slots as moves can be:
+ * a slot holds a move's index plus one, 0 when free).
+ */
 typedef struct {
     tt_txn_t       *t;
     tt_list_move_t *moves;
     size_t          n;
     size_t          cap;
+    uint32_t       *slots;
 } tt_list_moves_t;
 
 
@@ -120,11 +125,84 @@ tt_list_moves_begin(tt_txn_t *t)
 }
 
 
+/* the slot of the move of the held id, or the free one where it would go */
+static uint32_t *
+tt_list_move_slot(tt_list_moves_t *m, const char *held)
+{
+    size_t    i, mask;
+    uint32_t  h, *slot;
+
+    h = 2166136261u;
+
+    for (i = 0; i < TT_ID_SIZE && held[i] != '\0'; i++) {
+        h = (h ^ (uint8_t) held[i]) * 16777619u;
+    }
+
+    mask = 2 * m->cap - 1;
+
+    for (i = h & mask; /* void */ ; i = (i + 1) & mask) {
+        slot = &m->slots[i];
+
+        if (*slot == 0
+            || memcmp(m->moves[*slot - 1].id, held, TT_ID_SIZE) == 0)
+        {
+            return slot;
+        }
+    }
+}
+
+
+/* room for twice the moves, their table made again */
+static int
+tt_list_moves_grow(tt_list_moves_t *m)
+{
+    size_t           i, cap;
+    uint32_t        *slots;
+    tt_list_move_t  *mv;
+
+    cap = m->cap ? 2 * m->cap : 256;
+
+    if (cap > UINT32_MAX / 2) {
+        return TT_NOMEM;
+    }
+
+    mv = realloc(m->moves, cap * sizeof(tt_list_move_t));
+    if (mv == NULL) {
+        return TT_NOMEM;
+    }
+
+    m->moves = mv;
+
+    slots = calloc(2 * cap, sizeof(uint32_t));
+    if (slots == NULL) {
+        return TT_NOMEM;
+    }
+
+    free(m->slots);
+    m->slots = slots;
+    m->cap = cap;
+
+    for (i = 0; i < m->n; i++) {
+        *tt_list_move_slot(m, m->moves[i].id) = (uint32_t) i + 1;
+    }
+
+    return TT_OK;
+}
+
+
+/*
+ * A post's lists by scheduled_at to move at the batch's end.  A post
+ * moved again in the batch moves once: from where its first move found
+ * it to where its last one put it (each later move starts where the one
+ * before ended, since the terms it read are those stored; the scope is
+ * the same, since a move changes the time alone).
+ */
 int
 tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old, const tt_terms_t *tm,
     const char *id)
 {
-    size_t            cap;
+    char              held[TT_ID_SIZE];
+    uint32_t         *slot;
     tt_list_move_t   *mv;
     tt_list_moves_t  *m;
 
@@ -134,28 +212,35 @@ tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old, const tt_terms_t *tm,
         return 0;
     }
 
-    if (m->n == m->cap) {
-        cap = m->cap ? 2 * m->cap : 256;
-        mv = realloc(m->moves, cap * sizeof(tt_list_move_t));
-        if (mv == NULL) {
-            return 0;       /* this one moves now */
-        }
+    tt_list_id_put(held, id);       /* as the entries hold it */
 
-        m->moves = mv;
-        m->cap = cap;
+    if (m->cap > 0) {
+        slot = tt_list_move_slot(m, held);
+
+        if (*slot != 0) {
+            m->moves[*slot - 1].to = tm->scheduled;
+            return 1;
+        }
     }
+
+    if (m->n == m->cap && tt_list_moves_grow(m) != TT_OK) {
+        return 0;           /* this one moves now */
+    }
+
+    *tt_list_move_slot(m, held) = (uint32_t) m->n + 1;
 
     mv = &m->moves[m->n++];
     mv->tm = *old;
     mv->to = tm->scheduled;
-    tt_list_id_put(mv->id, id);     /* as the entries hold it */
+    memcpy(mv->id, held, TT_ID_SIZE);
 
     return 1;
 }
 
 
-static const tt_list_move_t  *tt_list_sorting;
-static int                    tt_list_sorting_out;
+/* what qsort()'s comparisons read: the moves, and which time they sort by */
+static __thread const tt_list_move_t  *tt_list_sorting;
+static __thread int                    tt_list_sorting_out;
 
 
 static int64_t
@@ -531,6 +616,7 @@ tt_list_moves_end(tt_txn_t *t, int apply)
     }
 
     free(m->moves);
+    free(m->slots);
     free(m);
 
     return rc;

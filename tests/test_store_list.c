@@ -840,7 +840,8 @@ static void
 test_leaves(void **state)
 {
     t_env_t   *e = *state;
-    unsigned   i, back;
+    int64_t    at;
+    unsigned   i, back, pass;
     tt_txn_t   t, c;
     t_leaf_t  *lf;
 
@@ -909,6 +910,30 @@ test_leaves(void **state)
                                     : T_LEAF_AT + (int64_t) i * 3600000;
             if (lf->live[i]) {
                 assert_int_equal(tt_post_put(&t, &lf->p[i]), TT_OK);
+            }
+        }
+
+        assert_int_equal(tt_list_moves_end(&t, 1), TT_OK);
+        assert_int_equal(tt_txn_commit(&t), TT_OK);
+        t_leaf_check(e, lf, NULL);
+    }
+
+    /* moved more than once in one batch: far and 7 ms on; then far, 13 ms
+     * on and back where they were: listed once, where the last move put
+     * them */
+    for (back = 0; back < 2; back++) {
+        assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+        assert_int_equal(tt_list_moves_begin(&t), TT_OK);
+
+        for (pass = 0; pass < 2 + back; pass++) {
+            for (i = 0; i < T_LEAF; i++) {
+                at = T_LEAF_AT + (int64_t) (i / 2) * 300;
+                lf->p[i].scheduled_at = (pass == 0) ? at + (int64_t) i * 3600000
+                                        : (pass == 1) ? at + 7 + 6 * back
+                                        : at;
+                if (lf->live[i]) {
+                    assert_int_equal(tt_post_put(&t, &lf->p[i]), TT_OK);
+                }
             }
         }
 
