@@ -9,6 +9,10 @@
 #   list     GET /api/posts p99, full-access key and group key, first and
 #            last page, each filter; then the same lists' store work in
 #            one process (bench/store_list.c): p50, p99, what each read
+# Each measure through HTTP is taken ROUNDS times (GET by id in turn
+# with the static baseline's) and its median is printed beside its
+# range: one round that meets a stall of this shared machine (the static
+# `return 200` meets them too) moves the range, not the figure.
 #   admin    `tiktok-admin profile add` to an empty group, ms each: the
 #            whole process, a process that only opens the store and
 #            reads (its start), and inside a process (bench/store_admin.c)
@@ -16,7 +20,7 @@
 # Not a test: it prints figures.
 #
 #   sh bench/store_bench.sh GROUPS POSTS   (DURATION=5 CONNS=64 LIST_S=2
-#                                           LIST_CONNS=4)
+#                                           LIST_CONNS=4 ROUNDS=3)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +31,7 @@ duration=${DURATION:-5}
 conns=${CONNS:-64}
 list_s=${LIST_S:-2}
 list_conns=${LIST_CONNS:-4}
+rounds=${ROUNDS:-3}
 spare=40
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tt-sbench-XXXXXX")
 free_port() {
@@ -133,14 +138,32 @@ conf "$(head -c "$size" /dev/zero | tr '\0' 'x')"
 nginx -s reload -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log"
 sleep 1
 
+# one wrk run of DURATION: its requests a second; its answers not 2xx
+# are added to $dir/non2xx.NAME
 rps() {
     name=$1
     shift
     wrk -t1 -c"$conns" -d"${duration}s" "$@" > "$dir/wrk.$name" 2>&1
     awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$dir/wrk.$name" \
-        > "$dir/non2xx.$name"
+        >> "$dir/non2xx.$name"
     awk '/Requests\/sec/ {print int($2)}' "$dir/wrk.$name"
 }
+
+# the numbers on standard input: their median, least and greatest
+stats() {
+    sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)], v[1], v[NR]}'
+}
+
+# the p99 of a wrk run with --latency, in us
+p99_us() {
+    awk '$1 == "99%" {
+        v = $2; u = $2; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u)
+        print int(v * (u == "s" ? 1e6 : u == "ms" ? 1000 : 1) + 0.5)
+    }' "$1"
+}
+
+# "median (least-greatest)" of a stats line, with a unit
+range() { echo "$1$4 ($2-$3$4)"; }
 
 # CPU seconds (user + system) of the nginx workers so far
 cpu() {
@@ -158,37 +181,70 @@ total_of() {
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'
 }
 
-static=$(rps static "http://127.0.0.1:$sport/static")
-read=$(rps read -H "Authorization: Bearer $key" \
-       "http://127.0.0.1:$port/api/posts/$id")
+: > "$dir/non2xx.static"; : > "$dir/non2xx.read"; : > "$dir/non2xx.write"
+# static and read in turn, ROUNDS times: each round's read against the
+# static of the same round
+i=0
+while [ $i -lt "$rounds" ]; do
+    s=$(rps static "http://127.0.0.1:$sport/static")
+    r=$(rps read -H "Authorization: Bearer $key" \
+        "http://127.0.0.1:$port/api/posts/$id")
+    echo "$s $r"
+    i=$((i + 1))
+done > "$dir/rounds.read"
+static=$(cut -d' ' -f1 "$dir/rounds.read" | stats)
+read=$(cut -d' ' -f2 "$dir/rounds.read" | stats)
+ratio=$(awk '{print int(100 * $2 / $1 + 0.5)}' "$dir/rounds.read" | stats)
+
 before=$(total_of "$key" "")
 c0=$(cpu)
 export TT_KEY="$key"
-write=$(rps write -s "$top/bench/post.lua" "http://127.0.0.1:$port/api/posts")
+i=0
+while [ $i -lt "$rounds" ]; do
+    rps write -s "$top/bench/post.lua" "http://127.0.0.1:$port/api/posts"
+    i=$((i + 1))
+done > "$dir/rounds.write"
 c1=$(cpu)
 after=$(total_of "$key" "")
+write=$(stats < "$dir/rounds.write")
 hz=$(getconf CLK_TCK)
 cpu_us=$(awk "BEGIN {printf \"%.0f\", 1e6 * ($c1 - $c0) / $hz / ($after - $before)}")
+non2xx() { awk '{n += $1} END {print n + 0}' "$dir/non2xx.$1"; }
 
 echo "groups $groups, posts $posts (seeded in ${seed_s}s, $free_pages free pages left; ${store_mb} MB$([ "${COMPACT:-1}" = 1 ] && echo ", compacted")), workspace $ws"
-echo "static return 200:      $static req/s (body $size bytes)"
-echo "GET /api/posts/:id:     $read req/s ($(awk "BEGIN {printf \"%.0f\", 100 * $read / $static}")% of static)"
-echo "POST /api/posts:        $write req/s durable, nginx CPU ${cpu_us} us/post ($((after - before)) written)"
+echo "$rounds rounds of ${duration}s each, median (least-greatest):"
+echo "static return 200:      $(range $static /s) (body $size bytes)"
+echo "GET /api/posts/:id:     $(range $read /s), $(range $ratio %) of static"
+echo "POST /api/posts:        $(range $write /s) durable, nginx CPU ${cpu_us} us/post ($((after - before)) written)"
 echo "profile add:            $add_ms ms each, whole process (to a group of $groups)"
 echo "  a process's start:    $start_ms ms (key list: exec, libraries, store open, one read)"
 echo "  inside the process:   open $inner_open ms, lookups + write $inner_work ms, commit with fsync $inner_commit ms"
-echo "answers not 2xx:        static $(cat "$dir/non2xx.static"), read $(cat "$dir/non2xx.read"), write $(cat "$dir/non2xx.write")"
+echo "answers not 2xx:        static $(non2xx static), read $(non2xx read), write $(non2xx write)"
 
-# list p99, LIST_CONNS connections, per_page 10; the baseline: the static
+# list p99, LIST_CONNS connections, per_page 10, each page ROUNDS times
+# (LIST_S each): the median p99 and its range; the baseline: the static
 # `return 200`'s p99 under the same load, in the same run
-wrk -t1 -c"$list_conns" -d"${list_s}s" --latency "http://127.0.0.1:$sport/static" \
-    > "$dir/wrk.list" 2>&1
-echo "static return 200 p99, $list_conns connections: $(awk '$1 == "99%" {print $2}' "$dir/wrk.list")"
+list_p99() {
+    i=0
+    while [ $i -lt "$rounds" ]; do
+        wrk -t1 -c"$list_conns" -d"${list_s}s" --latency "$@" \
+            > "$dir/wrk.list" 2>&1
+        p99_us "$dir/wrk.list"
+        awk '/requests in/ {print $1}' "$dir/wrk.list" >> "$dir/list.n"
+        awk '/Non-2xx/ {print $NF}' "$dir/wrk.list" >> "$dir/non2xx.list"
+        i=$((i + 1))
+    done > "$dir/rounds.list"
+    stats < "$dir/rounds.list"
+}
+: > "$dir/non2xx.list"
+echo "static return 200 p99, $list_conns connections: $(range $(list_p99 "http://127.0.0.1:$sport/static") " us")"
 lc0=$(cpu)
-ln=0
+: > "$dir/list.n"
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 later=$(date -u -d '+60 days' +%Y-%m-%dT%H:%M:%SZ)
-printf '%-8s %-34s %8s %9s %9s\n' key filter total "p99 first" "p99 last"
+over=0
+pages=0
+printf '%-6s %-41s %7s %-18s %-18s\n' key filter total "p99 first, us" "p99 last, us"
 for who in full group; do
     k=$key
     [ $who = group ] && k=$gkey
@@ -200,18 +256,19 @@ for who in full group; do
         last=$(( tot > 0 ? (tot - 1) / 10 : 0 ))
         out=""
         for page in 0 "$last"; do
-            wrk -t1 -c"$list_conns" -d"${list_s}s" --latency -H "Authorization: Bearer $k" \
-                "http://127.0.0.1:$port/api/posts?page=$page&$f" \
-                > "$dir/wrk.list" 2>&1
-            p99=$(awk '$1 == "99%" {print $2}' "$dir/wrk.list")
-            ln=$((ln + $(awk '/requests in/ {print $1}' "$dir/wrk.list")))
-            bad=$(awk '/Non-2xx/ {print $NF}' "$dir/wrk.list")
-            out="$out $p99${bad:+(!$bad)}"
+            set -- $(list_p99 -H "Authorization: Bearer $k" \
+                     "http://127.0.0.1:$port/api/posts?page=$page&$f")
+            [ "$1" -le 2000 ] || over=$((over + 1))
+            pages=$((pages + 1))
+            out="$out $(printf '%-18s' "$1 ($2-$3)")"
         done
-        printf '%-8s %-34s %8s %9s %9s\n' $who "${f:-(none)}" "$tot" $out
+        name=$(echo "${f:-(none)}" | sed -e "s/$now/now/g" -e "s/$later/+60d/g")
+        printf '%-6s %-41s %7s%s\n' $who "$name" "$tot" "$out"
     done
 done
 lc1=$(cpu)
+ln=$(awk '{n += $1} END {print n}' "$dir/list.n")
+echo "list pages with a median p99 over 2 ms: $over of $pages; answers not 2xx: $(non2xx list)"
 echo "lists: nginx CPU $(awk "BEGIN {printf \"%.0f\", 1e6 * ($lc1 - $lc0) / $hz / $ln}") us per page over $ln pages"
 echo "wrk: 1 thread, $conns connections, ${duration}s (lists: $list_conns, ${list_s}s); nginx: 2 workers; $(nproc) cores"
 echo "the same lists in one process (bench/store_list.c, 300 reads each; CPU time p50, p99 and worst wall time, us):"
