@@ -84,7 +84,8 @@ static const tt_store_migration_t  tt_store_migrations[] = {
     { 4, tt_event_post_reindex },   /* webhooks: each post's statuses */
     { TT_SCHEMA_OPS_FROM, tt_store_migrate_ops },
     { 6, tt_qsum_reindex },         /* each queue's summary and head */
-    { 7, tt_list_recount }          /* counts only under cells that need them */
+    { 7, tt_list_recount },         /* counts only under cells that need them */
+    { 8, tt_list_rehold }           /* ids held with 3 characters in front */
 };
 
 

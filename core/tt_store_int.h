@@ -120,6 +120,9 @@ int tt_post_unlist(tt_txn_t *t);
 /* schema 8: the lists' counts made again (tt_store_list_count.c); and a
  * check of every count against the entries, TT_ERR with err if one is off */
 int tt_list_recount(tt_txn_t *t);
+/* schema 9: the lists' entries written again from the posts' terms, then
+ * their counts (tt_store_list.c) */
+int tt_list_rehold(tt_txn_t *t);
 int tt_list_check(tt_txn_t *t, char *err, size_t err_len);
 int tt_apikey_reindex(tt_txn_t *t);
 int tt_profile_reindex(tt_txn_t *t);

@@ -11,7 +11,7 @@
 
 
 const unsigned  tt_list_shifts[TT_LIST_LEVELS] = {
-    64, 32, 24, 16, 8, 0
+    64, 32, 24, 16, 8, 0, 0, 0, 0
 };
 
 
@@ -27,7 +27,8 @@ typedef struct {
 } tt_list_walk_t;
 
 
-/* where a page starts: a level 5 cell, and the entries to pass in it */
+/* where a page starts: a cell's first key and id bytes (zeros past its
+ * own), and the entries to pass from there */
 typedef struct {
     uint64_t        key;
     uint8_t         id[TT_LIST_IDPART];
@@ -41,7 +42,7 @@ typedef struct {
     uint64_t        to;
     uint64_t        n;
     uint64_t        bucket;
-    uint8_t         id[TT_LIST_IDPART];     /* level 5 */
+    uint8_t         id[TT_LIST_IDPART];     /* levels 6 to 8; zeros past */
     unsigned        leaf:1;         /* no counts below: its entries read */
 } tt_list_cell_t;
 
@@ -62,7 +63,7 @@ static int tt_list_cell(tt_list_walk_t *w, int level, tt_skey_t *k, int op,
 static int tt_list_count_range(tt_list_walk_t *w, int level, uint64_t a,
     uint64_t b, uint64_t *n);
 static int tt_list_find(tt_list_walk_t *w, int level, uint64_t a,
-    uint64_t b, uint64_t *offset, tt_list_start_t *start);
+    uint64_t b, const uint8_t *id, uint64_t *offset, tt_list_start_t *start);
 static int tt_list_find_leaf(tt_list_walk_t *w, const tt_list_cell_t *c,
     uint64_t a, uint64_t b, uint64_t *offset, tt_list_start_t *start);
 static int tt_list_entries(tt_list_walk_t *w, uint64_t a, uint64_t b,
@@ -262,7 +263,7 @@ tt_terms_store(tt_txn_t *t, tt_skey_t *k, const tt_terms_t *old,
     }
 
     if (old != NULL) {
-        rc = tt_terms_apply(t, old, id, 0, kinds);
+        rc = tt_terms_apply(t, old, id, TT_LIST_OUT, kinds);
         if (rc != TT_OK) {
             return rc;
         }
@@ -273,7 +274,7 @@ tt_terms_store(tt_txn_t *t, tt_skey_t *k, const tt_terms_t *old,
         return rc;
     }
 
-    return tt_terms_apply(t, tm, id, 1, kinds);
+    return tt_terms_apply(t, tm, id, TT_LIST_IN, kinds);
 }
 
 
@@ -293,7 +294,7 @@ tt_post_terms_drop(tt_txn_t *t, const char *id)
         return rc == TT_NOTFOUND ? TT_OK : rc;
     }
 
-    rc = tt_terms_apply(t, &old, id, 0,
+    rc = tt_terms_apply(t, &old, id, TT_LIST_OUT,
                         TT_TERMS_BY_CREATED | TT_TERMS_BY_SCHED);
     if (rc != TT_OK) {
         return rc;
@@ -303,8 +304,9 @@ tt_post_terms_drop(tt_txn_t *t, const char *id)
 }
 
 
-/* the list entries of the terms, in or out: 2 x 2 scopes x classes,
- * those by creation, by scheduled_at or both (kinds) */
+/* the list entries of the terms, in or out (add: tt_list_entry()):
+ * 2 x 2 scopes x classes, those by creation, by scheduled_at or both
+ * (kinds) */
 int
 tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add,
     unsigned kinds)
@@ -364,9 +366,10 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add,
 
 
 /*
- * One entry in or out, and its counts with it.  An entry already there
- * (or already gone) leaves the counts alone, so that they always equal
- * the entries.
+ * One entry in or out (TT_LIST_OUT, TT_LIST_IN), and its counts with it.
+ * An entry already there (or already gone) leaves the counts alone, so
+ * that they always equal the entries.  TT_LIST_IN_UNCOUNTED puts the
+ * entry alone, for a migration that makes every count after.
  */
 static int
 tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *post,
@@ -397,7 +400,7 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *post,
     }
 
     rc = tt_txn_fail(t, tt_store_rc(t->st, rc));
-    if (rc != TT_OK) {
+    if (rc != TT_OK || add == TT_LIST_IN_UNCOUNTED) {
         return rc;
     }
 
@@ -405,24 +408,28 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *post,
 
     /* a time range's total is counted from the buckets: no level 0 */
     for (level = (kind == TT_LIST_CREATED) ? 0 : 1;
-         rc == TT_OK && level <= tt_list_last(kind);
+         rc == TT_OK && level <= TT_LIST_LAST;
          level++)
     {
-        rc = tt_list_count_add(t, prefix, level, key, id, add ? 1 : -1);
+        rc = tt_list_count_add(t, prefix, level, key, id,
+                               add == TT_LIST_IN ? 1 : -1);
     }
 
     return rc == TT_OK ? tt_counts_spill(t) : rc;
 }
 
 
-/* the count key of the cell of the level holding key (and id at 5) */
+/*
+ * The count key of the cell of the level holding key, and the entry id
+ * as held (levels 6 to 8 take its first bytes).
+ */
 int
 tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,
     uint64_t key, const void *id)
 {
-    if (level == TT_LIST_CELL) {
+    if (tt_list_idpart(level) > 0) {
         return tt_store_key(k, "bcub", prefix->data, prefix->val.mv_size,
-                            level, key, id, (size_t) TT_LIST_IDPART);
+                            level, key, id, (size_t) tt_list_idpart(level));
     }
 
     key = (level == 0) ? 0 : key >> tt_list_shifts[level];
@@ -442,8 +449,10 @@ tt_list_id_put(char out[TT_ID_SIZE], const char *id)
     memcpy(out, id, len);
 
     if (len == TT_ID_POST_LEN + TT_ID_CHARS) {
-        out[TT_ID_POST_LEN] = id[TT_ID_POST_LEN + TT_ID_TIME];
-        memcpy(out + TT_ID_POST_LEN + 1, id + TT_ID_POST_LEN, TT_ID_TIME);
+        memcpy(out + TT_ID_POST_LEN, id + TT_ID_POST_LEN + TT_ID_TIME,
+               TT_LIST_MOVED);
+        memcpy(out + TT_ID_POST_LEN + TT_LIST_MOVED, id + TT_ID_POST_LEN,
+               TT_ID_TIME);
     }
 }
 
@@ -454,8 +463,10 @@ tt_list_id_get(const uint8_t *key, char id[TT_ID_SIZE])
     tt_store_key_id(key, id);
 
     if (strnlen(id, TT_ID_SIZE) == TT_ID_POST_LEN + TT_ID_CHARS) {
-        memcpy(id + TT_ID_POST_LEN, key + TT_ID_POST_LEN + 1, TT_ID_TIME);
-        id[TT_ID_POST_LEN + TT_ID_TIME] = (char) key[TT_ID_POST_LEN];
+        memcpy(id + TT_ID_POST_LEN, key + TT_ID_POST_LEN + TT_LIST_MOVED,
+               TT_ID_TIME);
+        memcpy(id + TT_ID_POST_LEN + TT_ID_TIME, key + TT_ID_POST_LEN,
+               TT_LIST_MOVED);
     }
 }
 
@@ -509,7 +520,7 @@ tt_post_list(tt_txn_t *t, const tt_post_query_t *q, uint64_t *total,
 
     if (rc == TT_OK && q->offset < *total && q->limit > 0) {
         offset = q->offset;
-        rc = tt_list_find(&w, 1, w.lo, w.hi, &offset, &start);
+        rc = tt_list_find(&w, 1, w.lo, w.hi, tt_list_id0, &offset, &start);
 
         if (rc == TT_OK) {
             rc = tt_list_emit(&w, &start, q->limit, cb, ctx);
@@ -649,8 +660,7 @@ tt_list_cell(tt_list_walk_t *w, int level, tt_skey_t *k, int op,
     p = key.mv_data;
 
     if (p[TT_LIST_PREFIX] != level
-        || key.mv_size != (level == TT_LIST_CELL ? TT_LIST_CELL_KEY
-                                                 : TT_LIST_COUNT_KEY))
+        || key.mv_size != (size_t) tt_list_count_len(level))
     {
         return TT_NOTFOUND;
     }
@@ -668,16 +678,10 @@ tt_list_cell(tt_list_walk_t *w, int level, tt_skey_t *k, int op,
     c->bucket = tt_store_be64(p + TT_LIST_PREFIX + 1);
 
     memset(c->id, 0, TT_LIST_IDPART);
+    memcpy(c->id, p + TT_LIST_COUNT_KEY, tt_list_idpart(level));
 
-    if (level == TT_LIST_CELL) {
-        c->from = c->bucket;
-        c->to = c->bucket;
-        memcpy(c->id, p + TT_LIST_COUNT_KEY, TT_LIST_IDPART);
-
-    } else {
-        c->from = c->bucket << tt_list_shifts[level];
-        c->to = c->from | ((((uint64_t) 1) << tt_list_shifts[level]) - 1);
-    }
+    c->from = c->bucket << tt_list_shifts[level];
+    c->to = c->from | ((((uint64_t) 1) << tt_list_shifts[level]) - 1);
 
     return TT_OK;
 }
@@ -698,7 +702,7 @@ tt_list_count_range(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
     tt_list_cell_t  c;
 
     *n = 0;
-    tt_list_count_key(&k, &w->prefix, level, a, "\0\0\0");
+    tt_list_count_key(&k, &w->prefix, level, a, tt_list_id0);
 
     for (op = MDB_SET_RANGE; /* void */ ; /* void */) {
         rc = tt_list_cell(w, level, &k, op, &c);
@@ -723,7 +727,7 @@ tt_list_count_range(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
         }
 
         *n += sub;
-        tt_list_count_key(&k, &w->prefix, level, c.to + 1, "\0\0\0");
+        tt_list_count_key(&k, &w->prefix, level, c.to + 1, tt_list_id0);
         op = MDB_SET_RANGE;
     }
 
@@ -732,33 +736,41 @@ tt_list_count_range(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
 
 
 /*
- * The last level's cell holding the *offset-th entry with a key in
- * [a, b]: the cells of each level are passed by their counts, and the one
- * holding it is entered; a cell across an end of the range is entered at
- * once, for the level below to pass what it holds.  TT_NOTFOUND when the
- * range holds fewer, *offset then less what it holds.
+ * The leaf or last level's cell holding the *offset-th entry with a key
+ * in [a, b] under the cell entered (id: its id bytes, zeros past them):
+ * the cells of each level are passed by their counts, and the one holding
+ * it is entered; a cell across an end of the range is entered at once,
+ * for the level below to pass what it holds.  TT_NOTFOUND when the range
+ * holds fewer, *offset then less what it holds.
  */
 static int
 tt_list_find(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
-    uint64_t *offset, tt_list_start_t *start)
+    const uint8_t *id, uint64_t *offset, tt_list_start_t *start)
 {
     int             rc, op;
+    size_t          part;
     tt_skey_t       k;
     tt_list_cell_t  c;
 
-    tt_list_count_key(&k, &w->prefix, level, a, "\0\0\0");
+    /* the cells under the one entered share its id bytes */
+    part = tt_list_idpart(level - 1);
+    tt_list_count_key(&k, &w->prefix, level, a, id);
 
     for (op = MDB_SET_RANGE; /* void */ ; /* void */) {
         rc = tt_list_cell(w, level, &k, op, &c);
-        if (rc != TT_OK || c.from > b) {
+        if (rc != TT_OK || c.from > b || memcmp(c.id, id, part) != 0) {
             return rc == TT_OK ? TT_NOTFOUND : rc;
         }
 
         op = MDB_NEXT;
 
+        /* past a leaf: the range ends with it, unless cells of the
+         * level after it share its keys (those of one key's ids) */
         if (c.leaf) {
             rc = tt_list_find_leaf(w, &c, a, b, offset, start);
-            if (rc != TT_NOTFOUND || c.to >= b) {
+            if (rc != TT_NOTFOUND
+                || (c.to >= b && tt_list_idpart(level) == 0))
+            {
                 return rc;
             }
 
@@ -767,12 +779,12 @@ tt_list_find(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
 
         if (c.from < a || c.to > b) {
             rc = tt_list_find(w, level + 1, c.from < a ? a : c.from,
-                              c.to > b ? b : c.to, offset, start);
+                              c.to > b ? b : c.to, c.id, offset, start);
             if (rc != TT_NOTFOUND || c.to >= b) {
                 return rc;
             }
 
-            tt_list_count_key(&k, &w->prefix, level, c.to + 1, "\0\0\0");
+            tt_list_count_key(&k, &w->prefix, level, c.to + 1, id);
             op = MDB_SET_RANGE;
             continue;
         }
@@ -782,8 +794,9 @@ tt_list_find(tt_list_walk_t *w, int level, uint64_t a, uint64_t b,
             continue;
         }
 
-        if (level < tt_list_last(w->kind)) {
-            return tt_list_find(w, level + 1, c.from, c.to, offset, start);
+        if (level < TT_LIST_LAST) {
+            return tt_list_find(w, level + 1, c.from, c.to, c.id, offset,
+                                start);
         }
 
         start->key = c.from;
@@ -820,7 +833,7 @@ tt_list_find_leaf(tt_list_walk_t *w, const tt_list_cell_t *c, uint64_t a,
 
     if (*offset < n) {
         start->key = from;
-        memset(start->id, 0, TT_LIST_IDPART);
+        memcpy(start->id, c->id, TT_LIST_IDPART);
         start->skip = *offset;
 
         return TT_OK;
@@ -1049,4 +1062,63 @@ tt_post_reindex(tt_txn_t *t)
     }
 
     return tt_txn_fail(t, rc == TT_NOTFOUND ? TT_OK : rc);
+}
+
+
+/*
+ * Schema 9: every list entry written again from the posts' terms, an id
+ * held with three random characters in front rather than one
+ * (tt_list_id_put()), then every count made again from the entries.
+ */
+int
+tt_list_rehold(tt_txn_t *t)
+{
+    int          rc;
+    char         id[TT_ID_SIZE];
+    MDB_val      key, v;
+    tt_terms_t   tm;
+    MDB_cursor  *c;
+
+    rc = tt_counts_flush(t);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    rc = mdb_drop(t->txn, t->st->dbi[TT_DB_POST_LIST], 0);
+    if (rc != MDB_SUCCESS) {
+        return tt_txn_fail(t, tt_store_rc(t->st, rc));
+    }
+
+    rc = tt_db_cursor(t, TT_DB_POST_TERMS, &c);
+    if (rc != TT_OK) {
+        return rc;
+    }
+
+    for (rc = tt_store_rc(t->st, mdb_cursor_get(c, &key, &v, MDB_FIRST));
+         rc == TT_OK;
+         rc = tt_store_rc(t->st, mdb_cursor_get(c, &key, &v, MDB_NEXT)))
+    {
+        if (key.mv_size != TT_ID_SIZE || v.mv_size != TT_TERMS_SIZE) {
+            t->st->last_error = "corrupt post terms in the store";
+            rc = TT_ERR;
+            break;
+        }
+
+        tt_store_key_id(key.mv_data, id);
+        tt_terms_dec(v.mv_data, &tm);
+
+        rc = tt_terms_apply(t, &tm, id, TT_LIST_IN_UNCOUNTED,
+                            TT_TERMS_BY_CREATED | TT_TERMS_BY_SCHED);
+        if (rc != TT_OK) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(c);
+
+    if (rc != TT_NOTFOUND) {
+        return tt_txn_fail(t, rc);
+    }
+
+    return tt_list_recount(t);
 }

@@ -18,11 +18,12 @@ typedef struct {
     int             kind;
     uint64_t        from;
     uint64_t        to;
-    uint8_t         id[TT_LIST_IDPART];     /* level TT_LIST_CELL */
+    uint8_t         id[TT_LIST_IDPART];     /* levels 6 to 8; zeros past */
 } tt_list_span_t;
 
 
-static const uint8_t  tt_list_id0[TT_LIST_IDPART];
+/* the id bytes of a cell of no id, or the start of a cell's */
+const uint8_t  tt_list_id0[TT_LIST_IDPART];
 
 
 static int tt_list_span_of(const uint8_t *key, size_t len,
@@ -53,10 +54,9 @@ tt_list_span_of(const uint8_t *key, size_t len, tt_list_span_t *s)
     s->kind = key[TT_LIST_SCOPE];
 
     if ((s->kind != TT_LIST_CREATED && s->kind != TT_LIST_SCHED)
-        || s->level > tt_list_last(s->kind)
+        || s->level > TT_LIST_LAST
         || (s->kind == TT_LIST_SCHED && s->level == 0)
-        || len != (s->level == TT_LIST_CELL ? TT_LIST_CELL_KEY
-                                            : TT_LIST_COUNT_KEY))
+        || len != (size_t) tt_list_count_len(s->level))
     {
         return TT_INVALID;
     }
@@ -67,15 +67,11 @@ tt_list_span_of(const uint8_t *key, size_t len, tt_list_span_t *s)
 
     bucket = tt_store_be64(key + TT_LIST_PREFIX + 1);
     memset(s->id, 0, TT_LIST_IDPART);
+    memcpy(s->id, key + TT_LIST_COUNT_KEY, tt_list_idpart(s->level));
 
     if (s->level == 0) {
         s->from = 0;
         s->to = UINT64_MAX;
-
-    } else if (s->level == TT_LIST_CELL) {
-        s->from = bucket;
-        s->to = bucket;
-        memcpy(s->id, key + TT_LIST_COUNT_KEY, TT_LIST_IDPART);
 
     } else {
         s->from = bucket << tt_list_shifts[s->level];
@@ -90,7 +86,15 @@ tt_list_span_of(const uint8_t *key, size_t len, tt_list_span_t *s)
 static int
 tt_list_span_parent(const tt_list_span_t *s)
 {
-    return s->level >= 1 && s->level < tt_list_last(s->kind);
+    return s->level >= 1 && s->level < TT_LIST_LAST;
+}
+
+
+/* whether a key's id bytes (as held) are those of the cell */
+static int
+tt_list_span_id(const tt_list_span_t *s, const uint8_t *id)
+{
+    return memcmp(id, s->id, tt_list_idpart(s->level)) == 0;
 }
 
 
@@ -231,7 +235,7 @@ tt_list_count_up(const uint8_t *key, size_t len, tt_skey_t *up)
     }
 
     return tt_list_count_key(up, &cell.prefix, cell.level - 1, cell.from,
-                             NULL);
+                             cell.id);
 }
 
 
@@ -321,8 +325,8 @@ tt_list_build(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell,
         return rc;
     }
 
-    tt_store_key(&k, "bu", cell->prefix.data, (size_t) TT_LIST_PREFIX,
-                 cell->from);
+    tt_store_key(&k, "bub", cell->prefix.data, (size_t) TT_LIST_PREFIX,
+                 cell->from, cell->id, (size_t) TT_LIST_IDPART);
     key = k.val;
     n = 0;
     all = 0;
@@ -341,7 +345,9 @@ tt_list_build(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell,
                || memcmp(key.mv_data, cell->prefix.data, TT_LIST_PREFIX)
                   != 0
                || (at = tt_store_be64((uint8_t *) key.mv_data
-                                      + TT_LIST_PREFIX)) > cell->to);
+                                      + TT_LIST_PREFIX)) > cell->to
+               || !tt_list_span_id(cell, (uint8_t *) key.mv_data
+                                         + TT_LIST_PREFIX + 8));
 
         if (!end) {
             tt_list_count_key(&k, &cell->prefix, cell->level + 1, at,
@@ -393,13 +399,10 @@ tt_list_drop_below(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell)
     tt_skey_t       k;
     const uint8_t  *p;
 
-    for (level = cell->level + 1; level <= tt_list_last(cell->kind); level++)
-    {
-        hi = (level == TT_LIST_CELL) ? cell->to
-                                     : cell->to >> tt_list_shifts[level];
+    for (level = cell->level + 1; level <= TT_LIST_LAST; level++) {
+        hi = cell->to >> tt_list_shifts[level];
 
-        tt_list_count_key(&k, &cell->prefix, level, cell->from,
-                          tt_list_id0);
+        tt_list_count_key(&k, &cell->prefix, level, cell->from, cell->id);
 
         for ( ;; ) {
             key = k.val;
@@ -415,10 +418,11 @@ tt_list_drop_below(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell)
 
             p = key.mv_data;
 
-            if (key.mv_size < TT_LIST_COUNT_KEY
+            if (key.mv_size != (size_t) tt_list_count_len(level)
                 || memcmp(p, cell->prefix.data, TT_LIST_PREFIX) != 0
                 || p[TT_LIST_PREFIX] != level
-                || tt_store_be64(p + TT_LIST_PREFIX + 1) > hi)
+                || tt_store_be64(p + TT_LIST_PREFIX + 1) > hi
+                || !tt_list_span_id(cell, p + TT_LIST_COUNT_KEY))
             {
                 break;
             }
@@ -541,9 +545,7 @@ tt_list_span_entries(tt_txn_t *t, MDB_cursor *l, const tt_list_span_t *s,
         if (key.mv_size != TT_LIST_KEY
             || memcmp(p, s->prefix.data, TT_LIST_PREFIX) != 0
             || tt_store_be64(p + TT_LIST_PREFIX) > s->to
-            || (s->level == TT_LIST_CELL
-                && memcmp(p + TT_LIST_PREFIX + 8, s->id, TT_LIST_IDPART)
-                   != 0))
+            || !tt_list_span_id(s, p + TT_LIST_PREFIX + 8))
         {
             return TT_OK;
         }
@@ -656,7 +658,7 @@ tt_list_check(tt_txn_t *t, char *err, size_t err_len)
         /* the cells right below it, added up */
         sum = 0;
         tt_list_count_key(&k, &cell.prefix, cell.level + 1, cell.from,
-                          tt_list_id0);
+                          cell.id);
         key2 = k.val;
 
         for (rc = mdb_cursor_get(c2, &key2, &v2, MDB_SET_RANGE);
@@ -667,6 +669,7 @@ tt_list_check(tt_txn_t *t, char *err, size_t err_len)
                 || memcmp(key2.mv_data, cell.prefix.data, TT_LIST_PREFIX)
                    != 0
                 || s2.level != cell.level + 1 || s2.from > cell.to
+                || !tt_list_span_id(&cell, s2.id)
                 || tt_list_count_val(&v2, &sub, &below) != TT_OK)
             {
                 break;

@@ -11,21 +11,24 @@
 /*
  * The counts of a list, by level: 0 its total; 1 to 4 buckets of 2^32,
  * 2^24, 2^16 and 2^8 of the key (49.7 days, 4.7 hours, 65.5 s, 256 ms);
- * and, in the lists by scheduled_at, 5: cells of one key and the id's
- * first TT_LIST_IDPART bytes as the entries hold it ("p_" and a random
- * character: tt_list_id_put()), which split posts of the same time 62
- * ways (thousands may share a scheduled_at).
- * A cell holds at most 256 cells of the level below (62 at level 5), so
- * an entry is found by reading a bounded number of counts, whatever the
- * list holds, then by stepping through its last cell: 256 ms of
- * creations (a few thousand at the API's highest rate), or a 62nd of the
- * posts of one scheduled_at.
+ * 5 one key; and 6 to 8 one key and the first 3, 4 or 5 bytes of the id
+ * as the entries hold it ("p_" and one, two or three random characters:
+ * tt_list_id_put()), which split the posts of one key 62 ways at each
+ * level (thousands may share a scheduled_at, or a millisecond of
+ * creation).  A cell holds at most 256 cells of the level below (62 at
+ * levels 7 and 8), so that an entry is found by reading a bounded number
+ * of counts, whatever the list holds, then by stepping through one leaf
+ * (below): millions of posts of one key before a leaf passes
+ * TT_LIST_LEAF_MAX.
  */
-#define TT_LIST_LEVELS      6
-#define TT_LIST_CELL        5
-#define TT_LIST_IDPART      3
+#define TT_LIST_LEVELS      9
+#define TT_LIST_KEYED       5       /* the level of one key */
+#define TT_LIST_LAST        (TT_LIST_LEVELS - 1)
+#define TT_LIST_IDPART      5       /* the most id bytes a cell is keyed by */
 
-#define tt_list_last(kind)  ((kind) == TT_LIST_CREATED ? 4 : TT_LIST_CELL)
+/* the id bytes the cells of a level are keyed by */
+#define tt_list_idpart(level)                                                 \
+    ((level) > TT_LIST_KEYED ? (level) - TT_LIST_KEYED + TT_ID_POST_LEN : 0)
 
 /*
  * Counts are kept under a cell only while it holds enough entries to need
@@ -37,7 +40,8 @@
  * The count's value holds TT_LIST_LEAF beside the number; the cells of
  * levels 0 and 1 are always kept, those of the last level have nothing
  * below them.  A queue's posts, days apart, are each alone in their cells
- * below level 1 and so need none of them.
+ * below level 1 and so need none of them; a list of tens of thousands
+ * has cells down to level 4 or 5.
  */
 #define TT_LIST_LEAF_MAX    64
 #define TT_LIST_LEAF_LOW    16
@@ -46,6 +50,11 @@
 
 #define TT_LIST_CREATED     'c'     /* key ~created_at: newest first */
 #define TT_LIST_SCHED       's'     /* key scheduled_at: earliest first */
+
+/* an entry out or in (tt_list_entry()) */
+#define TT_LIST_OUT             0
+#define TT_LIST_IN              1
+#define TT_LIST_IN_UNCOUNTED    2
 
 /* which of a post's lists tt_terms_apply() changes */
 #define TT_TERMS_BY_CREATED 0x1
@@ -61,18 +70,21 @@
 #define TT_LIST_PREFIX      (TT_LIST_SCOPE + 2)
 #define TT_LIST_KEY         (TT_LIST_PREFIX + 8 + TT_ID_SIZE)
 #define TT_LIST_COUNT_KEY   (TT_LIST_PREFIX + 1 + 8)
-#define TT_LIST_CELL_KEY    (TT_LIST_COUNT_KEY + TT_LIST_IDPART)
+#define tt_list_count_len(level)  (TT_LIST_COUNT_KEY + tt_list_idpart(level))
 #define TT_TERMS_SIZE       (3 * TT_ID_SIZE + 1 + 16)
 
 
 /*
  * A post's id as the lists' entries hold it.  A time-ordered id
  * ("p_", 8 characters of time, 13 random: tt_id.h) is held with its
- * first random character moved before its time, so that the entries of
- * one scheduled_at, and the level 5 cells, split 62 ways as they do for
- * the random ids made before, which are held as they are.  Within a
- * cell the entries are in the order the posts were made.
+ * first TT_LIST_MOVED random characters moved before its time, so that
+ * the entries of one key, and the cells of levels 6 to 8, split 62 ways
+ * at each as they do for the random ids made before, which are held as
+ * they are.  Within a cell of level 8 the entries are in the order the
+ * posts were made.
  */
+#define TT_LIST_MOVED       (TT_LIST_IDPART - TT_ID_POST_LEN)
+
 void tt_list_id_put(char out[TT_ID_SIZE], const char *id);
 void tt_list_id_get(const uint8_t *key, char id[TT_ID_SIZE]);
 
@@ -99,6 +111,8 @@ int tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old,
 extern const unsigned  tt_list_shifts[TT_LIST_LEVELS];
 
 /* tt_store_list_count.c */
+extern const uint8_t   tt_list_id0[TT_LIST_IDPART];
+
 int tt_list_count_change(tt_txn_t *t, MDB_cursor *c, const uint8_t *key,
     size_t len, int64_t delta, int *below);
 int tt_list_count_up(const uint8_t *key, size_t len, tt_skey_t *up);

@@ -469,7 +469,7 @@ tt_list_moves_list(tt_txn_t *t, const tt_skey_t *prefix, tt_list_side_t *out,
     }
 
     /* a time range's total is counted from the buckets: no level 0 */
-    for (level = 1; rc == TT_OK && level <= TT_LIST_CELL; level++) {
+    for (level = 1; rc == TT_OK && level <= TT_LIST_LAST; level++) {
         rc = tt_list_level_counts(t, c, prefix, level, out, in);
     }
 

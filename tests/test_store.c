@@ -237,18 +237,18 @@ static void
 test_schema(void **state)
 {
     t_env_t  *e = *state;
-    char      err[256], next[2], want[64];
+    int       n;
+    char      err[256], next[16], want[64];
     tt_txn_t  t;
 
     /* one newer than this build's */
-    next[0] = '0' + TT_SCHEMA_VERSION + 1;
-    next[1] = '\0';
+    n = snprintf(next, sizeof(next), "%d", TT_SCHEMA_VERSION + 1);
     (void) snprintf(want, sizeof(want),
                     "store schema %d is newer than this build (%d)",
                     TT_SCHEMA_VERSION + 1, TT_SCHEMA_VERSION);
 
     t_begin(e, &t, 1);
-    assert_int_equal(tt_meta_put(&t, "schema", next, 1), TT_OK);
+    assert_int_equal(tt_meta_put(&t, "schema", next, (size_t) n), TT_OK);
     t_commit(&t);
     tt_store_close(e->st);
     e->st = NULL;

@@ -16,10 +16,12 @@
 #include "tt_store_list_int.h"
 #include "fixtures/store_v1_posts.h"
 #include "fixtures/store_v2_keys.h"
+#include "fixtures/store_v8_posts.h"
 
 
 #define T_FIXTURE     "tests/fixtures/store_v1/data.mdb"
 #define T_FIXTURE_V2  "tests/fixtures/store_v2/data.mdb"
+#define T_FIXTURE_V8  "tests/fixtures/store_v8/data.mdb"
 #define T_MAXP     (GEN_POSTS + 8)
 
 
@@ -105,6 +107,13 @@ static int
 t_setup_v2(void **state)
 {
     return t_setup_from(state, T_FIXTURE_V2);
+}
+
+
+static int
+t_setup_v8(void **state)
+{
+    return t_setup_from(state, T_FIXTURE_V8);
 }
 
 
@@ -556,12 +565,13 @@ test_nested(void **state)
 /*
  * A dense list: T_DENSE posts created 4 per millisecond, all scheduled at
  * the same instant.  Every page is found by reading at most T_DENSE_READS
- * entries and counts (the counts' cells, then one cell's posts), however
- * deep: stepping through the posts of one bucket would read them all.
+ * entries and counts (the counts' cells, then one leaf's posts), however
+ * deep: stepping through the posts of one 256 ms bucket (1,024 of them),
+ * or a 62nd of those of one instant (322), would pass it.
  */
-#define T_DENSE        10000
+#define T_DENSE        20000
 #define T_DENSE_AT     1790000000000LL
-#define T_DENSE_READS  1500
+#define T_DENSE_READS  400
 
 typedef struct {
     char            id[TT_ID_SIZE];
@@ -570,9 +580,9 @@ typedef struct {
 
 
 /*
- * The lists hold a time-ordered id with its first random character in
- * front (the level 5 cells split by it), an older random id as it is;
- * both come back whole.
+ * The lists hold a time-ordered id with its first three random characters
+ * in front (the cells of levels 6 to 8 split by them), an older random id
+ * as it is; both come back whole.
  */
 static void
 test_list_id_form(void **state)
@@ -582,7 +592,7 @@ test_list_id_form(void **state)
     const char  *old = "p_0123456789abcdefghIJ";
 
     tt_list_id_put(held, made);
-    assert_string_equal(held, "p_x0VcsiAaWyz0123456789");
+    assert_string_equal(held, "p_xyz0VcsiAaW0123456789");
     assert_int_equal(held[TT_ID_SIZE - 1], 0);
     tt_list_id_get((const uint8_t *) held, back);
     assert_string_equal(back, made);
@@ -673,7 +683,7 @@ test_dense(void **state)
     tt_post_query_t   q;
 
     static const uint64_t  offsets[] = {
-        0, 100, 2500, 5000, 7777, 9900, 9999
+        0, 100, 2500, 5000, 7777, 12345, 19900, T_DENSE - 1
     };
 
     ref = calloc(T_DENSE, sizeof(t_dense_t));
@@ -722,7 +732,7 @@ test_dense(void **state)
     q.after = T_DENSE_AT;
     q.before = -1;
     q.cls = TT_LIST_ANY;
-    t_dense_page(e, &q, ref, 9950);
+    t_dense_page(e, &q, ref, T_DENSE - 50);
 
     t_counts_in(e, NULL);
     free(ref);
@@ -1026,6 +1036,133 @@ test_profile_rules(void **state)
 }
 
 
+/*
+ * A store written by schema 8's code (tests/fixtures/store_v8, made by
+ * store_v8.sh), its lists holding time-ordered ids with one random
+ * character in front: opened, every entry is held with three and every
+ * count made again; each list's pages hold the posts they held, in the
+ * order of the ids as now held.
+ */
+static const tt_post_t  *t_v8_posts;
+static int               t_v8_created;
+
+/* newest first by creation, or earliest by scheduled_at; then the ids */
+static int
+t_v8_order(const void *x, const void *y)
+{
+    char              a[TT_ID_SIZE], b[TT_ID_SIZE];
+    const tt_post_t  *p, *q;
+
+    p = &t_v8_posts[*(const unsigned *) x];
+    q = &t_v8_posts[*(const unsigned *) y];
+
+    if (t_v8_created && p->created_at != q->created_at) {
+        return p->created_at > q->created_at ? -1 : 1;
+    }
+
+    if (!t_v8_created && p->scheduled_at != q->scheduled_at) {
+        return p->scheduled_at < q->scheduled_at ? -1 : 1;
+    }
+
+    tt_list_id_put(a, p->id);
+    tt_list_id_put(b, q->id);
+
+    return memcmp(a, b, TT_ID_SIZE);
+}
+
+
+static void
+t_v8_list(t_env_t *e, tt_txn_t *t, tt_post_t *posts, int drafts,
+    int64_t after, int64_t before)
+{
+    unsigned         i, n, at[GEN_V8_POSTS];
+    uint64_t         total;
+    t_page_t         pg;
+    tt_post_query_t  q;
+
+    for (i = 0, n = 0; i < GEN_V8_POSTS; i++) {
+        if ((!drafts || posts[i].draft)
+            && (after < 0 || posts[i].scheduled_at >= after)
+            && (before < 0 || posts[i].scheduled_at < before))
+        {
+            at[n++] = i;
+        }
+    }
+
+    t_v8_posts = posts;
+    t_v8_created = (after < 0 && before < 0);
+    qsort(at, n, sizeof(unsigned), t_v8_order);
+
+    memset(&q, 0, sizeof(q));
+    q.ws_id = "ws_v8";
+    q.cls = drafts ? TT_LIST_DRAFT : TT_LIST_ANY;
+    q.after = after;
+    q.before = before;
+    q.limit = 7;
+
+    for (q.offset = 0; q.offset <= n; q.offset += q.limit) {
+        memset(&pg, 0, sizeof(pg));
+
+        if (tt_post_list(t, &q, &total, t_page_cb, &pg) != TT_OK) {
+            fail_msg("list: %s", tt_store_last_error(e->st));
+        }
+
+        assert_int_equal(total, n);
+
+        for (i = 0; i < pg.n; i++) {
+            assert_string_equal(pg.ids[i], posts[at[q.offset + i]].id);
+        }
+
+        assert_int_equal(pg.n, n - q.offset < 7 ? n - q.offset : 7);
+    }
+}
+
+
+static void
+test_migrate_8_9(void **state)
+{
+    t_env_t        *e = *state;
+    char            held[TT_ID_SIZE];
+    unsigned        i;
+    tt_str_t        v;
+    tt_txn_t        t;
+    tt_post_t      *posts;
+    tt_platform_t  *pl;
+
+    posts = calloc(GEN_V8_POSTS, sizeof(tt_post_t));
+    pl = calloc(GEN_V8_POSTS, sizeof(tt_platform_t));
+    assert_non_null(posts);
+    assert_non_null(pl);
+
+    for (i = 0; i < GEN_V8_POSTS; i++) {
+        gen_v8_post(&posts[i], &pl[i], i);
+    }
+
+    /* the ids are of the form whose characters the lists move */
+    tt_list_id_put(held, posts[0].id);
+    assert_int_equal(strlen(posts[0].id), TT_ID_POST_LEN + TT_ID_CHARS);
+    assert_memory_equal(held + TT_ID_POST_LEN,
+                        posts[0].id + TT_ID_POST_LEN + TT_ID_TIME, 3);
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
+    assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
+    assert_int_equal(v.len, 1);
+    assert_int_equal(v.data[0], '0' + TT_SCHEMA_VERSION);
+
+    t_counts_in(e, &t);
+
+    t_v8_list(e, &t, posts, 0, -1, -1);
+    t_v8_list(e, &t, posts, 1, -1, -1);
+    t_v8_list(e, &t, posts, 0, GEN_V8_AT, GEN_V8_AT + 1);
+    t_v8_list(e, &t, posts, 0, GEN_V8_AT, -1);
+    t_v8_list(e, &t, posts, 1, 0, GEN_V8_AT + 3600000 * 80LL);
+
+    tt_txn_abort(&t);
+    free(posts);
+    free(pl);
+}
+
+
 int
 main(void)
 {
@@ -1039,6 +1176,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_keys_v2, t_setup_v2,
                                         t_teardown),
         cmocka_unit_test(test_list_id_form),
+        cmocka_unit_test_setup_teardown(test_migrate_8_9, t_setup_v8,
+                                        t_teardown),
         cmocka_unit_test_setup_teardown(test_dense, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_leaves, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_profile_rules, t_setup,
