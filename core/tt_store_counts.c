@@ -41,11 +41,17 @@ typedef struct {
 } tt_count_t;
 
 
+/* the sums by key (open addressing), and the slots used, in order */
 struct tt_counts_s {
     tt_count_t     *slots;
     size_t          size;           /* a power of two */
     size_t          n;
+    uint32_t       *used;           /* size / 2 of them */
 };
+
+
+/* a table emptied by a transaction's end, for this thread's next one */
+static __thread tt_counts_t  *tt_counts_spare;
 
 
 static uint64_t tt_counts_hash(const uint8_t *key, size_t len);
@@ -59,6 +65,7 @@ static int tt_counts_apply(tt_txn_t *t, tt_counts_t *m);
 static int tt_counts_write(tt_txn_t *t, MDB_cursor *c, tt_counts_t *m,
     tt_count_t *e);
 static void tt_counts_clear(tt_counts_t *m);
+static void tt_counts_destroy(tt_counts_t *m);
 
 
 /*
@@ -112,27 +119,40 @@ static int
 tt_counts_grow(tt_counts_t *m)
 {
     size_t       i, size;
+    uint32_t    *used;
     tt_count_t  *old, *e;
 
-    old = m->slots;
     size = m->size ? m->size * 2 : TT_COUNTS_INIT;
+
+    if (size / 2 > UINT32_MAX) {
+        return TT_NOMEM;
+    }
+
+    used = malloc(size / 2 * sizeof(uint32_t));
+    if (used == NULL) {
+        return TT_NOMEM;
+    }
+
+    old = m->slots;
 
     m->slots = calloc(size, sizeof(tt_count_t));
     if (m->slots == NULL) {
         m->slots = old;
+        free(used);
         return TT_NOMEM;
     }
 
     m->size = size;
 
-    for (i = 0; old != NULL && i < size / 2; i++) {
-        if (old[i].len != 0) {
-            e = tt_counts_slot(m, old[i].key, old[i].len);
-            *e = old[i];
-        }
+    for (i = 0; i < m->n; i++) {
+        e = tt_counts_slot(m, old[m->used[i]].key, old[m->used[i]].len);
+        *e = old[m->used[i]];
+        used[i] = (uint32_t) (e - m->slots);
     }
 
     free(old);
+    free(m->used);
+    m->used = used;
 
     return TT_OK;
 }
@@ -153,9 +173,14 @@ tt_counts_sum(tt_counts_t **dst, const uint8_t *key, size_t len,
     m = *dst;
 
     if (m == NULL) {
-        m = calloc(1, sizeof(tt_counts_t));
+        m = tt_counts_spare;
+        tt_counts_spare = NULL;
+
         if (m == NULL) {
-            return TT_NOMEM;
+            m = calloc(1, sizeof(tt_counts_t));
+            if (m == NULL) {
+                return TT_NOMEM;
+            }
         }
 
         *dst = m;
@@ -172,7 +197,7 @@ tt_counts_sum(tt_counts_t **dst, const uint8_t *key, size_t len,
         e->len = (uint8_t) len;
         memcpy(e->key, key, len);
         e->delta = 0;
-        m->n++;
+        m->used[m->n++] = (uint32_t) (e - m->slots);
     }
 
     e->delta += delta;
@@ -267,13 +292,13 @@ tt_counts_commit(tt_txn_t *t)
 static int
 tt_counts_join(tt_counts_t **dst, const tt_counts_t *m)
 {
-    size_t  i;
+    size_t             i;
+    const tt_count_t  *e;
 
-    for (i = 0; m != NULL && i < m->size; i++) {
-        if (m->slots[i].len != 0
-            && tt_counts_sum(dst, m->slots[i].key, m->slots[i].len,
-                             m->slots[i].delta) != TT_OK)
-        {
+    for (i = 0; m != NULL && i < m->n; i++) {
+        e = &m->slots[m->used[i]];
+
+        if (tt_counts_sum(dst, e->key, e->len, e->delta) != TT_OK) {
             return TT_NOMEM;
         }
     }
@@ -282,14 +307,46 @@ tt_counts_join(tt_counts_t **dst, const tt_counts_t *m)
 }
 
 
+/* the transaction's table emptied, kept for the thread's next one */
 void
 tt_counts_free(tt_txn_t *t)
 {
-    if (t->counts != NULL) {
-        free(t->counts->slots);
-        free(t->counts);
-        t->counts = NULL;
+    tt_counts_t  *m;
+
+    m = t->counts;
+    t->counts = NULL;
+
+    if (m == NULL) {
+        return;
     }
+
+    tt_counts_clear(m);
+
+    if (tt_counts_spare == NULL && m->size <= TT_COUNTS_INIT) {
+        tt_counts_spare = m;
+        return;
+    }
+
+    tt_counts_destroy(m);
+}
+
+
+void
+tt_counts_release(void)
+{
+    if (tt_counts_spare != NULL) {
+        tt_counts_destroy(tt_counts_spare);
+        tt_counts_spare = NULL;
+    }
+}
+
+
+static void
+tt_counts_destroy(tt_counts_t *m)
+{
+    free(m->slots);
+    free(m->used);
+    free(m);
 }
 
 
@@ -328,8 +385,8 @@ tt_counts_apply(tt_txn_t *t, tt_counts_t *m)
     }
 
     for (level = 0; rc == TT_OK && level < TT_LIST_LEVELS; level++) {
-        for (i = 0; rc == TT_OK && i < m->size; i++) {
-            e = &m->slots[i];
+        for (i = 0; rc == TT_OK && i < m->n; i++) {
+            e = &m->slots[m->used[i]];
 
             if (e->len > TT_LIST_PREFIX && e->key[TT_LIST_PREFIX] == level) {
                 rc = tt_counts_write(t, c, m, e);
@@ -385,11 +442,17 @@ tt_counts_write(tt_txn_t *t, MDB_cursor *c, tt_counts_t *m, tt_count_t *e)
 }
 
 
+/* the used slots freed: a table is mostly empty */
 static void
 tt_counts_clear(tt_counts_t *m)
 {
-    if (m != NULL && m->n != 0) {
-        memset(m->slots, 0, m->size * sizeof(tt_count_t));
+    size_t  i;
+
+    for (i = 0; m != NULL && i < m->n; i++) {
+        m->slots[m->used[i]].len = 0;
+    }
+
+    if (m != NULL) {
         m->n = 0;
     }
 }

@@ -59,6 +59,8 @@ tt_store_close(tt_store_t *st)
 
     OPENSSL_cleanse(&st->keys, sizeof(st->keys));
     free(st);
+
+    tt_counts_release();
 }
 
 

@@ -69,6 +69,8 @@ int tt_counts_flush(tt_txn_t *t);
 int tt_counts_commit(tt_txn_t *t);
 int tt_counts_pending(const tt_txn_t *t);
 void tt_counts_free(tt_txn_t *t);
+/* the calling thread's spare table of sums freed */
+void tt_counts_release(void);
 
 int tt_db_get(tt_txn_t *t, int db, tt_skey_t *k, MDB_val *v);
 int tt_db_put(tt_txn_t *t, int db, tt_skey_t *k, const void *data,

@@ -421,21 +421,41 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *post,
 
 /*
  * The count key of the cell of the level holding key, and the entry id
- * as held (levels 6 to 8 take its first bytes).
+ * as held (levels 6 to 8 take its first bytes).  Made for every level of
+ * every list a post changes, and for the cell above each count written:
+ * built here rather than by tt_store_key()'s format.
  */
 int
 tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,
     uint64_t key, const void *id)
 {
-    if (tt_list_idpart(level) > 0) {
-        return tt_store_key(k, "bcub", prefix->data, prefix->val.mv_size,
-                            level, key, id, (size_t) tt_list_idpart(level));
+    int     i;
+    size_t  len, part;
+
+    len = prefix->val.mv_size;
+    part = tt_list_idpart(level);
+
+    if (len + 1 + 8 + part > sizeof(k->data)) {
+        return TT_INVALID;
     }
 
+    memcpy(k->data, prefix->data, len);
+    k->data[len++] = (uint8_t) level;
     key = (level == 0) ? 0 : key >> tt_list_shifts[level];
 
-    return tt_store_key(k, "bcu", prefix->data, prefix->val.mv_size, level,
-                        key);
+    for (i = 56; i >= 0; i -= 8) {
+        k->data[len++] = (uint8_t) (key >> i);
+    }
+
+    if (part > 0) {
+        memcpy(k->data + len, id, part);
+        len += part;
+    }
+
+    k->val.mv_data = k->data;
+    k->val.mv_size = len;
+
+    return TT_OK;
 }
 
 
