@@ -110,8 +110,9 @@ int tt_post_terms_retime(tt_txn_t *t, const char *id, const char *queue,
  * tt_store_list_move.c: between begin and end, the posts of t whose
  * scheduled_at alone changes have their lists by scheduled_at moved at
  * the end, all in one go (a queue re-arranged).  Nothing may read the
- * lists in between, nor change a moved post's lists but by moving it
- * again (its moves are merged into one).
+ * lists in between.  A post moved again moves once; one changed
+ * otherwise, or deleted, leaves from where its move found it; a nested
+ * transaction may not change a post that waits (TT_CONFLICT).
  */
 int tt_list_moves_begin(tt_txn_t *t);
 int tt_list_moves_end(tt_txn_t *t, int apply);

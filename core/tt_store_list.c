@@ -231,7 +231,7 @@ tt_terms_store(tt_txn_t *t, tt_skey_t *k, const tt_terms_t *old,
     int         rc;
     unsigned    kinds;
     tt_skey_t   v;
-    tt_terms_t  was;
+    tt_terms_t  was, out;
 
     if (tt_store_key(&v, "zzzcuu", tm->ws, tm->group, tm->queue,
                      (int) tm->classes, (uint64_t) tm->created,
@@ -263,7 +263,14 @@ tt_terms_store(tt_txn_t *t, tt_skey_t *k, const tt_terms_t *old,
     }
 
     if (old != NULL) {
-        rc = tt_terms_apply(t, old, id, TT_LIST_OUT, kinds);
+        /* its entries where a move waiting in a batch found them */
+        out = *old;
+
+        rc = tt_list_move_settle(t, id, &out.scheduled);
+        if (rc == TT_OK) {
+            rc = tt_terms_apply(t, &out, id, TT_LIST_OUT, kinds);
+        }
+
         if (rc != TT_OK) {
             return rc;
         }
@@ -292,6 +299,11 @@ tt_post_terms_drop(tt_txn_t *t, const char *id)
     rc = tt_terms_get(t, &k, &old);
     if (rc != TT_OK) {
         return rc == TT_NOTFOUND ? TT_OK : rc;
+    }
+
+    rc = tt_list_move_settle(t, id, &old.scheduled);
+    if (rc != TT_OK) {
+        return rc;
     }
 
     rc = tt_terms_apply(t, &old, id, TT_LIST_OUT,

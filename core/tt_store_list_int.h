@@ -106,6 +106,9 @@ int tt_list_prefix(tt_skey_t *k, const char *ws, const char *group,
 /* whether the moves of a batch take this one (its terms then stored) */
 int tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old,
     const tt_terms_t *tm, const char *id);
+/* a post whose lists change otherwise: its entries' time if it waits in
+ * the batch (its move then dropped) */
+int tt_list_move_settle(tt_txn_t *t, const char *id, int64_t *sched);
 
 /* the bits a key is shifted by for its bucket at each level */
 extern const unsigned  tt_list_shifts[TT_LIST_LEVELS];

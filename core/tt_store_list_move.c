@@ -218,7 +218,14 @@ tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old, const tt_terms_t *tm,
         slot = tt_list_move_slot(m, held);
 
         if (*slot != 0) {
-            m->moves[*slot - 1].to = tm->scheduled;
+            mv = &m->moves[*slot - 1];
+
+            /* dropped (tt_list_move_settle()): from where it is now */
+            if (mv->tm.scheduled < 0 && mv->to < 0) {
+                mv->tm = *old;
+            }
+
+            mv->to = tm->scheduled;
             return 1;
         }
     }
@@ -235,6 +242,62 @@ tt_list_move_defer(tt_txn_t *t, const tt_terms_t *old, const tt_terms_t *tm,
     memcpy(mv->id, held, TT_ID_SIZE);
 
     return 1;
+}
+
+
+/*
+ * A post whose lists t changes other than by a move (its scope, class or
+ * creation changed, or it is deleted): when a move of it waits in t's
+ * batch, its entries by scheduled_at are still where that move found it,
+ * *sched then set to that time, and the move is dropped.  TT_CONFLICT
+ * when the move waits in an ancestor's batch: the drop could not be
+ * undone if t aborted.
+ */
+int
+tt_list_move_settle(tt_txn_t *t, const char *id, int64_t *sched)
+{
+    char              held[TT_ID_SIZE];
+    uint32_t         *slot;
+    tt_txn_t         *a;
+    tt_list_move_t   *mv;
+    tt_list_moves_t  *m;
+
+    m = tt_list_moves;
+
+    if (m == NULL || m->cap == 0) {
+        return TT_OK;
+    }
+
+    for (a = t; a != NULL && a != m->t; a = a->parent) { /* void */ }
+
+    if (a == NULL) {
+        return TT_OK;       /* another transaction's batch */
+    }
+
+    tt_list_id_put(held, id);
+    slot = tt_list_move_slot(m, held);
+
+    if (*slot == 0) {
+        return TT_OK;
+    }
+
+    mv = &m->moves[*slot - 1];
+
+    if (mv->tm.scheduled < 0 && mv->to < 0) {
+        return TT_OK;       /* dropped already */
+    }
+
+    if (a != t) {
+        t->st->last_error = "a post moved in a batch changed in a nested "
+                            "transaction";
+        return tt_txn_fail(t, TT_CONFLICT);
+    }
+
+    *sched = mv->tm.scheduled;
+    mv->tm.scheduled = -1;
+    mv->to = -1;
+
+    return TT_OK;
 }
 
 

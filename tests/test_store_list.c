@@ -851,7 +851,7 @@ test_leaves(void **state)
 {
     t_env_t   *e = *state;
     int64_t    at;
-    unsigned   i, back, pass;
+    unsigned   i, k, back, pass;
     tt_txn_t   t, c;
     t_leaf_t  *lf;
 
@@ -952,9 +952,67 @@ test_leaves(void **state)
         t_leaf_check(e, lf, NULL);
     }
 
+    /* moved, then changed otherwise in the same batch (drafted and moved
+     * again, then scheduled), deleted and made again, or moved twice: each
+     * leaves from where it was, and is listed once, at its last time */
+    assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+    assert_int_equal(tt_list_moves_begin(&t), TT_OK);
+
+    for (i = 0; i < T_LEAF; i++) {
+        if (!lf->live[i]) {
+            continue;
+        }
+
+        at = T_LEAF_AT + (int64_t) (i / 2) * 300;
+        lf->p[i].scheduled_at = at + (int64_t) i * 3600000;
+        assert_int_equal(tt_post_put(&t, &lf->p[i]), TT_OK);
+
+        if (i % 3 == 0) {
+            lf->p[i].status = TT_POST_DRAFT;
+            lf->p[i].draft = 1;
+            assert_int_equal(tt_post_put(&t, &lf->p[i]), TT_OK);
+
+        } else if (i % 3 == 1) {
+            assert_int_equal(tt_post_del(&t, lf->p[i].id), TT_OK);
+        }
+
+        lf->p[i].scheduled_at = at + 11;
+        assert_int_equal(tt_post_put(&t, &lf->p[i]), TT_OK);
+
+        if (i % 3 == 0) {
+            lf->p[i].status = TT_POST_SCHEDULED;
+            lf->p[i].draft = 0;
+            lf->p[i].due_at = lf->p[i].scheduled_at;
+            assert_int_equal(tt_post_put(&t, &lf->p[i]), TT_OK);
+        }
+    }
+
+    assert_int_equal(tt_list_moves_end(&t, 1), TT_OK);
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+    t_leaf_check(e, lf, NULL);
+
+    /* a nested transaction may not change a post that waits in the
+     * batch: its change is refused, and the batch goes on */
+    for (k = 0; !lf->live[k]; k++) { /* void */ }
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 1), TT_OK);
+    assert_int_equal(tt_list_moves_begin(&t), TT_OK);
+    lf->p[k].scheduled_at -= 7;     /* still before the next post */
+    assert_int_equal(tt_post_put(&t, &lf->p[k]), TT_OK);
+    assert_int_equal(tt_txn_begin_nested(&t, &c), TT_OK);
+    lf->p[k].status = TT_POST_DRAFT;
+    lf->p[k].draft = 1;
+    assert_int_equal(tt_post_put(&c, &lf->p[k]), TT_CONFLICT);
+    tt_txn_abort(&c);
+    lf->p[k].status = TT_POST_SCHEDULED;
+    lf->p[k].draft = 0;
+    assert_int_equal(tt_list_moves_end(&t, 1), TT_OK);
+    assert_int_equal(tt_txn_commit(&t), TT_OK);
+    t_leaf_check(e, lf, NULL);
+
     /* one by one out, down past TT_LIST_LEAF_LOW, from both ends */
     for (i = 0; i < T_LEAF; i++) {
-        unsigned  k = (i % 2) ? T_LEAF - 1 - i / 2 : i / 2;
+        k = (i % 2) ? T_LEAF - 1 - i / 2 : i / 2;
 
         if (!lf->live[k]) {
             continue;
