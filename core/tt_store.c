@@ -85,7 +85,7 @@ static const tt_store_migration_t  tt_store_migrations[] = {
     { TT_SCHEMA_OPS_FROM, tt_store_migrate_ops },
     { 6, tt_qsum_reindex },         /* each queue's summary and head */
     { 7, tt_list_recount },         /* counts only under cells that need them */
-    { 8, tt_list_rehold }           /* ids held with 3 characters in front */
+    { 8, tt_list_recount }          /* a level of one key above the ids' */
 };
 
 

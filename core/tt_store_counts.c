@@ -18,9 +18,12 @@
  * The sums are applied level by level, so that a cell's change is known
  * before those below it: a leaf's cells below are not kept, and a cell
  * whose cells below were just built or dropped (tt_store_list_count.c)
- * takes none of their sums.  A post's change is summed at every level of
- * a list before the sums may be written (tt_counts_spill()), so that the
- * cell above any summed one is summed too.
+ * takes none of their sums.  So only a cell stored with cells below it
+ * passes sums down: a post's change is summed level by level down to
+ * the first cell that is not (read from the store once per sum, and
+ * known until the sums are written), and at all those levels before the
+ * sums may be written (tt_counts_spill()), so that the cell above any
+ * summed one is summed too.
  */
 
 
@@ -37,8 +40,11 @@ typedef struct {
     uint8_t         len;            /* 0: a free slot */
     uint8_t         key[TT_COUNTS_KEY];
     uint8_t         below;          /* applied: the cells below take sums */
+    uint8_t         stored;         /* as stored: cells below it, or not */
     int64_t         delta;
 } tt_count_t;
+
+#define TT_COUNTS_UNREAD    0xff    /* stored not read yet */
 
 
 /* the sums by key (open addressing), and the slots used, in order */
@@ -59,7 +65,7 @@ static tt_count_t *tt_counts_slot(tt_counts_t *m, const uint8_t *key,
     size_t len);
 static int tt_counts_grow(tt_counts_t *m);
 static int tt_counts_sum(tt_counts_t **dst, const uint8_t *key, size_t len,
-    int64_t delta);
+    int64_t delta, tt_count_t **slot);
 static int tt_counts_join(tt_counts_t **dst, const tt_counts_t *m);
 static int tt_counts_apply(tt_txn_t *t, tt_counts_t *m);
 static int tt_counts_write(tt_txn_t *t, MDB_cursor *c, tt_counts_t *m,
@@ -158,10 +164,10 @@ tt_counts_grow(tt_counts_t *m)
 }
 
 
-/* *dst's sum of key moves by delta; *dst is made when NULL */
+/* *dst's sum of key moves by delta (*slot: it); *dst is made when NULL */
 static int
 tt_counts_sum(tt_counts_t **dst, const uint8_t *key, size_t len,
-    int64_t delta)
+    int64_t delta, tt_count_t **slot)
 {
     tt_count_t   *e;
     tt_counts_t  *m;
@@ -197,28 +203,47 @@ tt_counts_sum(tt_counts_t **dst, const uint8_t *key, size_t len,
         e->len = (uint8_t) len;
         memcpy(e->key, key, len);
         e->delta = 0;
+        e->stored = TT_COUNTS_UNREAD;
         m->used[m->n++] = (uint32_t) (e - m->slots);
     }
 
     e->delta += delta;
+    *slot = e;
 
     return TT_OK;
 }
 
 
-/* the count of key (a post_counts key) moves by delta when t commits */
+/*
+ * The count of key (a post_counts key) moves by delta when t commits.
+ * *below: whether its cell is stored with cells below it, which then
+ * take the same change.
+ */
 int
-tt_counts_add(tt_txn_t *t, const void *key, size_t len, int64_t delta)
+tt_counts_add(tt_txn_t *t, const void *key, size_t len, int64_t delta,
+    int *below)
 {
-    int  rc;
+    int          rc, b;
+    tt_count_t  *e;
 
     tt_txn_check(t);
 
-    rc = tt_counts_sum(&t->counts, key, len, delta);
+    rc = tt_counts_sum(&t->counts, key, len, delta, &e);
     if (rc != TT_OK) {
         t->st->last_error = "a list count could not be kept";
         return tt_txn_fail(t, rc == TT_NOMEM ? TT_NOMEM : TT_ERR);
     }
+
+    if (e->stored == TT_COUNTS_UNREAD) {
+        rc = tt_list_count_stored(t, key, len, &b);
+        if (rc != TT_OK) {
+            return rc;
+        }
+
+        e->stored = (uint8_t) b;
+    }
+
+    *below = e->stored;
 
     return TT_OK;
 }
@@ -293,13 +318,19 @@ static int
 tt_counts_join(tt_counts_t **dst, const tt_counts_t *m)
 {
     size_t             i;
+    tt_count_t        *to;
     const tt_count_t  *e;
 
     for (i = 0; m != NULL && i < m->n; i++) {
         e = &m->slots[m->used[i]];
 
-        if (tt_counts_sum(dst, e->key, e->len, e->delta) != TT_OK) {
+        if (tt_counts_sum(dst, e->key, e->len, e->delta, &to) != TT_OK) {
             return TT_NOMEM;
+        }
+
+        /* both read the same store: nothing wrote the counts between */
+        if (to->stored == TT_COUNTS_UNREAD) {
+            to->stored = e->stored;
         }
     }
 

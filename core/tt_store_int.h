@@ -63,7 +63,8 @@ void tt_store_key_id(const uint8_t *p, char id[TT_ID_SIZE]);
 uint64_t tt_store_be64(const uint8_t *p);
 
 /* tt_store_counts.c: the lists' counts, written once per transaction */
-int tt_counts_add(tt_txn_t *t, const void *key, size_t len, int64_t delta);
+int tt_counts_add(tt_txn_t *t, const void *key, size_t len, int64_t delta,
+    int *below);
 int tt_counts_spill(tt_txn_t *t);
 int tt_counts_flush(tt_txn_t *t);
 int tt_counts_commit(tt_txn_t *t);
@@ -120,12 +121,9 @@ int tt_list_moves_end(tt_txn_t *t, int apply);
 /* schema 2's migration: indexes built from the records */
 int tt_post_reindex(tt_txn_t *t);
 int tt_post_unlist(tt_txn_t *t);
-/* schema 8: the lists' counts made again (tt_store_list_count.c); and a
+/* schemas 8, 9: the lists' counts made again (tt_store_list_count.c); and a
  * check of every count against the entries, TT_ERR with err if one is off */
 int tt_list_recount(tt_txn_t *t);
-/* schema 9: the lists' entries written again from the posts' terms, then
- * their counts (tt_store_list.c) */
-int tt_list_rehold(tt_txn_t *t);
 int tt_list_check(tt_txn_t *t, char *err, size_t err_len);
 int tt_apikey_reindex(tt_txn_t *t);
 int tt_profile_reindex(tt_txn_t *t);

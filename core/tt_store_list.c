@@ -10,8 +10,9 @@
 #include "tt_store_list_int.h"
 
 
+/* 0 from TT_LIST_KEYED on: one key */
 const unsigned  tt_list_shifts[TT_LIST_LEVELS] = {
-    64, 32, 24, 16, 8, 0, 0, 0, 0
+    64, 32, 24, 16, 8
 };
 
 
@@ -42,7 +43,7 @@ typedef struct {
     uint64_t        to;
     uint64_t        n;
     uint64_t        bucket;
-    uint8_t         id[TT_LIST_IDPART];     /* levels 6 to 8; zeros past */
+    uint8_t         id[TT_LIST_IDPART];     /* the id levels; zeros past */
     unsigned        leaf:1;         /* no counts below: its entries read */
 } tt_list_cell_t;
 
@@ -55,7 +56,7 @@ static int tt_terms_store(tt_txn_t *t, tt_skey_t *k, const tt_terms_t *old,
 static int tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key,
     const char *id, int add);
 static int tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level,
-    uint64_t key, const char *id, int delta);
+    uint64_t key, const char *id, int delta, int *below);
 static int tt_list_count_get(tt_list_walk_t *w, int level, uint64_t bucket,
     uint64_t *n);
 static int tt_list_cell(tt_list_walk_t *w, int level, tt_skey_t *k, int op,
@@ -378,16 +379,15 @@ tt_terms_apply(tt_txn_t *t, const tt_terms_t *tm, const char *id, int add,
 
 
 /*
- * One entry in or out (TT_LIST_OUT, TT_LIST_IN), and its counts with it.
+ * One entry in or out (TT_LIST_IN, TT_LIST_OUT), and its counts with it.
  * An entry already there (or already gone) leaves the counts alone, so
- * that they always equal the entries.  TT_LIST_IN_UNCOUNTED puts the
- * entry alone, for a migration that makes every count after.
+ * that they always equal the entries.
  */
 static int
 tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *post,
     int add)
 {
-    int          rc, kind, level;
+    int          rc, kind, level, below;
     char         id[TT_ID_SIZE];
     MDB_val      v;
     tt_skey_t    k;
@@ -412,19 +412,28 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *post,
     }
 
     rc = tt_txn_fail(t, tt_store_rc(t->st, rc));
-    if (rc != TT_OK || add == TT_LIST_IN_UNCOUNTED) {
+    if (rc != TT_OK) {
         return rc;
     }
 
     kind = prefix->data[TT_LIST_SCOPE];
 
-    /* a time range's total is counted from the buckets: no level 0 */
+    /*
+     * A time range's total is counted from the buckets: no level 0.
+     * Down the levels while the cell has cells below it: under a leaf
+     * (or a new cell) there are none to change, and those of a leaf
+     * that grows past TT_LIST_LEAF_MAX are built from its entries.
+     */
     for (level = (kind == TT_LIST_CREATED) ? 0 : 1;
          rc == TT_OK && level <= TT_LIST_LAST;
          level++)
     {
         rc = tt_list_count_add(t, prefix, level, key, id,
-                               add == TT_LIST_IN ? 1 : -1);
+                               add == TT_LIST_IN ? 1 : -1, &below);
+
+        if (level > 0 && !below) {
+            break;
+        }
     }
 
     return rc == TT_OK ? tt_counts_spill(t) : rc;
@@ -433,7 +442,7 @@ tt_list_entry(tt_txn_t *t, tt_skey_t *prefix, uint64_t key, const char *post,
 
 /*
  * The count key of the cell of the level holding key, and the entry id
- * as held (levels 6 to 8 take its first bytes).  Made for every level of
+ * as held (the id levels take its first bytes).  Made for every level of
  * every list a post changes, and for the cell above each count written:
  * built here rather than by tt_store_key()'s format.
  */
@@ -503,10 +512,11 @@ tt_list_id_get(const uint8_t *key, char id[TT_ID_SIZE])
 }
 
 
-/* one count up or down, written when the transaction commits */
+/* one count up or down, written when the transaction commits; *below:
+ * whether its cell has cells below it to change too */
 static int
 tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level, uint64_t key,
-    const char *id, int delta)
+    const char *id, int delta, int *below)
 {
     char       part[TT_LIST_IDPART];
     tt_skey_t  k;
@@ -518,7 +528,7 @@ tt_list_count_add(tt_txn_t *t, tt_skey_t *prefix, int level, uint64_t key,
         return TT_INVALID;
     }
 
-    return tt_counts_add(t, k.data, k.val.mv_size, delta);
+    return tt_counts_add(t, k.data, k.val.mv_size, delta, below);
 }
 
 
@@ -1094,63 +1104,4 @@ tt_post_reindex(tt_txn_t *t)
     }
 
     return tt_txn_fail(t, rc == TT_NOTFOUND ? TT_OK : rc);
-}
-
-
-/*
- * Schema 9: every list entry written again from the posts' terms, an id
- * held with three random characters in front rather than one
- * (tt_list_id_put()), then every count made again from the entries.
- */
-int
-tt_list_rehold(tt_txn_t *t)
-{
-    int          rc;
-    char         id[TT_ID_SIZE];
-    MDB_val      key, v;
-    tt_terms_t   tm;
-    MDB_cursor  *c;
-
-    rc = tt_counts_flush(t);
-    if (rc != TT_OK) {
-        return rc;
-    }
-
-    rc = mdb_drop(t->txn, t->st->dbi[TT_DB_POST_LIST], 0);
-    if (rc != MDB_SUCCESS) {
-        return tt_txn_fail(t, tt_store_rc(t->st, rc));
-    }
-
-    rc = tt_db_cursor(t, TT_DB_POST_TERMS, &c);
-    if (rc != TT_OK) {
-        return rc;
-    }
-
-    for (rc = tt_store_rc(t->st, mdb_cursor_get(c, &key, &v, MDB_FIRST));
-         rc == TT_OK;
-         rc = tt_store_rc(t->st, mdb_cursor_get(c, &key, &v, MDB_NEXT)))
-    {
-        if (key.mv_size != TT_ID_SIZE || v.mv_size != TT_TERMS_SIZE) {
-            t->st->last_error = "corrupt post terms in the store";
-            rc = TT_ERR;
-            break;
-        }
-
-        tt_store_key_id(key.mv_data, id);
-        tt_terms_dec(v.mv_data, &tm);
-
-        rc = tt_terms_apply(t, &tm, id, TT_LIST_IN_UNCOUNTED,
-                            TT_TERMS_BY_CREATED | TT_TERMS_BY_SCHED);
-        if (rc != TT_OK) {
-            break;
-        }
-    }
-
-    mdb_cursor_close(c);
-
-    if (rc != TT_NOTFOUND) {
-        return tt_txn_fail(t, rc);
-    }
-
-    return tt_list_recount(t);
 }

@@ -3,7 +3,8 @@
  * The lists' counts cell by cell: a count moved, and the counts below its
  * cell built when it grows past TT_LIST_LEAF_MAX or dropped when it falls
  * to TT_LIST_LEAF_LOW (tt_store_list_int.h); every count made again from
- * the entries (schema 8); and a check of every count against the entries.
+ * the entries (schemas 8 and 9); and a check of every count against the
+ * entries.
  */
 
 
@@ -18,7 +19,7 @@ typedef struct {
     int             kind;
     uint64_t        from;
     uint64_t        to;
-    uint8_t         id[TT_LIST_IDPART];     /* levels 6 to 8; zeros past */
+    uint8_t         id[TT_LIST_IDPART];     /* the id levels; zeros past */
 } tt_list_span_t;
 
 
@@ -276,6 +277,48 @@ tt_list_count_below(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *k,
 }
 
 
+/* whether the cell of key is stored with cells below it (tt_counts_add()) */
+int
+tt_list_count_stored(tt_txn_t *t, const uint8_t *key, size_t len, int *below)
+{
+    int             rc, leaf;
+    MDB_val         k, v;
+    uint64_t        n;
+    tt_list_span_t  cell;
+
+    *below = 0;
+
+    if (tt_list_span_of(key, len, &cell) != TT_OK) {
+        return tt_list_corrupt(t, "corrupt list count key");
+    }
+
+    if (!tt_list_span_parent(&cell)) {
+        return TT_OK;
+    }
+
+    k.mv_data = (void *) key;
+    k.mv_size = len;
+
+    rc = mdb_get(t->txn, t->st->dbi[TT_DB_POST_COUNTS], &k, &v);
+
+    if (rc == MDB_NOTFOUND) {
+        return TT_OK;
+    }
+
+    if (rc != MDB_SUCCESS) {
+        return tt_txn_fail(t, tt_store_rc(t->st, rc));
+    }
+
+    if (tt_list_count_val(&v, &n, &leaf) != TT_OK) {
+        return tt_list_corrupt(t, "corrupt list count in the store");
+    }
+
+    *below = !leaf;
+
+    return TT_OK;
+}
+
+
 /* a cell's count written as it is now: a leaf unless it has cells below */
 static int
 tt_list_cell_put(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *k, uint64_t n)
@@ -439,10 +482,11 @@ tt_list_drop_below(tt_txn_t *t, MDB_cursor *c, const tt_list_span_t *cell)
 
 
 /*
- * Schema 8: every count made again from the entries, kept only under
- * cells of more than TT_LIST_LEAF_MAX (the stores before kept them all):
- * each list's cells of level 1 built as those below a cell would be, and
- * its total.
+ * Every count made again from the entries, each list's cells of level 1
+ * built as those below a cell would be, and its total.  Schema 8: counts
+ * kept only under cells of more than TT_LIST_LEAF_MAX (the stores before
+ * kept them all); schema 9: a level of one key above the id's (both
+ * orders go down to it, creation stopped at 256 ms).
  */
 int
 tt_list_recount(tt_txn_t *t)

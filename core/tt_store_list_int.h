@@ -11,20 +11,26 @@
 /*
  * The counts of a list, by level: 0 its total; 1 to 4 buckets of 2^32,
  * 2^24, 2^16 and 2^8 of the key (49.7 days, 4.7 hours, 65.5 s, 256 ms);
- * 5 one key; and 6 to 8 one key and the first 3, 4 or 5 bytes of the id
- * as the entries hold it ("p_" and one, two or three random characters:
- * tt_list_id_put()), which split the posts of one key 62 ways at each
- * level (thousands may share a scheduled_at, or a millisecond of
- * creation).  A cell holds at most 256 cells of the level below (62 at
- * levels 7 and 8), so that an entry is found by reading a bounded number
- * of counts, whatever the list holds, then by stepping through one leaf
- * (below): millions of posts of one key before a leaf passes
- * TT_LIST_LEAF_MAX.
+ * 5 one key; and, below it, TT_LIST_ID_LEVELS levels of one key and the
+ * first 3, 4, ... bytes of the id as the entries hold it ("p_" and its
+ * first random characters: tt_list_id_put()), which split the posts of
+ * one key 62 ways each (thousands may share a scheduled_at).  A cell
+ * holds at most 256 cells of the level below (62 at the id levels but
+ * the first), so that an entry is found by reading a bounded number of
+ * counts, then by stepping through one leaf (below), or one cell of the
+ * last level: a 62nd of the posts of one key.
+ *
+ * One id level: each one more would split a crowded key's posts 62 times
+ * finer, and its cells, a few posts each, would spread every batch of
+ * its posts over as many more pages of counts to write (with three, a
+ * post of 60,000 sharing one scheduled_at cost 52 us of store work, 33
+ * with one).
  */
-#define TT_LIST_LEVELS      9
 #define TT_LIST_KEYED       5       /* the level of one key */
+#define TT_LIST_ID_LEVELS   1
+#define TT_LIST_LEVELS      (TT_LIST_KEYED + 1 + TT_LIST_ID_LEVELS)
 #define TT_LIST_LAST        (TT_LIST_LEVELS - 1)
-#define TT_LIST_IDPART      5       /* the most id bytes a cell is keyed by */
+#define TT_LIST_IDPART      (TT_ID_POST_LEN + TT_LIST_ID_LEVELS)
 
 /* the id bytes the cells of a level are keyed by */
 #define tt_list_idpart(level)                                                 \
@@ -52,9 +58,8 @@
 #define TT_LIST_SCHED       's'     /* key scheduled_at: earliest first */
 
 /* an entry out or in (tt_list_entry()) */
-#define TT_LIST_OUT             0
-#define TT_LIST_IN              1
-#define TT_LIST_IN_UNCOUNTED    2
+#define TT_LIST_OUT         0
+#define TT_LIST_IN          1
 
 /* which of a post's lists tt_terms_apply() changes */
 #define TT_TERMS_BY_CREATED 0x1
@@ -78,9 +83,9 @@
  * A post's id as the lists' entries hold it.  A time-ordered id
  * ("p_", 8 characters of time, 13 random: tt_id.h) is held with its
  * first TT_LIST_MOVED random characters moved before its time, so that
- * the entries of one key, and the cells of levels 6 to 8, split 62 ways
- * at each as they do for the random ids made before, which are held as
- * they are.  Within a cell of level 8 the entries are in the order the
+ * the entries of one key, and the cells of the id levels, split 62 ways
+ * as they do for the random ids made before, which are held as they
+ * are.  Within a cell of the last level the entries are in the order the
  * posts were made.
  */
 #define TT_LIST_MOVED       (TT_LIST_IDPART - TT_ID_POST_LEN)
@@ -120,6 +125,8 @@ int tt_list_count_change(tt_txn_t *t, MDB_cursor *c, const uint8_t *key,
     size_t len, int64_t delta, int *below);
 int tt_list_count_up(const uint8_t *key, size_t len, tt_skey_t *up);
 int tt_list_count_below(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *k,
+    int *below);
+int tt_list_count_stored(tt_txn_t *t, const uint8_t *key, size_t len,
     int *below);
 
 /* tt_store_list.c */
