@@ -451,7 +451,7 @@ tt_counts_write(tt_txn_t *t, MDB_cursor *c, tt_counts_t *m, tt_count_t *e)
 
         } else {
             /* not summed in this transaction: as it is stored */
-            rc = tt_list_count_below(t, c, &up, &below);
+            rc = tt_list_count_stored(t, up.data, up.val.mv_size, &below);
             if (rc != TT_OK) {
                 return rc;
             }

@@ -240,44 +240,7 @@ tt_list_count_up(const uint8_t *key, size_t len, tt_skey_t *up)
 }
 
 
-/* whether the stored cell k has cells below it */
-int
-tt_list_count_below(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *k,
-    int *below)
-{
-    int             rc, leaf;
-    MDB_val         key, v;
-    uint64_t        n;
-    tt_list_span_t  cell;
-
-    *below = 0;
-
-    if (tt_list_span_of(k->data, k->val.mv_size, &cell) != TT_OK) {
-        return tt_list_corrupt(t, "corrupt list count key");
-    }
-
-    key = k->val;
-    rc = mdb_cursor_get(c, &key, &v, MDB_SET_KEY);
-
-    if (rc == MDB_NOTFOUND) {
-        return TT_OK;
-    }
-
-    if (rc != MDB_SUCCESS) {
-        return tt_txn_fail(t, tt_store_rc(t->st, rc));
-    }
-
-    if (tt_list_count_val(&v, &n, &leaf) != TT_OK) {
-        return tt_list_corrupt(t, "corrupt list count in the store");
-    }
-
-    *below = tt_list_span_parent(&cell) && !leaf;
-
-    return TT_OK;
-}
-
-
-/* whether the cell of key is stored with cells below it (tt_counts_add()) */
+/* whether the cell of key is stored with cells below it */
 int
 tt_list_count_stored(tt_txn_t *t, const uint8_t *key, size_t len, int *below)
 {
@@ -675,7 +638,7 @@ tt_list_check(tt_txn_t *t, char *err, size_t err_len)
             }
 
             /* a missing cell has nothing below it either */
-            rc = tt_list_count_below(t, c2, &k, &below);
+            rc = tt_list_count_stored(t, k.data, k.val.mv_size, &below);
             if (rc != TT_OK) {
                 break;
             }

@@ -124,8 +124,6 @@ extern const uint8_t   tt_list_id0[TT_LIST_IDPART];
 int tt_list_count_change(tt_txn_t *t, MDB_cursor *c, const uint8_t *key,
     size_t len, int64_t delta, int *below);
 int tt_list_count_up(const uint8_t *key, size_t len, tt_skey_t *up);
-int tt_list_count_below(tt_txn_t *t, MDB_cursor *c, const tt_skey_t *k,
-    int *below);
 int tt_list_count_stored(tt_txn_t *t, const uint8_t *key, size_t len,
     int *below);
 
