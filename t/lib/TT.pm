@@ -89,11 +89,16 @@ sub random_bytes {
     return $buf;
 }
 
+# written beside and renamed into place, as an operator rotates a key
+# file: a process that opens the path meanwhile reads the old content or
+# the new, never a truncated file
 sub write_file {
     my ($path, $data) = @_;
-    open my $fh, '>:raw', $path or die "$path: $!";
+    my $tmp = "$path.tmp$$";
+    open my $fh, '>:raw', $tmp or die "$tmp: $!";
     print $fh $data;
-    close $fh or die "$path: $!";
+    close $fh or die "$tmp: $!";
+    rename $tmp, $path or die "$path: $!";
 }
 
 sub read_file {
