@@ -85,7 +85,8 @@ static const tt_store_migration_t  tt_store_migrations[] = {
     { TT_SCHEMA_OPS_FROM, tt_store_migrate_ops },
     { 6, tt_qsum_reindex },         /* each queue's summary and head */
     { 7, tt_list_recount },         /* counts only under cells that need them */
-    { 8, tt_list_recount }          /* a level of one key above the ids' */
+    { 8, tt_list_recount },         /* a level of one key above the ids' */
+    { 9, tt_post_relist }           /* ids held as they are, by time */
 };
 
 
@@ -312,11 +313,7 @@ tt_store_migrate_2_3(tt_txn_t *t)
 {
     int  rc;
 
-    rc = tt_post_unlist(t);
-
-    if (rc == TT_OK) {
-        rc = tt_post_reindex(t);
-    }
+    rc = tt_post_relist(t);
 
     return rc == TT_OK ? tt_apikey_reindex(t) : rc;
 }

@@ -133,7 +133,7 @@ enum {
     TT_DB_COUNT
 };
 
-#define TT_SCHEMA_VERSION  9
+#define TT_SCHEMA_VERSION  10
 
 
 typedef struct tt_store_s  tt_store_t;

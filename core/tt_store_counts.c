@@ -31,7 +31,7 @@
 #include "tt_store_list_int.h"
 
 
-#define TT_COUNTS_KEY       32
+#define TT_COUNTS_KEY       tt_list_count_len(TT_LIST_LAST)
 #define TT_COUNTS_INIT      512
 #define TT_COUNTS_FLUSH     8192
 

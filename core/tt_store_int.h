@@ -120,7 +120,7 @@ int tt_list_moves_end(tt_txn_t *t, int apply);
 
 /* schema 2's migration: indexes built from the records */
 int tt_post_reindex(tt_txn_t *t);
-int tt_post_unlist(tt_txn_t *t);
+int tt_post_relist(tt_txn_t *t);
 /* schemas 8, 9: the lists' counts made again (tt_store_list_count.c); and a
  * check of every count against the entries, TT_ERR with err if one is off */
 int tt_list_recount(tt_txn_t *t);

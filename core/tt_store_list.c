@@ -74,6 +74,7 @@ static int tt_list_emit(tt_list_walk_t *w, const tt_list_start_t *start,
 static int tt_list_at(tt_list_walk_t *w, MDB_cursor *c, tt_skey_t *k,
     MDB_val *key, int op);
 static int tt_list_open(tt_list_walk_t *w, const tt_post_query_t *q);
+static int tt_post_unlist(tt_txn_t *t);
 
 
 unsigned
@@ -483,32 +484,8 @@ tt_list_count_key(tt_skey_t *k, const tt_skey_t *prefix, int level,
 void
 tt_list_id_put(char out[TT_ID_SIZE], const char *id)
 {
-    size_t  len;
-
     memset(out, 0, TT_ID_SIZE);
-    len = strnlen(id, TT_ID_SIZE - 1);
-    memcpy(out, id, len);
-
-    if (len == TT_ID_POST_LEN + TT_ID_CHARS) {
-        memcpy(out + TT_ID_POST_LEN, id + TT_ID_POST_LEN + TT_ID_TIME,
-               TT_LIST_MOVED);
-        memcpy(out + TT_ID_POST_LEN + TT_LIST_MOVED, id + TT_ID_POST_LEN,
-               TT_ID_TIME);
-    }
-}
-
-
-void
-tt_list_id_get(const uint8_t *key, char id[TT_ID_SIZE])
-{
-    tt_store_key_id(key, id);
-
-    if (strnlen(id, TT_ID_SIZE) == TT_ID_POST_LEN + TT_ID_CHARS) {
-        memcpy(id + TT_ID_POST_LEN, key + TT_ID_POST_LEN + TT_LIST_MOVED,
-               TT_ID_TIME);
-        memcpy(id + TT_ID_POST_LEN + TT_ID_TIME, key + TT_ID_POST_LEN,
-               TT_LIST_MOVED);
-    }
+    memcpy(out, id, strnlen(id, TT_ID_SIZE - 1));
 }
 
 
@@ -943,7 +920,7 @@ tt_list_emit(tt_list_walk_t *w, const tt_list_start_t *start,
             continue;
         }
 
-        tt_list_id_get((uint8_t *) key.mv_data + TT_LIST_PREFIX + 8, id);
+        tt_store_key_id((uint8_t *) key.mv_data + TT_LIST_PREFIX + 8, id);
 
         rc = tt_post_get_raw(w->t, id, &rec);
         if (rc != TT_OK) {
@@ -1006,7 +983,7 @@ tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb, void *ctx)
 
         /* the callback may write: keep the position, not the cursor */
         tt_store_key(&k, "b", key.mv_data, key.mv_size);
-        tt_list_id_get(k.data + TT_LIST_PREFIX + 8, id);
+        tt_store_key_id(k.data + TT_LIST_PREFIX + 8, id);
         after = 1;
 
         rc = tt_post_get_raw(t, id, &rec);
@@ -1028,8 +1005,24 @@ tt_post_iter(tt_txn_t *t, const char *ws_id, tt_post_iter_pt cb, void *ctx)
 }
 
 
-/* schema 3: the lists and their counts emptied, for tt_post_reindex() */
+/*
+ * Every list and count built again from the records: schema 3 (counts at
+ * finer levels), schema 10 (the entries hold a post's id as it is, and
+ * the id levels follow its characters: tt_store_list_int.h).
+ */
 int
+tt_post_relist(tt_txn_t *t)
+{
+    int  rc;
+
+    rc = tt_post_unlist(t);
+
+    return rc == TT_OK ? tt_post_reindex(t) : rc;
+}
+
+
+/* the lists and their counts emptied, for tt_post_reindex() */
+static int
 tt_post_unlist(tt_txn_t *t)
 {
     int  rc;

@@ -12,22 +12,23 @@
  * The counts of a list, by level: 0 its total; 1 to 4 buckets of 2^32,
  * 2^24, 2^16 and 2^8 of the key (49.7 days, 4.7 hours, 65.5 s, 256 ms);
  * 5 one key; and, below it, TT_LIST_ID_LEVELS levels of one key and the
- * first 3, 4, ... bytes of the id as the entries hold it ("p_" and its
- * first random characters: tt_list_id_put()), which split the posts of
- * one key 62 ways each (thousands may share a scheduled_at).  A cell
- * holds at most 256 cells of the level below (62 at the id levels but
- * the first), so that an entry is found by reading a bounded number of
- * counts, then by stepping through one leaf (below), or one cell of the
- * last level: a 62nd of the posts of one key.
+ * first 3, 4, ... bytes of the id ("p_" and its characters).  A post's id
+ * starts with the time it was made (tt_id.h): the id levels split the
+ * posts of one key (thousands may share a scheduled_at) by the time they
+ * were made, from the 62^7 ms of the first character down to the
+ * millisecond of the eighth, then 62 ways by the first random one.  A
+ * cell holds at most 256 cells of the level below, 62 at the id levels,
+ * so that an entry is found by reading a bounded number of counts, then
+ * by stepping through one leaf (below), or one cell of the last level:
+ * the posts made in one millisecond with one random character.
  *
- * One id level: each one more would split a crowded key's posts 62 times
- * finer, and its cells, a few posts each, would spread every batch of
- * its posts over as many more pages of counts to write (with three, a
- * post of 60,000 sharing one scheduled_at cost 52 us of store work, 33
- * with one).
+ * Made in time order, the posts a batch writes share their cells down to
+ * the last few levels, so the counts they change are few and close
+ * together.  (Ids made before held random characters alone: they split
+ * 62 ways at each id level.)
  */
 #define TT_LIST_KEYED       5       /* the level of one key */
-#define TT_LIST_ID_LEVELS   1
+#define TT_LIST_ID_LEVELS   (TT_ID_TIME + 1)
 #define TT_LIST_LEVELS      (TT_LIST_KEYED + 1 + TT_LIST_ID_LEVELS)
 #define TT_LIST_LAST        (TT_LIST_LEVELS - 1)
 #define TT_LIST_IDPART      (TT_ID_POST_LEN + TT_LIST_ID_LEVELS)
@@ -79,19 +80,8 @@
 #define TT_TERMS_SIZE       (3 * TT_ID_SIZE + 1 + 16)
 
 
-/*
- * A post's id as the lists' entries hold it.  A time-ordered id
- * ("p_", 8 characters of time, 13 random: tt_id.h) is held with its
- * first TT_LIST_MOVED random characters moved before its time, so that
- * the entries of one key, and the cells of the id levels, split 62 ways
- * as they do for the random ids made before, which are held as they
- * are.  Within a cell of the last level the entries are in the order the
- * posts were made.
- */
-#define TT_LIST_MOVED       (TT_LIST_IDPART - TT_ID_POST_LEN)
-
+/* a post's id as the lists' entries and counts hold it: NULs past its end */
 void tt_list_id_put(char out[TT_ID_SIZE], const char *id);
-void tt_list_id_get(const uint8_t *key, char id[TT_ID_SIZE]);
 
 
 /* what a post is listed by; equal terms need no index work */

@@ -188,8 +188,7 @@ test_open_reopen(void **state)
     assert_string_equal(got.name, "Acme");
     assert_int_equal(got.created_at, 1000);
     assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
-    assert_int_equal(v.len, 1);
-    assert_int_equal(v.data[0], '0' + TT_SCHEMA_VERSION);
+    tt_test_schema_is(v.data, v.len, TT_SCHEMA_VERSION);
     assert_int_equal(tt_meta_get(&t, "config", &v), TT_OK);
     assert_memory_equal(v.data, "{}", 2);
     assert_int_equal(tt_meta_get(&t, "nope", &v), TT_NOTFOUND);

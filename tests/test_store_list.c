@@ -293,6 +293,37 @@ t_counts_in(t_env_t *e, tt_txn_t *in)
 }
 
 
+/* how many cells of a level the lists keep counts of */
+static size_t
+t_cells_at(t_env_t *e, int level)
+{
+    int          op;
+    size_t       n;
+    MDB_val      key;
+    tt_txn_t     t;
+    MDB_cursor  *c;
+
+    assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
+    assert_int_equal(tt_db_cursor(&t, TT_DB_POST_COUNTS, &c), TT_OK);
+
+    for (n = 0, op = MDB_FIRST;
+         mdb_cursor_get(c, &key, NULL, op) == MDB_SUCCESS;
+         op = MDB_NEXT)
+    {
+        if (key.mv_size == tt_list_count_len(level)
+            && ((uint8_t *) key.mv_data)[TT_LIST_PREFIX] == level)
+        {
+            n++;
+        }
+    }
+
+    mdb_cursor_close(c);
+    tt_txn_abort(&t);
+
+    return n;
+}
+
+
 /* every filter the API has, in every combination, at three page sizes */
 static void
 t_check_all(t_env_t *e)
@@ -344,8 +375,7 @@ test_migrated(void **state)
 
     assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
     assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
-    assert_int_equal(v.len, 1);
-    assert_int_equal(v.data[0], '0' + TT_SCHEMA_VERSION);
+    tt_test_schema_is(v.data, v.len, TT_SCHEMA_VERSION);
 
     for (i = 0; i < GEN_POSTS; i++) {
         assert_int_equal(tt_post_get(&t, e->posts[i].id, e->a, &got), TT_OK);
@@ -566,13 +596,16 @@ test_nested(void **state)
  * A dense list: T_DENSE posts created 4 per millisecond, all scheduled at
  * the same instant.  Every page is found by reading at most T_DENSE_READS
  * entries and counts (the counts' cells, then one leaf's posts), however
- * deep: stepping through the posts of one 256 ms bucket (1,024 of them,
- * as the lists by creation did before schema 9) would pass it.  The list
- * of the instant steps through a 62nd of its posts (322).
+ * deep: stepping through the posts of one 256 ms bucket (as the lists by
+ * creation did before schema 9) or through a 62nd of the posts of the
+ * instant (645, as its list did before schema 10) would pass it.  The
+ * ids of T_DENSE_BURST of them were made in one millisecond: their cells
+ * split by the first random character.
  */
-#define T_DENSE        20000
+#define T_DENSE        40000
+#define T_DENSE_BURST  1000
 #define T_DENSE_AT     1790000000000LL
-#define T_DENSE_READS  600
+#define T_DENSE_READS  450
 
 typedef struct {
     char            id[TT_ID_SIZE];
@@ -580,32 +613,21 @@ typedef struct {
 } t_dense_t;
 
 
-/*
- * The lists hold a time-ordered id with its first random character in
- * front (the cells of the id level split by it), an older random id as
- * it is; both come back whole.
- */
+/* the lists hold an id as it is, NULs past its end */
 static void
 test_list_id_form(void **state)
 {
-    char         held[TT_ID_SIZE], back[TT_ID_SIZE];
+    char         held[TT_ID_SIZE];
     const char  *made = "p_0VcsiAaWxyz0123456789";
-    const char  *old = "p_0123456789abcdefghIJ";
+    size_t       i;
 
+    memset(held, 'x', sizeof(held));
     tt_list_id_put(held, made);
-    assert_string_equal(held, "p_x0VcsiAaWyz0123456789");
-    assert_int_equal(held[TT_ID_SIZE - 1], 0);
-    tt_list_id_get((const uint8_t *) held, back);
-    assert_string_equal(back, made);
+    assert_string_equal(held, made);
 
-    tt_list_id_put(held, old);
-    assert_string_equal(held, old);
-    tt_list_id_get((const uint8_t *) held, back);
-    assert_string_equal(back, old);
-
-    /* a seed's or a fixture's id of another length is held as it is */
-    tt_list_id_put(held, "p_fix_1");
-    assert_string_equal(held, "p_fix_1");
+    for (i = strlen(made); i < TT_ID_SIZE; i++) {
+        assert_int_equal(held[i], 0);
+    }
 }
 
 
@@ -677,6 +699,7 @@ test_dense(void **state)
 {
     t_env_t          *e = *state;
     size_t            i, k;
+    int64_t           made;
     tt_txn_t          t;
     tt_post_t         p;
     t_dense_t        *ref;
@@ -684,7 +707,7 @@ test_dense(void **state)
     tt_post_query_t   q;
 
     static const uint64_t  offsets[] = {
-        0, 100, 2500, 5000, 7777, 12345, 19900, T_DENSE - 1
+        0, 100, 2500, 5000, 7777, 12345, 19900, 25000, 33333, T_DENSE - 1
     };
 
     ref = calloc(T_DENSE, sizeof(t_dense_t));
@@ -694,9 +717,11 @@ test_dense(void **state)
 
     for (i = 0; i < T_DENSE; i++) {
         gen_post(&p, &pl, 3);
-        assert_int_equal(tt_id_new("p_", p.id), TT_OK);
         snprintf(p.workspace_id, TT_ID_SIZE, "ws_dense");
         p.created_at = 1780000000000LL + (int64_t) (i / 4);
+        made = (i >= T_DENSE_BURST && i < 2 * T_DENSE_BURST)
+               ? 1780000000000LL : p.created_at;
+        assert_int_equal(tt_id_new_at("p_", made, p.id), TT_OK);
         p.scheduled_at = T_DENSE_AT;
         p.status = TT_POST_SCHEDULED;
         p.draft = 0;
@@ -737,6 +762,9 @@ test_dense(void **state)
 
     t_counts_in(e, NULL);
     free(ref);
+
+    /* the burst's posts, a millisecond's, split by a random character */
+    assert_true(t_cells_at(e, TT_LIST_LAST) > 0);
 }
 
 
@@ -1098,9 +1126,12 @@ test_profile_rules(void **state)
 /*
  * A store written by schema 8's code (tests/fixtures/store_v8, made by
  * store_v8.sh), whose counts of one scheduled_at were cells of one key
- * and id character, and whose lists by creation stopped at 256 ms:
- * opened, every count is made again (a level of one key above the id's);
- * each list's pages hold the posts they held, in the same order.
+ * and id character, whose lists by creation stopped at 256 ms, and
+ * whose entries held a time-ordered id with its first random character
+ * in front: opened, every list and count is made again (schema 9: a
+ * level of one key; schema 10: the ids as they are, with levels of their
+ * time); each list's pages hold the posts they held, those of one key in
+ * the order of their ids.
  */
 static const tt_post_t  *t_v8_posts;
 static int               t_v8_created;
@@ -1178,10 +1209,9 @@ t_v8_list(t_env_t *e, tt_txn_t *t, tt_post_t *posts, int drafts,
 
 
 static void
-test_migrate_8_9(void **state)
+test_migrate_v8(void **state)
 {
     t_env_t        *e = *state;
-    char            held[TT_ID_SIZE];
     unsigned        i;
     tt_str_t        v;
     tt_txn_t        t;
@@ -1197,16 +1227,12 @@ test_migrate_8_9(void **state)
         gen_v8_post(&posts[i], &pl[i], i);
     }
 
-    /* the ids are of the form whose characters the lists move */
-    tt_list_id_put(held, posts[0].id);
+    /* the ids are of the form whose characters schema 9 moved */
     assert_int_equal(strlen(posts[0].id), TT_ID_POST_LEN + TT_ID_CHARS);
-    assert_memory_equal(held + TT_ID_POST_LEN,
-                        posts[0].id + TT_ID_POST_LEN + TT_ID_TIME, 1);
 
     assert_int_equal(tt_txn_begin(e->st, &t, 0), TT_OK);
     assert_int_equal(tt_meta_get(&t, "schema", &v), TT_OK);
-    assert_int_equal(v.len, 1);
-    assert_int_equal(v.data[0], '0' + TT_SCHEMA_VERSION);
+    tt_test_schema_is(v.data, v.len, TT_SCHEMA_VERSION);
 
     t_counts_in(e, &t);
 
@@ -1235,7 +1261,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_keys_v2, t_setup_v2,
                                         t_teardown),
         cmocka_unit_test(test_list_id_form),
-        cmocka_unit_test_setup_teardown(test_migrate_8_9, t_setup_v8,
+        cmocka_unit_test_setup_teardown(test_migrate_v8, t_setup_v8,
                                         t_teardown),
         cmocka_unit_test_setup_teardown(test_dense, t_setup, t_teardown),
         cmocka_unit_test_setup_teardown(test_leaves, t_setup, t_teardown),

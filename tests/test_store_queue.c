@@ -320,8 +320,7 @@ test_migrate_2_3(void **state)
     t_open(e);
     assert_int_equal(tt_txn_begin(e->st, &e->t, 1), TT_OK);
     assert_int_equal(tt_meta_get(&e->t, "schema", &v), TT_OK);
-    assert_int_equal(v.len, 1);
-    assert_int_equal(v.data[0], '0' + TT_SCHEMA_VERSION);
+    tt_test_schema_is(v.data, v.len, TT_SCHEMA_VERSION);
     assert_int_equal(tt_queue_count(&e->t, "q_one", &n), TT_OK);
     assert_int_equal(n, 1);
 
@@ -587,7 +586,7 @@ test_migrate_6_7(void **state)
     t_open(e);
     assert_int_equal(tt_txn_begin(e->st, &e->t, 1), TT_OK);
     assert_int_equal(tt_meta_get(&e->t, "schema", &v), TT_OK);
-    assert_int_equal(v.data[0], '0' + TT_SCHEMA_VERSION);
+    tt_test_schema_is(v.data, v.len, TT_SCHEMA_VERSION);
 
     for (n = 0; n < 2; n++) {
         assert_int_equal(tt_queue_get(&e->t, ids[n], e->a, &q), TT_OK);

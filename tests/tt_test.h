@@ -51,4 +51,17 @@ tt_test_rmdir(char *dir)
 }
 
 
+/* a store's meta "schema" (len bytes at data) is version, in decimal */
+static inline void
+tt_test_schema_is(const void *data, size_t len, int version)
+{
+    int   n;
+    char  want[16];
+
+    n = snprintf(want, sizeof(want), "%d", version);
+    assert_int_equal(len, n);
+    assert_memory_equal(data, want, len);
+}
+
+
 #endif /* _TT_TEST_H_INCLUDED_ */
