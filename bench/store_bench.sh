@@ -20,7 +20,13 @@
 # Not a test: it prints figures.
 #
 #   sh bench/store_bench.sh GROUPS POSTS   (DURATION=5 CONNS=64 LIST_S=2
-#                                           LIST_CONNS=4 ROUNDS=3)
+#                                           LIST_CONNS=4 ROUNDS=3
+#                                           LIST_PACE_MS=0)
+# LIST_PACE_MS=N: the list p99s (and their static baseline) with each
+# connection waiting N ms between an answer and its next request
+# (bench/paced.lua), a load that leaves the cores idle part of the time;
+# 0, the default: each sends its next request at once, and a p99 holds
+# the wait for a core behind the other connections and wrk.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +37,7 @@ duration=${DURATION:-5}
 conns=${CONNS:-64}
 list_s=${LIST_S:-2}
 list_conns=${LIST_CONNS:-4}
+list_pace=${LIST_PACE_MS:-0}
 rounds=${ROUNDS:-3}
 spare=40
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tt-sbench-XXXXXX")
@@ -224,11 +231,13 @@ echo "answers not 2xx:        static $(non2xx static), read $(non2xx read), writ
 # list p99, LIST_CONNS connections, per_page 10, each page ROUNDS times
 # (LIST_S each): the median p99 and its range; the baseline: the static
 # `return 200`'s p99 under the same load, in the same run
+paced=""
+[ "$list_pace" -gt 0 ] && paced="-s $top/bench/paced.lua"
 list_p99() {
     i=0
     while [ $i -lt "$rounds" ]; do
-        wrk -t1 -c"$list_conns" -d"${list_s}s" --latency "$@" \
-            > "$dir/wrk.list" 2>&1
+        TT_PACE_MS=$list_pace wrk -t1 -c"$list_conns" -d"${list_s}s" \
+            --latency $paced "$@" > "$dir/wrk.list" 2>&1
         p99_us "$dir/wrk.list"
         awk '/requests in/ {print $1}' "$dir/wrk.list" >> "$dir/list.n"
         awk '/Non-2xx/ {print $NF}' "$dir/wrk.list" >> "$dir/non2xx.list"
@@ -270,7 +279,7 @@ lc1=$(cpu)
 ln=$(awk '{n += $1} END {print n}' "$dir/list.n")
 echo "list pages with a median p99 over 2 ms: $over of $pages; answers not 2xx: $(non2xx list)"
 echo "lists: nginx CPU $(awk "BEGIN {printf \"%.0f\", 1e6 * ($lc1 - $lc0) / $hz / $ln}") us per page over $ln pages"
-echo "wrk: 1 thread, $conns connections, ${duration}s (lists: $list_conns, ${list_s}s); nginx: 2 workers; $(nproc) cores"
+echo "wrk: 1 thread, $conns connections, ${duration}s (lists: $list_conns, ${list_s}s, ${list_pace} ms between a connection's requests); nginx: 2 workers; $(nproc) cores"
 echo "the same lists in one process (bench/store_list.c, 300 reads each; CPU time p50, p99 and worst wall time, us):"
 "$dir/store_list" "$dir/store" "$ws" "$group"
 echo "load average: $load0 at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end"
