@@ -118,7 +118,8 @@ int tt_post_terms_retime(tt_txn_t *t, const char *id, const char *queue,
 int tt_list_moves_begin(tt_txn_t *t);
 int tt_list_moves_end(tt_txn_t *t, int apply);
 
-/* schema 2's migration: indexes built from the records */
+/* schema 2's migration: indexes built from the records; schemas 3 and
+ * 10: every list and count dropped, then built from the records */
 int tt_post_reindex(tt_txn_t *t);
 int tt_post_relist(tt_txn_t *t);
 /* schemas 8, 9: the lists' counts made again (tt_store_list_count.c); and a

@@ -24,8 +24,8 @@
  *
  * Made in time order, the posts a batch writes share their cells down to
  * the last few levels, so the counts they change are few and close
- * together.  (Ids made before held random characters alone: they split
- * 62 ways at each id level.)
+ * together.  (The ids made before time-ordered ones are random
+ * characters alone: their posts split 62 ways at each id level.)
  */
 #define TT_LIST_KEYED       5       /* the level of one key */
 #define TT_LIST_ID_LEVELS   (TT_ID_TIME + 1)
