@@ -103,13 +103,15 @@ async function findEvent(page, text) {
 }
 
 // drags an event of the week view to a column (a date) and a slot (a time
-// not far from the event's: both are in view at once).  The boxes are
-// measured in one go, again while the calendar re-renders (it polls).
+// not far from the event's: both are in view at once).  The column and
+// the boxes are each read in one go, again while the calendar re-renders
+// (it polls, and an event it replaced is no longer in a column).
 async function drag(page, from, col, time) {
-  const at = await from.evaluate((e) => {
+  const at = await until(async () => from.evaluate((e) => {
     e.scrollIntoView({ block: 'center' });
-    return e.closest('.fc-timegrid-col').getAttribute('data-date');
-  });
+    const c = e.closest('.fc-timegrid-col');
+    return c && c.getAttribute('data-date');
+  }).catch(() => null), 10000, 'the column of a dragged event');
   if (at !== col) {
     throw new Error('the event is on ' + at + ', not on ' + col);
   }
