@@ -631,16 +631,11 @@ test_list_id_form(void **state)
 }
 
 
-/* the order of the entries of one scheduled_at: their ids as held */
+/* the order of the entries of one scheduled_at: their ids' */
 static int
 t_dense_id(const void *x, const void *y)
 {
-    char  a[TT_ID_SIZE], b[TT_ID_SIZE];
-
-    tt_list_id_put(a, ((const t_dense_t *) x)->id);
-    tt_list_id_put(b, ((const t_dense_t *) y)->id);
-
-    return memcmp(a, b, TT_ID_SIZE);
+    return strcmp(((const t_dense_t *) x)->id, ((const t_dense_t *) y)->id);
 }
 
 
@@ -746,7 +741,7 @@ test_dense(void **state)
         t_dense_page(e, &q, ref, offsets[k]);
     }
 
-    /* by scheduled_at: one instant, in the order of the ids as held */
+    /* by scheduled_at: one instant, in the order of the ids */
     q.after = T_DENSE_AT - 3600000;
     q.before = T_DENSE_AT + 1;
     qsort(ref, T_DENSE, sizeof(t_dense_t), t_dense_id);
@@ -1140,7 +1135,6 @@ static int               t_v8_created;
 static int
 t_v8_order(const void *x, const void *y)
 {
-    char              a[TT_ID_SIZE], b[TT_ID_SIZE];
     const tt_post_t  *p, *q;
 
     p = &t_v8_posts[*(const unsigned *) x];
@@ -1154,10 +1148,7 @@ t_v8_order(const void *x, const void *y)
         return p->scheduled_at < q->scheduled_at ? -1 : 1;
     }
 
-    tt_list_id_put(a, p->id);
-    tt_list_id_put(b, q->id);
-
-    return memcmp(a, b, TT_ID_SIZE);
+    return strcmp(p->id, q->id);
 }
 
 
